@@ -1,0 +1,290 @@
+//! The machinery behind the forward-compatible wire types.
+//!
+//! Two macros live here:
+//!
+//! * [`wire_struct!`] declares a JSON object type whose known fields are typed
+//!   and whose unknown fields are kept in an `extra` map. Its hand-rolled
+//!   `Deserialize` matches keys without buffering (serde's `#[serde(flatten)]`
+//!   buffers every value first, which costs a large share of decoding time on
+//!   export pages), and it remembers which optional fields were sent as an
+//!   explicit `null`, so that `parse -> serialize` gives back every key the
+//!   server sent and invents none.
+//! * [`open_enum!`] declares a string enum with an `Other(String)` fallback, so
+//!   that values added by TechWolf after this release parse and serialize back
+//!   unchanged.
+
+/// Declares a forward-compatible JSON object type.
+///
+/// Each field is marked `req` (must be present, an error names it when
+/// missing) or `opt` (its type is an `Option`; absent and `null` both read as
+/// `None`, and an explicit `null` is kept in `extra` so it is written back).
+macro_rules! wire_struct {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $(
+                $(#[$fmeta:meta])*
+                $kind:ident $field:ident : $ty:ty,
+            )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Default, schemars::JsonSchema)]
+        pub struct $name {
+            $(
+                $(#[$fmeta])*
+                pub $field: $ty,
+            )*
+            /// Fields the server sent that this version of the model does not
+            /// know, kept verbatim and written back on serialization (explicit
+            /// `null`s of optional known fields are kept here too).
+            #[schemars(skip)]
+            pub extra: serde_json::Map<String, serde_json::Value>,
+        }
+
+        impl $name {
+            /// Whether serializing `self` writes a known field named `key`.
+            fn writes_known_field(&self, key: &str) -> bool {
+                match key {
+                    $( stringify!($field) => wire_struct!(@present $kind self.$field), )*
+                    _ => false,
+                }
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeMap as _;
+                let mut map = serializer.serialize_map(None)?;
+                $( wire_struct!(@ser $kind map self.$field, stringify!($field)); )*
+                for (key, value) in &self.extra {
+                    if !self.writes_known_field(key) {
+                        map.serialize_entry(key, value)?;
+                    }
+                }
+                map.end()
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                #[allow(non_camel_case_types)]
+                enum Key {
+                    $( $field, )*
+                    Unknown(String),
+                }
+
+                struct KeyVisitor;
+
+                impl serde::de::Visitor<'_> for KeyVisitor {
+                    type Value = Key;
+
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str("a field name")
+                    }
+
+                    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Key, E> {
+                        Ok(match v {
+                            $( stringify!($field) => Key::$field, )*
+                            other => Key::Unknown(other.to_owned()),
+                        })
+                    }
+                }
+
+                impl<'de> serde::Deserialize<'de> for Key {
+                    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                        d.deserialize_identifier(KeyVisitor)
+                    }
+                }
+
+                struct ObjectVisitor;
+
+                impl<'de> serde::de::Visitor<'de> for ObjectVisitor {
+                    type Value = $name;
+
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str(concat!("a JSON object (", stringify!($name), ")"))
+                    }
+
+                    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<$name, A::Error> {
+                        let mut extra = serde_json::Map::new();
+                        $( wire_struct!(@init $kind $field $ty); )*
+                        while let Some(key) = access.next_key::<Key>()? {
+                            match key {
+                                $( Key::$field => wire_struct!(@read $kind access extra $field $ty), )*
+                                Key::Unknown(name) => {
+                                    let value: serde_json::Value = access.next_value()?;
+                                    extra.insert(name, value);
+                                }
+                            }
+                        }
+                        $( wire_struct!(@finish $kind $field); )*
+                        Ok($name { $( $field, )* extra })
+                    }
+                }
+
+                deserializer.deserialize_map(ObjectVisitor)
+            }
+        }
+    };
+
+    (@present req $value:expr) => { true };
+    (@present opt $value:expr) => { $value.is_some() };
+
+    (@ser req $map:ident $value:expr, $key:expr) => {
+        $map.serialize_entry($key, &$value)?
+    };
+    (@ser opt $map:ident $value:expr, $key:expr) => {
+        if let Some(value) = &$value {
+            $map.serialize_entry($key, value)?
+        }
+    };
+
+    (@init req $field:ident $ty:ty) => { let mut $field: Option<$ty> = None; };
+    (@init opt $field:ident $ty:ty) => { let mut $field: $ty = None; };
+
+    (@read req $access:ident $extra:ident $field:ident $ty:ty) => {
+        $field = Some($access.next_value::<$ty>()?)
+    };
+    (@read opt $access:ident $extra:ident $field:ident $ty:ty) => {{
+        $field = $access.next_value::<$ty>()?;
+        if $field.is_none() {
+            $extra.insert(stringify!($field).to_owned(), serde_json::Value::Null);
+        } else {
+            $extra.remove(stringify!($field));
+        }
+    }};
+
+    (@finish req $field:ident) => {
+        let $field = $field.ok_or_else(|| serde::de::Error::missing_field(stringify!($field)))?;
+    };
+    (@finish opt $field:ident) => {};
+}
+
+/// Declares a string enum that keeps values it does not know.
+macro_rules! open_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $(
+                $(#[$vmeta:meta])*
+                $variant:ident = $wire:literal,
+            )*
+        }
+    ) => {
+        $(#[$meta])*
+        ///
+        /// Values this release does not know parse as `Other` and serialize
+        /// back unchanged. Build values with `From<&str>`, which maps known
+        /// spellings to their variant.
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name {
+            $(
+                $(#[$vmeta])*
+                $variant,
+            )*
+            /// A value this version of the model does not know, kept verbatim.
+            Other(String),
+        }
+
+        impl $name {
+            /// The values this release knows, as the API spells them.
+            pub const KNOWN: &'static [&'static str] = &[$($wire),*];
+
+            /// The value as the API spells it.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( Self::$variant => $wire, )*
+                    Self::Other(other) => other,
+                }
+            }
+
+            /// Whether this value is one this release knows.
+            pub fn is_known(&self) -> bool {
+                !matches!(self, Self::Other(_))
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(value: &str) -> Self {
+                match value {
+                    $( $wire => Self::$variant, )*
+                    other => Self::Other(other.to_owned()),
+                }
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(value: String) -> Self {
+                match value.as_str() {
+                    $( $wire => Self::$variant, )*
+                    _ => Self::Other(value),
+                }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = std::convert::Infallible;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Ok(Self::from(s))
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct V;
+
+                impl serde::de::Visitor<'_> for V {
+                    type Value = $name;
+
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str("a string")
+                    }
+
+                    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<$name, E> {
+                        Ok($name::from(v))
+                    }
+
+                    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<$name, E> {
+                        Ok($name::from(v))
+                    }
+                }
+
+                deserializer.deserialize_str(V)
+            }
+        }
+
+        impl schemars::JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({
+                    "anyOf": [
+                        { "enum": Self::KNOWN },
+                        {
+                            "type": "string",
+                            "description": "A value this version of tw-model does not know; kept verbatim."
+                        }
+                    ]
+                })
+            }
+        }
+    };
+}
+
+pub(crate) use {open_enum, wire_struct};

@@ -1,0 +1,250 @@
+//! The ureq implementation of [`Transport`].
+
+use std::time::{Duration, SystemTime};
+
+use crate::error::{NetworkKind, body_snippet};
+use crate::url::BaseUrl;
+use crate::{Error, Method, Request, Response, Transport};
+
+/// Settings of an [`HttpTransport`]. The defaults suit the TechWolf export
+/// API; every value can be changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HttpConfig {
+    /// Time to resolve, connect and finish the TLS handshake (default 10 s).
+    pub connect_timeout: Duration,
+    /// Time for one whole request, body included (default 120 s: large
+    /// export pages "can take some time").
+    pub request_timeout: Duration,
+    /// The largest response body read (default 256 MiB); a larger one is
+    /// [`Error::BodyTooLarge`] instead of memory exhaustion.
+    pub max_body_bytes: u64,
+    /// The `User-Agent` header (default `tw-export/<version>`).
+    pub user_agent: String,
+    /// `X-API-Version` to send (a `YYYY-MM-DD` date), overriding the version
+    /// TechWolf pinned for the tenant.
+    pub api_version: Option<String>,
+    /// Use the proxy named by `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY` (and
+    /// `NO_PROXY`), default true. Loopback base URLs never use a proxy.
+    pub proxy_from_env: bool,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(120),
+            max_body_bytes: 256 * 1024 * 1024,
+            user_agent: format!("tw-export/{}", env!("CARGO_PKG_VERSION")),
+            api_version: None,
+            proxy_from_env: true,
+        }
+    }
+}
+
+/// A blocking HTTP/1.1 client on one ureq agent, so connections are kept
+/// alive and reused across requests.
+///
+/// ureq's defaults are overridden on purpose: 4xx/5xx bodies are read (not
+/// dropped), connect and request timeouts are set, the body cap is ours,
+/// redirects are not followed (an API that redirects is misconfigured, and a
+/// redirect must not carry the token elsewhere), and gzip is accepted.
+pub struct HttpTransport {
+    agent: ureq::Agent,
+    base: BaseUrl,
+    config: HttpConfig,
+}
+
+impl std::fmt::Debug for HttpTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpTransport")
+            .field("base", &self.base)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+fn check_api_version(value: &str) -> Result<(), Error> {
+    let b = value.as_bytes();
+    let ok = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "API version",
+            value,
+            "expected a date written as YYYY-MM-DD, e.g. 2024-09-13",
+        ))
+    }
+}
+
+impl HttpTransport {
+    /// A transport for `base` with the default [`HttpConfig`].
+    pub fn new(base: BaseUrl) -> Result<Self, Error> {
+        Self::with_config(base, HttpConfig::default())
+    }
+
+    /// A transport for `base` with `config`.
+    pub fn with_config(base: BaseUrl, config: HttpConfig) -> Result<Self, Error> {
+        if let Some(version) = &config.api_version {
+            check_api_version(version)?;
+        }
+        let loopback = base.as_str().starts_with("http://");
+        let mut builder = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(config.connect_timeout))
+            .timeout_global(Some(config.request_timeout))
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .user_agent(config.user_agent.as_str())
+            .accept("application/json");
+        if loopback || !config.proxy_from_env {
+            builder = builder.proxy(None);
+        }
+        #[cfg(feature = "platform-verifier")]
+        {
+            builder = builder.tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+                    .build(),
+            );
+        }
+        Ok(HttpTransport {
+            agent: builder.build().into(),
+            base,
+            config,
+        })
+    }
+
+    /// The base URL requests are sent to.
+    pub fn base_url(&self) -> &BaseUrl {
+        &self.base
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &HttpConfig {
+        &self.config
+    }
+}
+
+macro_rules! with_headers {
+    ($builder:expr, $request:expr, $config:expr) => {{
+        let mut builder = $builder;
+        for (name, value) in &$request.query {
+            builder = builder.query(name, value);
+        }
+        if let Some(version) = &$config.api_version {
+            builder = builder.header("X-API-Version", version);
+        }
+        for (name, value) in &$request.headers {
+            builder = builder.header(name, value);
+        }
+        builder
+    }};
+}
+
+impl Transport for HttpTransport {
+    fn send(&self, request: &Request) -> Result<Response, Error> {
+        let url = self.base.join(&request.path)?;
+        let describe = || request.describe();
+        let result = match request.method {
+            Method::Get => with_headers!(self.agent.get(&url), request, self.config).call(),
+            Method::Post => {
+                let builder = with_headers!(self.agent.post(&url), request, self.config)
+                    .header("Content-Type", "application/json");
+                builder.send(request.body.as_deref().unwrap_or_default())
+            }
+        };
+        let mut response = result.map_err(|err| network_error(describe(), err))?;
+        let status = response.status().as_u16();
+        let headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(self.config.max_body_bytes)
+            .read_to_vec()
+            .map_err(|err| match err {
+                ureq::Error::BodyExceedsLimit(_) => Error::BodyTooLarge {
+                    request: describe(),
+                    limit: self.config.max_body_bytes,
+                },
+                other => network_error(describe(), other),
+            })?;
+        let response = Response {
+            status,
+            headers,
+            body,
+        };
+        check_status(request, response)
+    }
+}
+
+/// Turns a non-2xx response into [`Error::Status`].
+pub(crate) fn check_status(request: &Request, response: Response) -> Result<Response, Error> {
+    if (200..300).contains(&response.status) {
+        return Ok(response);
+    }
+    let retry_after = response
+        .header("retry-after")
+        .and_then(|value| crate::retry_after::parse(value, SystemTime::now()));
+    let mut body = body_snippet(&response.body);
+    if (300..400).contains(&response.status) {
+        if let Some(location) = response.header("location") {
+            body = format!("unexpected redirect to {location}; {body}");
+        }
+    }
+    Err(Error::Status {
+        request: request.describe(),
+        status: response.status,
+        body,
+        retry_after,
+        attempts: 1,
+    })
+}
+
+fn network_error(request: String, err: ureq::Error) -> Error {
+    use std::io::ErrorKind as Io;
+    let kind = match &err {
+        ureq::Error::Timeout(_) => NetworkKind::Timeout,
+        ureq::Error::HostNotFound => NetworkKind::Dns,
+        ureq::Error::ConnectionFailed => NetworkKind::Connect,
+        ureq::Error::Io(io) => match io.kind() {
+            Io::ConnectionRefused | Io::AddrNotAvailable | Io::NotConnected => NetworkKind::Connect,
+            Io::TimedOut | Io::WouldBlock => NetworkKind::Timeout,
+            Io::UnexpectedEof => NetworkKind::Truncated,
+            Io::ConnectionReset | Io::ConnectionAborted | Io::BrokenPipe => NetworkKind::Closed,
+            _ => NetworkKind::Closed,
+        },
+        ureq::Error::Protocol(_) => NetworkKind::Protocol,
+        ureq::Error::Decompress(..) => NetworkKind::Truncated,
+        ureq::Error::BodyStalled => NetworkKind::Timeout,
+        ureq::Error::Tls(_) | ureq::Error::Rustls(_) | ureq::Error::Pem(_) => NetworkKind::Tls,
+        ureq::Error::TlsRequired => NetworkKind::Tls,
+        ureq::Error::ConnectProxyFailed(_) | ureq::Error::InvalidProxyUrl => NetworkKind::Proxy,
+        _ => NetworkKind::Other,
+    };
+    let mut message = err.to_string();
+    if kind == NetworkKind::Dns {
+        message.push_str(" (check the tenant, region or base URL)");
+    }
+    Error::Network {
+        request,
+        kind,
+        message,
+        attempts: 1,
+    }
+}

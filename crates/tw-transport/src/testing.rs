@@ -1,0 +1,89 @@
+//! An in-memory [`Transport`] for tests: scripted responses, recorded
+//! requests. Enabled by the `test-util` feature.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+use crate::http::check_status;
+use crate::{Error, Request, Response, Transport};
+
+/// Answers requests from a script, in order, and records every request.
+///
+/// Non-2xx scripted responses become [`Error::Status`] exactly as the HTTP
+/// transport makes them, so decorators behave the same on top of it.
+///
+/// ```
+/// use tw_transport::{Request, Transport, testing::ScriptedTransport};
+///
+/// let transport = ScriptedTransport::new();
+/// transport.push_json(200, r#"{"ok": true}"#);
+/// transport.push_json(503, "busy");
+/// assert!(transport.send(&Request::get("/a")).is_ok());
+/// assert_eq!(transport.send(&Request::get("/b")).unwrap_err().status(), Some(503));
+/// assert_eq!(transport.requests().len(), 2);
+/// ```
+#[derive(Debug, Default)]
+pub struct ScriptedTransport {
+    script: Mutex<VecDeque<Result<Response, Error>>>,
+    requests: Mutex<Vec<Request>>,
+}
+
+impl ScriptedTransport {
+    /// An empty script.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Queues a response.
+    pub fn push(&self, response: Response) {
+        self.script.lock().unwrap().push_back(Ok(response));
+    }
+
+    /// Queues a response with `status` and a body.
+    pub fn push_json(&self, status: u16, body: &str) {
+        self.push(Response {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.as_bytes().to_vec(),
+        });
+    }
+
+    /// Queues a response with a header, e.g. `Retry-After`.
+    pub fn push_with_header(&self, status: u16, header: (&str, &str), body: &str) {
+        self.push(Response {
+            status,
+            headers: vec![(header.0.into(), header.1.into())],
+            body: body.as_bytes().to_vec(),
+        });
+    }
+
+    /// Queues an error (a network failure, say).
+    pub fn push_error(&self, error: Error) {
+        self.script.lock().unwrap().push_back(Err(error));
+    }
+
+    /// Every request sent so far.
+    pub fn requests(&self) -> Vec<Request> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    /// Scripted answers not used yet.
+    pub fn remaining(&self) -> usize {
+        self.script.lock().unwrap().len()
+    }
+}
+
+impl Transport for ScriptedTransport {
+    fn send(&self, request: &Request) -> Result<Response, Error> {
+        self.requests.lock().unwrap().push(request.clone());
+        let next = self.script.lock().unwrap().pop_front();
+        match next {
+            Some(Ok(response)) => check_status(request, response),
+            Some(Err(error)) => Err(error),
+            None => panic!(
+                "ScriptedTransport: no scripted answer left for {}",
+                request.describe()
+            ),
+        }
+    }
+}

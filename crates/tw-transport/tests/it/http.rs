@@ -1,0 +1,228 @@
+//! The ureq transport against a real server: keep-alive, headers, bodies,
+//! timeouts, failures.
+
+use std::io::Write;
+use std::time::Duration;
+
+use tw_transport::{BaseUrl, HttpConfig, HttpTransport, NetworkKind, Request, Transport};
+
+use crate::server::{Reply, TestServer};
+use crate::{checked_message, http};
+
+#[test]
+fn one_connection_serves_many_requests() {
+    let server = TestServer::start(|_, i| Reply::json(200, format!(r#"{{"page": {i}}}"#)));
+    let transport = http(&server.url());
+    for i in 0..50 {
+        let response = transport
+            .send(&Request::post_json(
+                "/export/employees/skill_clusters",
+                b"{}".to_vec(),
+            ))
+            .unwrap();
+        assert_eq!(response.body, format!(r#"{{"page": {i}}}"#).into_bytes());
+    }
+    assert_eq!(server.requests().len(), 50);
+    assert_eq!(server.connections(), 1, "keep-alive: one TCP connection");
+}
+
+#[test]
+fn sends_the_documented_headers_query_and_body() {
+    let server = TestServer::start(|_, _| Reply::json(200, "{}"));
+    let mut config = HttpConfig::default();
+    config.api_version = Some("2024-09-13".into());
+    let transport =
+        HttpTransport::with_config(BaseUrl::parse(&server.url()).unwrap(), config).unwrap();
+    let request = Request::post_json("/export/skills", br#"{"limit":5}"#.to_vec())
+        .with_query("include", "a b")
+        .with_query("include", "c&d")
+        .with_header("X-Custom", "1");
+    transport.send(&request).unwrap();
+    let seen = &server.requests()[0];
+    assert_eq!(seen.method, "POST");
+    assert_eq!(seen.path(), "/export/skills");
+    assert!(
+        seen.target.ends_with("?include=a+b&include=c%26d")
+            || seen.target.ends_with("?include=a%20b&include=c%26d"),
+        "{}",
+        seen.target
+    );
+    assert_eq!(seen.header("content-type"), Some("application/json"));
+    assert_eq!(seen.header("accept"), Some("application/json"));
+    assert_eq!(seen.header("x-api-version"), Some("2024-09-13"));
+    assert_eq!(seen.header("x-custom"), Some("1"));
+    assert_eq!(
+        seen.header("user-agent"),
+        Some(concat!("tw-export/", env!("CARGO_PKG_VERSION")))
+    );
+    assert!(
+        seen.header("accept-encoding")
+            .unwrap_or_default()
+            .contains("gzip")
+    );
+    assert_eq!(seen.body, br#"{"limit":5}"#);
+}
+
+#[test]
+fn api_version_must_be_a_date() {
+    let mut config = HttpConfig::default();
+    config.api_version = Some("2024-09-13\r\nX-Evil: 1".into());
+    let err = HttpTransport::with_config(BaseUrl::parse("http://127.0.0.1:1").unwrap(), config)
+        .unwrap_err();
+    assert!(err.is_config());
+    insta::assert_snapshot!("bad_api_version", err);
+}
+
+#[test]
+fn gzip_bodies_are_decoded() {
+    let server = TestServer::start(|_, _| {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder
+            .write_all(br#"{"has_next": false, "records": []}"#)
+            .unwrap();
+        Reply::Respond {
+            status: 200,
+            headers: vec![("Content-Encoding".into(), "gzip".into())],
+            body: encoder.finish().unwrap(),
+        }
+    });
+    let response = http(&server.url()).send(&Request::get("/x")).unwrap();
+    assert_eq!(response.body, br#"{"has_next": false, "records": []}"#);
+}
+
+#[test]
+fn error_statuses_keep_their_body() {
+    let server =
+        TestServer::start(|_, _| Reply::json(422, r#"{"detail": "limit must be <= 100"}"#));
+    let err = http(&server.url())
+        .send(&Request::post_json(
+            "/export/employees/skill_clusters",
+            b"{}".to_vec(),
+        ))
+        .unwrap_err();
+    assert_eq!(err.status(), Some(422));
+    assert!(!err.is_retryable());
+    insta::assert_snapshot!("status_422", checked_message(&err));
+}
+
+#[test]
+fn long_error_bodies_are_cut_to_2_kib() {
+    let server = TestServer::start(|_, _| {
+        Reply::json(500, format!("<html>\n\n  {}</html>", "x".repeat(10_000)))
+    });
+    let err = http(&server.url()).send(&Request::get("/x")).unwrap_err();
+    let tw_transport::Error::Status { body, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        body.starts_with("<html> xxx"),
+        "whitespace folded: {}",
+        &body[..20]
+    );
+    assert!(
+        body.len() <= 2048 + 3 && body.ends_with('…'),
+        "{}",
+        body.len()
+    );
+}
+
+#[test]
+fn redirects_are_not_followed() {
+    let server = TestServer::start(|_, _| {
+        Reply::json(302, "").with_header("Location", "https://elsewhere.example/steal")
+    });
+    let err = http(&server.url()).send(&Request::get("/x")).unwrap_err();
+    assert_eq!(err.status(), Some(302));
+    assert!(
+        err.to_string()
+            .contains("unexpected redirect to https://elsewhere.example/steal"),
+        "{err}"
+    );
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[test]
+fn a_runaway_body_is_an_error_not_an_allocation() {
+    let server = TestServer::start(|_, _| Reply::json(200, "x".repeat(100_000)));
+    let mut config = HttpConfig::default();
+    config.max_body_bytes = 10_000;
+    let transport =
+        HttpTransport::with_config(BaseUrl::parse(&server.url()).unwrap(), config).unwrap();
+    let err = transport.send(&Request::get("/big")).unwrap_err();
+    assert!(
+        matches!(err, tw_transport::Error::BodyTooLarge { limit: 10_000, .. }),
+        "{err:?}"
+    );
+    insta::assert_snapshot!("body_too_large", err);
+}
+
+#[test]
+fn a_slow_server_times_out() {
+    let server = TestServer::start(|_, _| {
+        Reply::Delay(Duration::from_secs(3), Box::new(Reply::json(200, "{}")))
+    });
+    let mut config = HttpConfig::default();
+    config.request_timeout = Duration::from_millis(300);
+    let transport =
+        HttpTransport::with_config(BaseUrl::parse(&server.url()).unwrap(), config).unwrap();
+    let err = transport.send(&Request::get("/slow")).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            tw_transport::Error::Network {
+                kind: NetworkKind::Timeout,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.is_retryable());
+}
+
+#[test]
+fn closed_and_truncated_responses_are_retryable_network_errors() {
+    let server = TestServer::start(|_, i| match i {
+        0 => Reply::Close,
+        _ => Reply::Truncate {
+            declared: 500,
+            body: br#"{"has_next": true, "rec"#.to_vec(),
+        },
+    });
+    let transport = http(&server.url());
+    let closed = transport.send(&Request::get("/a")).unwrap_err();
+    assert!(closed.is_retryable(), "{closed:?}");
+    let truncated = transport.send(&Request::get("/b")).unwrap_err();
+    assert!(
+        matches!(
+            truncated,
+            tw_transport::Error::Network {
+                kind: NetworkKind::Truncated | NetworkKind::Closed,
+                ..
+            }
+        ),
+        "{truncated:?}"
+    );
+    assert!(truncated.is_retryable());
+}
+
+#[test]
+fn nothing_listening_is_a_connect_error() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let err = http(&format!("http://127.0.0.1:{port}"))
+        .send(&Request::get("/x"))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            tw_transport::Error::Network {
+                kind: NetworkKind::Connect,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.is_retryable());
+}

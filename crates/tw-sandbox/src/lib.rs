@@ -1,0 +1,261 @@
+//! A fake TechWolf export API on loopback, for tests, demos and your own
+//! tests.
+//!
+//! # Why this crate exists
+//!
+//! Nobody can try or test a TechWolf client without a tenant and
+//! credentials. The sandbox fills that gap, the way stripe-mock does for
+//! Stripe: it serves `POST /export/employees/skill_clusters` and
+//! `POST /oauth/token` over real HTTP/1.1 on 127.0.0.1, from a synthetic
+//! tenant that is deterministic from a seed and built to break naive
+//! clients:
+//!
+//! * names with commas, quotes, newlines, tabs, non-Latin scripts, emoji,
+//!   and leading `=`, `+`, `-`, `@` (spreadsheet formula injection);
+//! * clusters without `validation_state`, an unknown state
+//!   (`pending_review`), an unknown source (`hackathon`), unknown extra
+//!   fields at every level, UUID and non-UUID ids;
+//! * opaque cursors that are never the last record's id, and a 400 for any
+//!   cursor the tenant did not issue.
+//!
+//! [`Faults`] inject failures on a schedule (rate limits, 5xx, dropped
+//! connections, cut bodies, slow answers, expired tokens) and protocol
+//! violations (a repeated cursor, `has_next` without a cursor, endless
+//! empty pages). The request log lets tests count connections and check
+//! what every page asked for.
+//!
+//! Records are rendered to JSON once, when the sandbox starts, and pages are
+//! assembled from memory, so the sandbox is not the bottleneck when a
+//! client is benchmarked against it.
+//!
+//! # Example
+//!
+//! ```
+//! use tw_sandbox::{Sandbox, SandboxConfig};
+//!
+//! let sandbox = Sandbox::start(SandboxConfig { employees: 250, ..SandboxConfig::default() })?;
+//! assert!(sandbox.base_url().starts_with("http://127.0.0.1:"));
+//! assert_eq!(sandbox.token_url(), format!("{}/oauth/token", sandbox.base_url()));
+//! assert_eq!(sandbox.tenant().len(), 250);
+//! // Point a client at `sandbox.base_url()` with client id "sandbox-client"
+//! // and secret "sandbox-secret", or the bearer token "sandbox-token".
+//! sandbox.stop();
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+#![deny(missing_docs)]
+
+mod api;
+mod cursor;
+mod rng;
+mod server;
+mod tenant;
+mod vocabulary;
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use crate::tenant::{IncludeSet, Tenant};
+
+/// Failures and protocol violations to inject. "Every k-th" counts export
+/// requests (1-based) across all connections; `None` turns a fault off.
+/// When several faults fall on the same request, the first in field order
+/// wins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Faults {
+    /// Every k-th export request: the connection is closed without a response.
+    pub close_every: Option<u32>,
+    /// Every k-th export request: the page is cut off half-way and the
+    /// connection closed.
+    pub cut_body_every: Option<u32>,
+    /// Every k-th export request: 429 with `Retry-After: retry_after_secs`.
+    pub rate_limit_every: Option<u32>,
+    /// The `Retry-After` of rate-limited answers, in seconds (default 1).
+    pub retry_after_secs: u64,
+    /// Every k-th export request: 503.
+    pub server_error_every: Option<u32>,
+    /// Every k-th export request: 401, as if the token had expired.
+    pub unauthorized_every: Option<u32>,
+    /// Every k-th export request: answered after `slow_delay`.
+    pub slow_every: Option<u32>,
+    /// The delay of slow answers.
+    pub slow_delay: Duration,
+    /// Added to every export answer (to simulate network latency).
+    pub latency: Duration,
+    /// Every page carries the same `next_starting_after` (clients must not
+    /// loop).
+    pub repeat_cursor: bool,
+    /// Pages say `has_next: true` without `next_starting_after`.
+    pub missing_cursor: bool,
+    /// After each page that has a next one, this many empty pages with
+    /// `has_next: true` (each with a new cursor) come first; `u32::MAX`
+    /// for endless.
+    pub empty_pages: u32,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Faults {
+            close_every: None,
+            cut_body_every: None,
+            rate_limit_every: None,
+            retry_after_secs: 1,
+            server_error_every: None,
+            unauthorized_every: None,
+            slow_every: None,
+            slow_delay: Duration::from_secs(2),
+            latency: Duration::ZERO,
+            repeat_cursor: false,
+            missing_cursor: false,
+            empty_pages: 0,
+        }
+    }
+}
+
+/// How to build and serve the sandbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxConfig {
+    /// Employees in the synthetic tenant (default 1,000).
+    pub employees: u32,
+    /// The seed: same seed and count, byte-identical pages (default 42).
+    pub seed: u64,
+    /// The port on 127.0.0.1; 0 (the default) picks a free one.
+    pub port: u16,
+    /// The client id `/oauth/token` accepts (default `sandbox-client`).
+    pub client_id: String,
+    /// The client secret `/oauth/token` accepts (default `sandbox-secret`).
+    pub client_secret: String,
+    /// A bearer token accepted without the token endpoint (default
+    /// `sandbox-token`); `None` to require client credentials.
+    pub static_token: Option<String>,
+    /// Lifetime of issued tokens (default one hour; short ones force
+    /// clients to refresh mid-export).
+    pub token_lifetime: Duration,
+    /// What `GET /version` answers (default `2024-09-13`).
+    pub api_version: String,
+    /// Faults to inject.
+    pub faults: Faults,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig {
+            employees: 1_000,
+            seed: 42,
+            port: 0,
+            client_id: "sandbox-client".into(),
+            client_secret: "sandbox-secret".into(),
+            static_token: Some("sandbox-token".into()),
+            token_lifetime: Duration::from_secs(3600),
+            api_version: "2024-09-13".into(),
+            faults: Faults::default(),
+        }
+    }
+}
+
+/// One request the sandbox received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRecord {
+    /// The method.
+    pub method: String,
+    /// The path, without the query.
+    pub path: String,
+    /// The body as text; token requests are redacted (they hold the secret).
+    pub body: String,
+    /// The status answered; 0 when the connection was closed instead.
+    pub status: u16,
+    /// Which TCP connection carried it (0, 1, ... in accept order).
+    pub connection: u64,
+}
+
+/// A running sandbox. Dropping it stops the server.
+pub struct Sandbox {
+    server: server::Server,
+    state: Arc<api::State>,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("addr", &self.addr())
+            .field("employees", &self.state.tenant.len())
+            .field("seed", &self.state.tenant.seed())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sandbox {
+    /// Generates the tenant and starts serving on 127.0.0.1 in background
+    /// threads.
+    pub fn start(config: SandboxConfig) -> std::io::Result<Sandbox> {
+        let listener = TcpListener::bind(("127.0.0.1", config.port)).map_err(|err| {
+            std::io::Error::new(
+                err.kind(),
+                format!("cannot listen on 127.0.0.1:{}: {err}", config.port),
+            )
+        })?;
+        let tenant = Tenant::generate(config.employees, config.seed);
+        let state = Arc::new(api::State::new(config, tenant));
+        let handler = {
+            let state = state.clone();
+            Arc::new(move |request: &server::HttpRequest| state.handle(request))
+        };
+        let server = server::Server::start(listener, handler)?;
+        Ok(Sandbox { server, state })
+    }
+
+    /// The address served.
+    pub fn addr(&self) -> SocketAddr {
+        self.server.addr()
+    }
+
+    /// `http://127.0.0.1:<port>`: the base URL for clients.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr())
+    }
+
+    /// The token endpoint, `<base_url>/oauth/token`.
+    pub fn token_url(&self) -> String {
+        format!("{}{}", self.base_url(), api::TOKEN_PATH)
+    }
+
+    /// The configuration it runs with.
+    pub fn config(&self) -> &SandboxConfig {
+        &self.state.config
+    }
+
+    /// The synthetic tenant it serves.
+    pub fn tenant(&self) -> &Tenant {
+        &self.state.tenant
+    }
+
+    /// The requests received so far (the latest 100,000).
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.state.requests()
+    }
+
+    /// How many export requests arrived so far (faulted ones included).
+    pub fn export_requests(&self) -> u64 {
+        self.state.export_requests()
+    }
+
+    /// Distinct TCP connections among the logged requests.
+    pub fn connections(&self) -> usize {
+        let mut ids: Vec<u64> = self.requests().iter().map(|r| r.connection).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.len()
+    }
+
+    /// Serves until the process ends (foreground mode).
+    pub fn wait(mut self) {
+        self.server.wait();
+    }
+
+    /// Stops serving and waits for the listener to close.
+    pub fn stop(mut self) {
+        self.server.stop();
+    }
+}

@@ -1,0 +1,303 @@
+//! A small HTTP/1.1 server: keep-alive, one thread per connection, and
+//! answers that may deliberately break the protocol (close without a
+//! response, a body cut short) for fault injection.
+//!
+//! General-purpose servers such as tiny_http cannot close a connection
+//! without answering or cut a body short, which is exactly what the sandbox
+//! must do; the part of HTTP/1.1 an API client uses is small enough to
+//! serve here.
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+const MAX_HEAD: usize = 64 * 1024;
+const MAX_BODY: usize = 4 * 1024 * 1024;
+
+/// A parsed request.
+#[derive(Debug, Clone)]
+pub(crate) struct HttpRequest {
+    pub method: String,
+    pub target: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub connection: u64,
+}
+
+impl HttpRequest {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn path(&self) -> &str {
+        self.target.split('?').next().unwrap_or_default()
+    }
+}
+
+/// What to send back.
+#[derive(Debug)]
+pub(crate) enum Answer {
+    Respond {
+        status: u16,
+        headers: Vec<(&'static str, String)>,
+        body: Vec<u8>,
+    },
+    /// Close the connection without a response.
+    Close,
+    /// Send the head with the full length and only the first half of the body.
+    CutBody { body: Vec<u8> },
+    /// Wait, then answer.
+    Delayed(Duration, Box<Answer>),
+}
+
+pub(crate) type Handler = dyn Fn(&HttpRequest) -> Answer + Send + Sync;
+
+pub(crate) struct Server {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    accept: Option<JoinHandle<()>>,
+}
+
+impl Server {
+    pub fn start(listener: TcpListener, handler: Arc<Handler>) -> io::Result<Server> {
+        let addr = listener.local_addr()?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let connections = Arc::new(AtomicU64::new(0));
+        let accept = {
+            let stop = stop.clone();
+            std::thread::Builder::new()
+                .name("tw-sandbox-accept".into())
+                .spawn(move || {
+                    for stream in listener.incoming() {
+                        if stop.load(Ordering::SeqCst) {
+                            return;
+                        }
+                        let Ok(stream) = stream else { continue };
+                        let id = connections.fetch_add(1, Ordering::SeqCst);
+                        let (handler, stop) = (handler.clone(), stop.clone());
+                        let _ = std::thread::Builder::new()
+                            .name(format!("tw-sandbox-conn-{id}"))
+                            .spawn(move || {
+                                let _ = serve(stream, id, &*handler, &stop);
+                            });
+                    }
+                })?
+        };
+        Ok(Server {
+            addr,
+            stop,
+            accept: Some(accept),
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Blocks until the server is stopped from another thread.
+    pub fn wait(&mut self) {
+        if let Some(accept) = self.accept.take() {
+            let _ = accept.join();
+        }
+    }
+
+    pub fn stop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+        self.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn bad_request(writer: &mut TcpStream, status: u16, message: &str) -> io::Result<()> {
+    let body = serde_json::json!({"error": "bad_request", "detail": message}).to_string();
+    write!(
+        writer,
+        "HTTP/1.1 {status} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        reason(status),
+        body.len()
+    )
+}
+
+/// Waits for the next request's first byte; `false` when the peer closed or
+/// the server is stopping.
+fn await_request(reader: &mut BufReader<TcpStream>, stop: &AtomicBool) -> bool {
+    loop {
+        match reader.fill_buf() {
+            Ok([]) => return false,
+            Ok(_) => return true,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                if stop.load(Ordering::SeqCst) {
+                    return false;
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return false,
+        }
+    }
+}
+
+fn serve(
+    stream: TcpStream,
+    connection: u64,
+    handler: &Handler,
+    stop: &AtomicBool,
+) -> io::Result<()> {
+    stream.set_nodelay(true)?;
+    stream.set_read_timeout(Some(Duration::from_millis(250)))?;
+    let mut writer = stream.try_clone()?;
+    let mut reader = BufReader::with_capacity(16 * 1024, stream);
+    while await_request(&mut reader, stop) {
+        // A request has started: give it time to arrive in full.
+        reader
+            .get_ref()
+            .set_read_timeout(Some(Duration::from_secs(30)))?;
+        let mut head = Vec::new();
+        loop {
+            let before = head.len();
+            let n = reader.read_until(b'\n', &mut head)?;
+            if n == 0 {
+                return Ok(());
+            }
+            if head.len() > MAX_HEAD {
+                return bad_request(&mut writer, 431, "request headers too large");
+            }
+            if head[before..] == *b"\r\n" || head[before..] == *b"\n" {
+                break;
+            }
+        }
+        let text = String::from_utf8_lossy(&head);
+        let mut lines = text.lines();
+        let request_line = lines.next().unwrap_or_default();
+        let mut parts = request_line.split(' ');
+        let (Some(method), Some(target), Some(version)) =
+            (parts.next(), parts.next(), parts.next())
+        else {
+            return bad_request(&mut writer, 400, "malformed request line");
+        };
+        let mut headers = Vec::new();
+        for line in lines {
+            if let Some((name, value)) = line.split_once(':') {
+                headers.push((name.trim().to_owned(), value.trim().to_owned()));
+            }
+        }
+        let find = |name: &str| {
+            headers
+                .iter()
+                .find(|(n, _): &&(String, String)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+        };
+        if find("transfer-encoding").is_some() {
+            return bad_request(&mut writer, 411, "send the body with a Content-Length");
+        }
+        let length: usize = match find("content-length").map(|v| v.parse()) {
+            None => 0,
+            Some(Ok(n)) if n <= MAX_BODY => n,
+            Some(Ok(_)) => return bad_request(&mut writer, 413, "request body too large"),
+            Some(Err(_)) => return bad_request(&mut writer, 400, "invalid Content-Length"),
+        };
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body)?;
+        let close = version == "HTTP/1.0"
+            || find("connection").is_some_and(|v| v.eq_ignore_ascii_case("close"));
+        let request = HttpRequest {
+            method: method.to_owned(),
+            target: target.to_owned(),
+            headers,
+            body,
+            connection,
+        };
+        if !answer(&mut writer, handler(&request), close)? || close {
+            let _ = writer.shutdown(Shutdown::Both);
+            return Ok(());
+        }
+        reader
+            .get_ref()
+            .set_read_timeout(Some(Duration::from_millis(250)))?;
+    }
+    Ok(())
+}
+
+/// Writes an answer; `Ok(false)` when the connection must close.
+fn answer(writer: &mut TcpStream, answer_: Answer, close: bool) -> io::Result<bool> {
+    match answer_ {
+        Answer::Respond {
+            status,
+            headers,
+            body,
+        } => {
+            let mut head = format!(
+                "HTTP/1.1 {status} {}\r\nContent-Length: {}\r\n",
+                reason(status),
+                body.len()
+            );
+            for (name, value) in headers {
+                head.push_str(name);
+                head.push_str(": ");
+                head.push_str(&value);
+                head.push_str("\r\n");
+            }
+            if close {
+                head.push_str("Connection: close\r\n");
+            }
+            head.push_str("\r\n");
+            writer.write_all(head.as_bytes())?;
+            writer.write_all(&body)?;
+            Ok(true)
+        }
+        Answer::Close => {
+            writer.shutdown(Shutdown::Both)?;
+            Ok(false)
+        }
+        Answer::CutBody { body } => {
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            );
+            writer.write_all(head.as_bytes())?;
+            writer.write_all(&body[..body.len() / 2])?;
+            writer.flush()?;
+            writer.shutdown(Shutdown::Both)?;
+            Ok(false)
+        }
+        Answer::Delayed(wait, inner) => {
+            std::thread::sleep(wait);
+            answer(writer, *inner, close)
+        }
+    }
+}
+
+pub(crate) fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        411 => "Length Required",
+        413 => "Content Too Large",
+        422 => "Unprocessable Entity",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        _ => "Status",
+    }
+}

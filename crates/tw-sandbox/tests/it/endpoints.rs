@@ -1,0 +1,158 @@
+//! Auth, validation and routing answers, each with a JSON error body.
+
+use std::time::Duration;
+
+use serde_json::json;
+use tw_sandbox::{Sandbox, SandboxConfig};
+
+use crate::client::Client;
+use crate::{request, sandbox};
+
+fn token(client: &mut Client, id: &str, secret: &str) -> crate::client::Reply {
+    let body = json!({
+        "client_id": id, "client_secret": secret, "audience": "eu3.techwolf.ai",
+        "grant_type": "client_credentials", "tenant": "sandbox"
+    });
+    client
+        .send(
+            "POST",
+            "/oauth/token",
+            &[("Content-Type", "application/json")],
+            body.to_string().as_bytes(),
+        )
+        .unwrap()
+}
+
+fn export_with(
+    client: &mut Client,
+    authorization: Option<&str>,
+    body: &[u8],
+) -> crate::client::Reply {
+    let mut headers = vec![("Content-Type", "application/json")];
+    if let Some(value) = authorization {
+        headers.push(("Authorization", value));
+    }
+    client
+        .send("POST", "/export/employees/skill_clusters", &headers, body)
+        .unwrap()
+}
+
+#[test]
+fn client_credentials_issue_working_tokens() {
+    let sandbox = sandbox(20);
+    let mut client = Client::connect(sandbox.addr()).unwrap();
+    let reply = token(&mut client, "sandbox-client", "sandbox-secret");
+    assert_eq!(reply.status, 200);
+    let body = reply.json();
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 3600);
+    let bearer = format!("Bearer {}", body["access_token"].as_str().unwrap());
+    let reply = export_with(
+        &mut client,
+        Some(&bearer),
+        request(5).to_string().as_bytes(),
+    );
+    assert_eq!(reply.status, 200);
+
+    let reply = token(&mut client, "sandbox-client", "wrong");
+    assert_eq!(reply.status, 401);
+    assert_eq!(reply.json()["error"], "access_denied");
+    let log = sandbox.requests();
+    assert!(
+        log.iter().all(|r| !r.body.contains("sandbox-secret")),
+        "the log holds no secret"
+    );
+}
+
+#[test]
+fn tokens_expire() {
+    let sandbox = Sandbox::start(SandboxConfig {
+        employees: 5,
+        token_lifetime: Duration::from_millis(300),
+        ..SandboxConfig::default()
+    })
+    .unwrap();
+    let mut client = Client::connect(sandbox.addr()).unwrap();
+    let body = token(&mut client, "sandbox-client", "sandbox-secret").json();
+    let bearer = format!("Bearer {}", body["access_token"].as_str().unwrap());
+    assert_eq!(
+        export_with(&mut client, Some(&bearer), br#"{"limit":1}"#).status,
+        200
+    );
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(
+        export_with(&mut client, Some(&bearer), br#"{"limit":1}"#).status,
+        401
+    );
+}
+
+#[test]
+fn bad_requests_get_specific_json_errors() {
+    let sandbox = sandbox(20);
+    let mut client = Client::connect(sandbox.addr()).unwrap();
+    let ok = Some("Bearer sandbox-token");
+    let cases: Vec<(Option<&str>, Vec<u8>, u16, &str)> = vec![
+        (None, br#"{"limit":1}"#.to_vec(), 401, "unauthorized"),
+        (Some("Bearer nope"), br#"{"limit":1}"#.to_vec(), 401, "unauthorized"),
+        (Some("Basic abc"), br#"{"limit":1}"#.to_vec(), 401, "unauthorized"),
+        (ok, b"limit=1".to_vec(), 400, "invalid_json"),
+        (ok, b"[1,2]".to_vec(), 400, "invalid_json"),
+        (ok, br#"{"limit":0}"#.to_vec(), 422, "validation_error"),
+        (ok, br#"{"limit":101}"#.to_vec(), 422, "validation_error"),
+        (ok, br#"{"include":["sources"]}"#.to_vec(), 422, "validation_error"),
+        (ok, br#"{"limit":5,"include":["everything"]}"#.to_vec(), 422, "validation_error"),
+        (ok, br#"{"limit":5,"filters":[{"filter":"state_is_in_list","states":[]}]}"#.to_vec(), 422, "validation_error"),
+        (ok, br#"{"limit":5,"filters":[{"filter":"last_updated","value":"yesterday","operator":"gt"}]}"#.to_vec(), 422, "validation_error"),
+        (ok, br#"{"limit":5,"filters":[{"filter":"last_updated","value":"2024-01-01","operator":"gte"}]}"#.to_vec(), 422, "validation_error"),
+        (ok, br#"{"limit":5,"starting_after":"sc1zzzz"}"#.to_vec(), 400, "invalid_cursor"),
+    ];
+    let mut details = Vec::new();
+    for (auth, body, status, code) in cases {
+        let reply = export_with(&mut client, auth, &body);
+        assert_eq!(reply.status, status, "{}", String::from_utf8_lossy(&body));
+        assert_eq!(reply.header("content-type"), Some("application/json"));
+        let json = reply.json();
+        assert_eq!(json["error"], code, "{json}");
+        details.push(format!(
+            "{status} {} <- {}",
+            json["detail"],
+            String::from_utf8_lossy(&body)
+        ));
+    }
+    insta::assert_snapshot!("error_details", details.join("\n"));
+}
+
+#[test]
+fn unknown_paths_and_wrong_methods() {
+    let sandbox = sandbox(5);
+    let mut client = Client::connect(sandbox.addr()).unwrap();
+    let reply = client.send("GET", "/nope", &[], b"").unwrap();
+    assert_eq!(
+        (reply.status, reply.json()["error"].clone()),
+        (404, json!("not_found"))
+    );
+    let reply = client
+        .send("GET", "/export/employees/skill_clusters", &[], b"")
+        .unwrap();
+    assert_eq!(reply.status, 405);
+    assert_eq!(reply.header("allow"), Some("POST"));
+    assert_eq!(reply.json()["error"], "method_not_allowed");
+    let reply = client
+        .send(
+            "GET",
+            "/version",
+            &[("Authorization", "Bearer sandbox-token")],
+            b"",
+        )
+        .unwrap();
+    assert_eq!(reply.json()["version"], "2024-09-13");
+    assert_eq!(sandbox.connections(), 1, "errors keep the connection alive");
+}
+
+#[test]
+fn stopping_frees_the_port() {
+    let sandbox = sandbox(5);
+    let addr = sandbox.addr();
+    sandbox.stop();
+    assert!(std::net::TcpListener::bind(addr).is_ok());
+}

@@ -1,0 +1,88 @@
+//! The command line: arguments, validation, and the subcommands.
+
+pub mod args;
+pub mod checkpoint;
+pub mod export;
+pub mod sandbox;
+
+use std::fmt;
+
+/// How the process ends, by failure class; see README "Exit codes".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Invalid arguments or input.
+    Usage = 2,
+    /// Authentication failed.
+    Auth = 3,
+    /// The API failed after retries or broke the pagination protocol.
+    Api = 4,
+    /// A local I/O error.
+    Io = 5,
+}
+
+/// An error the user must fix in the command line or its inputs.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// A hint printed after the error (e.g. how to resume).
+#[derive(Debug)]
+pub struct Hint(pub String);
+
+impl fmt::Display for Hint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Hint {}
+
+/// Classifies an error chain into an exit code.
+pub fn classify(err: &anyhow::Error) -> Exit {
+    for cause in err.chain() {
+        if cause.downcast_ref::<UsageError>().is_some() {
+            return Exit::Usage;
+        }
+        if let Some(export) = cause.downcast_ref::<tw_export::Error>() {
+            return if export.is_auth() {
+                Exit::Auth
+            } else if export.is_invalid_input() {
+                Exit::Usage
+            } else {
+                Exit::Api
+            };
+        }
+        if let Some(transport) = cause.downcast_ref::<tw_transport::Error>() {
+            return if transport.is_auth() {
+                Exit::Auth
+            } else if transport.is_config() {
+                Exit::Usage
+            } else {
+                Exit::Api
+            };
+        }
+        if cause.downcast_ref::<tw_model::RequestError>().is_some() {
+            return Exit::Usage;
+        }
+        if cause.downcast_ref::<std::io::Error>().is_some() {
+            return Exit::Io;
+        }
+    }
+    Exit::Io
+}
+
+/// Whether the error is a closed stdout pipe (`tw-export ... | head`).
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,80 @@
+//! The `tw-export` command; see `tw-export --help` and the README.
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::args::{Cli, Command};
+use crate::cli::{Hint, classify, is_broken_pipe};
+
+fn init_logging(verbose: u8) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new(match verbose {
+            0 => "warn",
+            1 => "info",
+            2 => "debug",
+            _ => "trace",
+        })
+    });
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
+}
+
+#[allow(clippy::print_stderr)]
+fn report(err: &anyhow::Error) {
+    // A hint is attached as context: it is the outermost layer of the chain.
+    let hint = err.downcast_ref::<Hint>().map(ToString::to_string);
+    let mut first = true;
+    for (i, cause) in err.chain().enumerate() {
+        if i == 0 && hint.is_some() {
+            continue;
+        }
+        if first {
+            eprintln!("error: {cause}");
+            first = false;
+        } else {
+            eprintln!("  caused by: {cause}");
+        }
+    }
+    if let Some(hint) = hint {
+        eprintln!("hint: {hint}");
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return if err.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let result = match &cli.command {
+        Command::SkillClusters(args) => {
+            init_logging(args.verbose);
+            cli::export::run(args)
+        }
+        Command::Sandbox(args) => {
+            init_logging(1);
+            cli::sandbox::run(args)
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            report(&err);
+            ExitCode::from(classify(&err) as u8)
+        }
+    }
+}

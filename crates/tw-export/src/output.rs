@@ -1,0 +1,275 @@
+//! Output formats: JSON Lines, a JSON array, and CSV in two dialects.
+
+use std::borrow::Cow;
+use std::io::{self, BufWriter, Write};
+
+use tw_model::{EmployeeSkillClusters, SkillCluster, SkillSource};
+
+/// How records are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// One JSON object per line, exactly as the model round-trips it
+    /// (unknown fields included).
+    Jsonl,
+    /// One JSON array of the same objects, valid only once complete.
+    Json,
+    /// One row per (employee, cluster, skill); see [`CSV_HEADER`].
+    Csv(CsvDialect),
+}
+
+impl Format {
+    /// A short name: `jsonl`, `json`, `csv-techwolf`, `csv-rfc4180`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Jsonl => "jsonl",
+            Format::Json => "json",
+            Format::Csv(CsvDialect::Techwolf) => "csv-techwolf",
+            Format::Csv(CsvDialect::Rfc4180) => "csv-rfc4180",
+        }
+    }
+}
+
+/// The CSV conventions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CsvDialect {
+    /// As TechWolf's own file exports: CRLF line ends, every field quoted,
+    /// and a backtick before any value starting with `=`, `+`, `-`, `@`, tab
+    /// or carriage return (so spreadsheets do not run it as a formula).
+    Techwolf,
+    /// Minimal quoting, LF line ends, values unchanged.
+    Rfc4180,
+}
+
+/// The CSV columns, in order.
+pub const CSV_HEADER: [&str; 12] = [
+    "employee_external_id",
+    "skill_cluster_id",
+    "skill_cluster_name",
+    "domain_name",
+    "proficiency_level",
+    "cluster_validation_state",
+    "cluster_sources",
+    "list",
+    "skill_id",
+    "skill_name",
+    "skill_validation_state",
+    "skill_sources",
+];
+
+/// Joins sources with `;`.
+fn join_sources(sources: Option<&[SkillSource]>) -> Cow<'static, str> {
+    match sources {
+        None | Some([]) => Cow::Borrowed(""),
+        Some([one]) => Cow::Owned(one.as_str().to_owned()),
+        Some(many) => Cow::Owned(
+            many.iter()
+                .map(SkillSource::as_str)
+                .collect::<Vec<_>>()
+                .join(";"),
+        ),
+    }
+}
+
+/// The CSV rows of one record: one per (cluster, skill), one per cluster
+/// without skills, and one for an employee without clusters, so every
+/// employee appears.
+pub fn csv_rows(record: &EmployeeSkillClusters) -> Vec<[Cow<'_, str>; 12]> {
+    let id = Cow::Borrowed(record.external_id.as_str());
+    let empty = || Cow::Borrowed("");
+    let clusters = record.clusters();
+    if clusters.is_empty() {
+        let mut row: [Cow<'_, str>; 12] = Default::default();
+        row[0] = id;
+        return vec![row];
+    }
+    let mut rows = Vec::new();
+    for cluster in clusters {
+        let head = cluster_columns(&id, cluster);
+        let mut skills = cluster.skills().peekable();
+        if skills.peek().is_none() {
+            let mut row: [Cow<'_, str>; 12] = Default::default();
+            row[..7].clone_from_slice(&head);
+            rows.push(row);
+            continue;
+        }
+        for (list, skill) in skills {
+            let mut row: [Cow<'_, str>; 12] = Default::default();
+            row[..7].clone_from_slice(&head);
+            row[7] = Cow::Borrowed(list.as_str());
+            row[8] = skill.skill_id.as_deref().map_or_else(empty, Cow::Borrowed);
+            row[9] = Cow::Borrowed(skill.name.as_str());
+            row[10] = skill
+                .validation_state
+                .as_ref()
+                .map_or_else(empty, |s| Cow::Borrowed(s.as_str()));
+            row[11] = join_sources(skill.skill_sources.as_deref());
+            rows.push(row);
+        }
+    }
+    rows
+}
+
+fn cluster_columns<'a>(id: &Cow<'a, str>, cluster: &'a SkillCluster) -> [Cow<'a, str>; 7] {
+    let text = |v: &'a Option<String>| v.as_deref().map_or(Cow::Borrowed(""), Cow::Borrowed);
+    [
+        id.clone(),
+        text(&cluster.skill_cluster_id),
+        text(&cluster.skill_cluster_name),
+        text(&cluster.domain_name),
+        cluster
+            .proficiency_level
+            .map_or(Cow::Borrowed(""), |p| Cow::Owned(p.to_string())),
+        cluster
+            .validation_state
+            .as_ref()
+            .map_or(Cow::Borrowed(""), |s| Cow::Borrowed(s.as_str())),
+        join_sources(cluster.sources.as_deref()),
+    ]
+}
+
+/// The TechWolf formula-injection guard: a backtick before values starting
+/// with `=`, `+`, `-`, `@`, tab or carriage return.
+pub fn guard_formula(value: &str) -> Cow<'_, str> {
+    match value.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => Cow::Owned(format!("`{value}")),
+        _ => Cow::Borrowed(value),
+    }
+}
+
+enum Sink<W: Write> {
+    Json(BufWriter<W>),
+    Csv(Box<csv::Writer<W>>, CsvDialect),
+}
+
+/// Writes records in a [`Format`] to `W`, header and trailer included.
+///
+/// ```
+/// use tw_export::output::{CsvDialect, Format, RecordWriter};
+///
+/// let record: tw_model::EmployeeSkillClusters =
+///     serde_json::from_str(r#"{"external_id": "e1", "skill_clusters": []}"#).unwrap();
+/// let mut writer = RecordWriter::new(Vec::new(), Format::Csv(CsvDialect::Rfc4180));
+/// writer.begin()?;
+/// writer.write(&record)?;
+/// let bytes = writer.finish()?;
+/// assert!(String::from_utf8(bytes).unwrap().ends_with("e1,,,,,,,,,,,\n"));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct RecordWriter<W: Write> {
+    sink: Sink<W>,
+    format: Format,
+    records: u64,
+}
+
+impl<W: Write> std::fmt::Debug for RecordWriter<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordWriter")
+            .field("format", &self.format)
+            .field("records", &self.records)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<W: Write> RecordWriter<W> {
+    /// A writer for a new output; call [`RecordWriter::begin`] first.
+    pub fn new(out: W, format: Format) -> Self {
+        Self::resume(out, format, 0)
+    }
+
+    /// A writer that continues an output which already holds the header and
+    /// `records_before` records (do not call `begin`).
+    pub fn resume(out: W, format: Format, records_before: u64) -> Self {
+        let sink = match format {
+            Format::Jsonl | Format::Json => Sink::Json(BufWriter::with_capacity(256 * 1024, out)),
+            Format::Csv(dialect) => {
+                let mut builder = csv::WriterBuilder::new();
+                builder.buffer_capacity(256 * 1024).has_headers(false);
+                match dialect {
+                    CsvDialect::Techwolf => builder
+                        .quote_style(csv::QuoteStyle::Always)
+                        .terminator(csv::Terminator::CRLF),
+                    CsvDialect::Rfc4180 => builder
+                        .quote_style(csv::QuoteStyle::Necessary)
+                        .terminator(csv::Terminator::Any(b'\n')),
+                };
+                Sink::Csv(Box::new(builder.from_writer(out)), dialect)
+            }
+        };
+        RecordWriter {
+            sink,
+            format,
+            records: records_before,
+        }
+    }
+
+    /// Writes the header: the CSV header row, or the JSON array's `[`.
+    pub fn begin(&mut self) -> io::Result<()> {
+        match &mut self.sink {
+            Sink::Json(out) if self.format == Format::Json => out.write_all(b"["),
+            Sink::Json(_) => Ok(()),
+            Sink::Csv(out, _) => out.write_record(CSV_HEADER).map_err(io::Error::from),
+        }
+    }
+
+    /// Writes one record.
+    pub fn write(&mut self, record: &EmployeeSkillClusters) -> io::Result<()> {
+        match &mut self.sink {
+            Sink::Json(out) => {
+                if self.format == Format::Json {
+                    out.write_all(if self.records == 0 { b"\n" } else { b",\n" })?;
+                }
+                serde_json::to_writer(&mut *out, record)?;
+                if self.format == Format::Jsonl {
+                    out.write_all(b"\n")?;
+                }
+            }
+            Sink::Csv(out, dialect) => {
+                for row in csv_rows(record) {
+                    match dialect {
+                        CsvDialect::Techwolf => {
+                            out.write_record(row.iter().map(|v| guard_formula(v).into_owned()))?
+                        }
+                        CsvDialect::Rfc4180 => {
+                            out.write_record(row.iter().map(|v| v.as_bytes()))?
+                        }
+                    }
+                }
+            }
+        }
+        self.records += 1;
+        Ok(())
+    }
+
+    /// Records written, counting those before a resume.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// Pushes everything buffered into `W`.
+    pub fn flush(&mut self) -> io::Result<()> {
+        match &mut self.sink {
+            Sink::Json(out) => out.flush(),
+            Sink::Csv(out, _) => out.flush(),
+        }
+    }
+
+    /// The underlying writer (flush first to see every byte in it).
+    pub fn get_ref(&self) -> &W {
+        match &self.sink {
+            Sink::Json(out) => out.get_ref(),
+            Sink::Csv(out, _) => out.get_ref(),
+        }
+    }
+
+    /// Writes the trailer (the JSON array's `]`), flushes, and returns `W`.
+    pub fn finish(mut self) -> io::Result<W> {
+        if let (Format::Json, Sink::Json(out)) = (self.format, &mut self.sink) {
+            out.write_all(if self.records == 0 { b"]\n" } else { b"\n]\n" })?;
+        }
+        self.flush()?;
+        match self.sink {
+            Sink::Json(out) => out.into_inner().map_err(|e| e.into_error()),
+            Sink::Csv(out, _) => out.into_inner().map_err(|e| e.into_error()),
+        }
+    }
+}

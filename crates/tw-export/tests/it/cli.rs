@@ -1,0 +1,430 @@
+//! The binary end to end: formats, faults, protocol violations, secrets.
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+use tw_export::output::csv_rows;
+use tw_model::EmployeeSkillClusters;
+use tw_sandbox::{Faults, Sandbox, SandboxConfig};
+
+use crate::{
+    export_from, ids_of_tenant, jsonl_ids, run, sandbox, sandbox_with, stderr, temp_dir, tw_export,
+};
+
+fn records_of(path: &std::path::Path) -> Vec<EmployeeSkillClusters> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| tw_model::decode(l.as_bytes()).unwrap())
+        .collect()
+}
+
+#[test]
+fn jsonl_has_every_employee_once_and_round_trips() {
+    let sandbox = sandbox(777);
+    let dir = temp_dir("jsonl");
+    let out = dir.join("out.jsonl");
+    let output = run(export_from(&sandbox)
+        .args(["--limit", "50", "-o"])
+        .arg(&out));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(jsonl_ids(&out), ids_of_tenant(&sandbox));
+    assert!(!dir.join("out.jsonl.partial").exists() && !dir.join("out.jsonl.checkpoint").exists());
+    assert!(
+        stderr(&output).contains("tw-export: 777 records, 16 pages, 0 retries"),
+        "{}",
+        stderr(&output)
+    );
+    // Each line is the record exactly as the server sent it.
+    let first_page = sandbox.requests()[0].clone();
+    assert_eq!(first_page.status, 200);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "exports hold personal data");
+    }
+}
+
+#[test]
+fn json_is_one_valid_array() {
+    let sandbox = sandbox(333);
+    let dir = temp_dir("json");
+    let out = dir.join("out.json");
+    let output = run(export_from(&sandbox)
+        .args(["--format", "json", "--limit", "40", "-o"])
+        .arg(&out));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let array: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let ids: Vec<String> = array
+        .iter()
+        .map(|r| r["external_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids, ids_of_tenant(&sandbox));
+
+    let empty = dir.join("empty.json");
+    let output = run(export_from(&sandbox)
+        .args(["--format", "json", "--updated-after", "2099-01-01", "-o"])
+        .arg(&empty));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(std::fs::read_to_string(&empty).unwrap(), "[]\n");
+}
+
+#[test]
+fn csv_rows_parse_back_to_the_records() {
+    let sandbox = sandbox(400);
+    let dir = temp_dir("csv");
+    let jsonl = dir.join("out.jsonl");
+    assert!(
+        run(export_from(&sandbox).arg("-o").arg(&jsonl))
+            .status
+            .success()
+    );
+    let records = records_of(&jsonl);
+    let expected: Vec<Vec<String>> = records
+        .iter()
+        .flat_map(|r| {
+            csv_rows(r)
+                .into_iter()
+                .map(|row| row.iter().map(|c| c.to_string()).collect())
+        })
+        .collect();
+    let employees: std::collections::BTreeSet<&str> =
+        expected.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(employees.len(), 400, "every employee has a row");
+
+    // RFC 4180: values come back unchanged.
+    let rfc = dir.join("rfc.csv");
+    assert!(
+        run(export_from(&sandbox)
+            .args(["--format", "csv", "--csv-dialect", "rfc4180", "-o"])
+            .arg(&rfc))
+        .status
+        .success()
+    );
+    let mut reader = csv::ReaderBuilder::new().from_path(&rfc).unwrap();
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        tw_export::output::CSV_HEADER
+    );
+    let rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    assert_eq!(rows, expected);
+    let text = std::fs::read_to_string(&rfc).unwrap();
+    assert!(!text.contains("\r\n\""), "LF line ends");
+
+    // TechWolf: CRLF, every field quoted, formula guard; undoing the guard gives the values.
+    let tw = dir.join("tw.csv");
+    assert!(
+        run(export_from(&sandbox)
+            .args(["--format", "csv", "-o"])
+            .arg(&tw))
+        .status
+        .success()
+    );
+    let text = std::fs::read_to_string(&tw).unwrap();
+    assert!(text.starts_with("\"employee_external_id\",\"skill_cluster_id\""));
+    assert!(text.ends_with("\"\r\n"));
+    let mut reader = csv::ReaderBuilder::new().from_path(&tw).unwrap();
+    let rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    assert_eq!(rows.len(), expected.len());
+    let mut guarded = 0;
+    for (row, want) in rows.iter().zip(&expected) {
+        for (got, want) in row.iter().zip(want) {
+            if want.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+                assert_eq!(got, &format!("`{want}"));
+                guarded += 1;
+            } else {
+                assert_eq!(got, want);
+            }
+        }
+    }
+    assert!(guarded > 0, "the sandbox has formula-like names");
+    for tricky in [
+        "\"\"Power\"\"",
+        "SQL\nqueries",
+        "Cold calling\t(outbound)",
+        "`=VLOOKUP",
+        "`+1 Negotiation",
+        "`-Rigging",
+        "`@Risk",
+        "🦀",
+        "データサイエンス",
+    ] {
+        assert!(text.contains(tricky), "{tricky:?} in the TechWolf CSV");
+    }
+}
+
+#[test]
+fn faults_are_survived_and_the_output_is_complete() {
+    let mut faults = Faults::default();
+    faults.rate_limit_every = Some(4);
+    faults.retry_after_secs = 0;
+    faults.server_error_every = Some(9);
+    faults.close_every = Some(11);
+    faults.cut_body_every = Some(13);
+    let sandbox = sandbox_with(600, faults);
+    let dir = temp_dir("faults");
+    let out = dir.join("out.jsonl");
+    let output = run(export_from(&sandbox)
+        .args(["--limit", "25", "--max-attempts", "8", "-o"])
+        .arg(&out));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(jsonl_ids(&out), ids_of_tenant(&sandbox));
+
+    let clean = self::sandbox(600);
+    let reference = dir.join("clean.jsonl");
+    assert!(
+        run(export_from(&clean)
+            .args(["--limit", "25", "-o"])
+            .arg(&reference))
+        .status
+        .success()
+    );
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        std::fs::read(&reference).unwrap(),
+        "byte-identical"
+    );
+}
+
+#[test]
+fn a_protocol_violation_exits_4_and_leaves_no_output() {
+    for (name, faults) in [
+        ("repeat", {
+            let mut f = Faults::default();
+            f.repeat_cursor = true;
+            f
+        }),
+        ("missing", {
+            let mut f = Faults::default();
+            f.missing_cursor = true;
+            f
+        }),
+        ("empty", {
+            let mut f = Faults::default();
+            f.empty_pages = u32::MAX;
+            f
+        }),
+    ] {
+        let sandbox = sandbox_with(300, faults);
+        let dir = temp_dir(&format!("protocol-{name}"));
+        let out = dir.join("out.jsonl");
+        std::fs::write(&out, "previous complete export\n").unwrap();
+        let output = run(export_from(&sandbox)
+            .args(["--limit", "10", "-o"])
+            .arg(&out));
+        assert_eq!(output.status.code(), Some(4), "{name}: {}", stderr(&output));
+        let message = stderr(&output);
+        assert!(
+            message.contains("the API broke the pagination protocol"),
+            "{message}"
+        );
+        assert!(message.contains("--resume"), "{message}");
+        assert_eq!(
+            std::fs::read_to_string(&out).unwrap(),
+            "previous complete export\n",
+            "not overwritten"
+        );
+    }
+}
+
+#[test]
+fn authentication_failures_exit_3() {
+    let sandbox = sandbox(10);
+    let output = run(tw_export().env("TECHWOLF_TOKEN", "not-the-token").args([
+        "skill-clusters",
+        "--base-url",
+        &sandbox.base_url(),
+    ]));
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(stderr(&output).contains("authentication failed using a static bearer token"));
+    assert!(!stderr(&output).contains("not-the-token"));
+}
+
+#[test]
+fn no_secret_reaches_any_output_or_log() {
+    const SECRET: &str = "s3cr3t-only-in-env-7e1f";
+    let mut faults = Faults::default();
+    faults.unauthorized_every = Some(3);
+    faults.server_error_every = Some(4);
+    let sandbox = Sandbox::start(SandboxConfig {
+        employees: 200,
+        client_secret: SECRET.into(),
+        token_lifetime: std::time::Duration::from_secs(1),
+        faults,
+        ..SandboxConfig::default()
+    })
+    .unwrap();
+    let dir = temp_dir("secrets");
+    let out = dir.join("out.csv");
+    let output = run(tw_export()
+        .env("TECHWOLF_CLIENT_ID", "sandbox-client")
+        .env("TECHWOLF_CLIENT_SECRET", SECRET)
+        .args([
+            "skill-clusters",
+            "-vvv",
+            "--format",
+            "csv",
+            "--limit",
+            "10",
+            "--tenant",
+            "sandbox",
+        ])
+        .args([
+            "--base-url",
+            &sandbox.base_url(),
+            "--token-url",
+            &sandbox.token_url(),
+            "--audience",
+            "sandbox",
+            "-o",
+        ])
+        .arg(&out));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let log = stderr(&output);
+    assert!(log.contains("DEBUG"), "debug logs were on");
+    assert!(log.contains("retrying"), "{log}");
+    let mut texts = vec![
+        log,
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        std::fs::read_to_string(&out).unwrap(),
+    ];
+    // A failing run leaves a checkpoint: it must be clean too.
+    let mut faults = Faults::default();
+    faults.missing_cursor = true;
+    let broken = Sandbox::start(SandboxConfig {
+        employees: 50,
+        client_secret: SECRET.into(),
+        faults,
+        ..SandboxConfig::default()
+    })
+    .unwrap();
+    let failed = dir.join("failed.jsonl");
+    let output = run(tw_export()
+        .env("TECHWOLF_CLIENT_ID", "sandbox-client")
+        .env("TECHWOLF_CLIENT_SECRET", SECRET)
+        .args([
+            "skill-clusters",
+            "-vv",
+            "--limit",
+            "10",
+            "--tenant",
+            "sandbox",
+        ])
+        .args([
+            "--base-url",
+            &broken.base_url(),
+            "--token-url",
+            &broken.token_url(),
+            "--audience",
+            "sandbox",
+            "-o",
+        ])
+        .arg(&failed));
+    assert_eq!(output.status.code(), Some(4));
+    texts.push(stderr(&output));
+    texts.push(std::fs::read_to_string(dir.join("failed.jsonl.checkpoint")).unwrap());
+    texts.push(std::fs::read_to_string(dir.join("failed.jsonl.partial")).unwrap());
+    for text in &texts {
+        assert!(!text.contains(SECRET), "the client secret leaked");
+        assert!(!text.contains("sbx-"), "an issued token leaked");
+    }
+}
+
+#[test]
+fn a_closed_stdout_pipe_exits_0() {
+    let sandbox = sandbox(5000);
+    let mut child = export_from(&sandbox)
+        .args(["--limit", "10"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    assert!(line.starts_with("{\"external_id\""));
+    drop(reader);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("error"), "{}", stderr(&output));
+}
+
+#[test]
+fn sandbox_flag_needs_no_credentials_and_max_records_caps() {
+    let output = run(tw_export().args([
+        "skill-clusters",
+        "--sandbox",
+        "--sandbox-employees",
+        "250",
+        "--max-records",
+        "42",
+        "--limit",
+        "20",
+    ]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lines = String::from_utf8(output.stdout.clone()).unwrap();
+    assert_eq!(lines.lines().count(), 42);
+    assert!(
+        stderr(&output).contains("tw-export: 42 records, 2 pages"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn help_is_stable() {
+    for (name, args) in [
+        ("help_top", vec!["--help"]),
+        ("help_skill_clusters", vec!["skill-clusters", "--help"]),
+        ("help_sandbox", vec!["sandbox", "--help"]),
+    ] {
+        let output = run(tw_export().args(&args));
+        assert!(output.status.success());
+        insta::assert_snapshot!(name, String::from_utf8(output.stdout).unwrap());
+    }
+}
+
+#[test]
+fn the_sandbox_subcommand_prints_a_ready_command() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = tw_export()
+        .args(["sandbox", "--port", &port.to_string(), "--employees", "30"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut text = String::new();
+    while !text.contains("Ctrl-C") {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        text.push_str(&line);
+    }
+    let base = format!("http://127.0.0.1:{port}");
+    assert!(text.contains(&format!("base URL:  {base}")), "{text}");
+    // The printed command works.
+    let dir = temp_dir("sandbox-cmd");
+    let out = dir.join("skill-clusters.jsonl");
+    let output = run(tw_export()
+        .env("TECHWOLF_TOKEN", "sandbox-token")
+        .args(["skill-clusters", "--base-url", &base, "-o"])
+        .arg(&out));
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 30);
+}

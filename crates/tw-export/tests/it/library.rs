@@ -1,0 +1,227 @@
+//! The library `Client` against the sandbox.
+
+use std::time::Duration;
+
+use tw_export::{Client, Error};
+use tw_model::{Filter, Include, SkillClustersRequest};
+use tw_sandbox::{Faults, Sandbox, SandboxConfig};
+use tw_transport::{RetryPolicy, Secret};
+
+use crate::{ids_of_tenant, sandbox, sandbox_with};
+
+fn client(sandbox: &Sandbox) -> Client {
+    Client::builder()
+        .base_url(sandbox.base_url())
+        .token_url(sandbox.token_url())
+        .audience("sandbox")
+        .tenant_name("sandbox")
+        .client_credentials("sandbox-client", Secret::new("sandbox-secret"))
+        .retry_policy({
+            let mut policy = RetryPolicy::default();
+            policy.base_delay = Duration::from_millis(1);
+            policy.max_delay = Duration::from_millis(5);
+            policy.max_attempts = 10;
+            policy
+        })
+        .build()
+        .unwrap()
+}
+
+fn all(limit: i64) -> SkillClustersRequest {
+    SkillClustersRequest::new(limit)
+        .unwrap()
+        .with_include(Include::ALL)
+}
+
+#[test]
+fn every_employee_exactly_once_over_one_connection() {
+    let sandbox = sandbox(1234);
+    let client = client(&sandbox);
+    let ids: Vec<String> = client
+        .skill_clusters(all(100))
+        .map(|r| r.unwrap().external_id)
+        .collect();
+    assert_eq!(ids, ids_of_tenant(&sandbox));
+    assert_eq!(sandbox.export_requests(), 13);
+    assert_eq!(
+        sandbox.connections(),
+        1,
+        "token and every page on one keep-alive connection"
+    );
+}
+
+#[test]
+fn filters_reach_the_server_on_every_page() {
+    let sandbox = sandbox(500);
+    let request = all(10)
+        .with_filter(Filter::is_active(false))
+        .with_filter(Filter::updated_after("2023-01-01").unwrap());
+    let got = client(&sandbox).skill_clusters(request).count();
+    let tenant = sandbox.tenant();
+    let expected = (0..500)
+        .filter(|&i| !tenant.is_active(i) && tenant.updated_day(i) > 19_358)
+        .count();
+    assert_eq!(got, expected);
+    let bodies: Vec<serde_json::Value> = sandbox
+        .requests()
+        .iter()
+        .filter(|r| r.path == tw_export::SKILL_CLUSTERS_PATH)
+        .map(|r| {
+            let mut body: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+            body.as_object_mut().unwrap().remove("starting_after");
+            body
+        })
+        .collect();
+    assert!(bodies.len() > 1);
+    assert!(
+        bodies.windows(2).all(|w| w[0] == w[1]),
+        "the same body on every page"
+    );
+}
+
+#[test]
+fn faults_are_survived_with_complete_output() {
+    let mut faults = Faults::default();
+    faults.rate_limit_every = Some(4);
+    faults.retry_after_secs = 0;
+    faults.server_error_every = Some(5);
+    faults.close_every = Some(7);
+    faults.cut_body_every = Some(9);
+    faults.unauthorized_every = Some(11);
+    let sandbox = sandbox_with(1000, faults);
+    let client = client(&sandbox);
+    let ids: Vec<String> = client
+        .skill_clusters(all(20))
+        .map(|r| r.unwrap().external_id)
+        .collect();
+    assert_eq!(ids, ids_of_tenant(&sandbox));
+    assert!(client.retries() >= 10, "retries: {}", client.retries());
+}
+
+#[test]
+fn tokens_expiring_mid_export_are_refreshed() {
+    // Tokens live 1 s; pages take 40 ms; 40 pages take about 1.6 s.
+    let mut faults = Faults::default();
+    faults.latency = Duration::from_millis(40);
+    let sandbox = Sandbox::start(SandboxConfig {
+        employees: 400,
+        token_lifetime: Duration::from_secs(1),
+        faults,
+        ..SandboxConfig::default()
+    })
+    .unwrap();
+    let count = client(&sandbox)
+        .skill_clusters(all(10))
+        .map(Result::unwrap)
+        .count();
+    assert_eq!(count, 400);
+    let log = sandbox.requests();
+    let tokens = log.iter().filter(|r| r.path == "/oauth/token").count();
+    assert!(tokens >= 3, "refreshed before expiry: {tokens} tokens");
+    assert!(
+        log.iter().all(|r| r.status == 200),
+        "no request was refused with an expired token"
+    );
+}
+
+#[test]
+fn a_protocol_violation_is_an_error_with_a_checkpoint() {
+    let mut faults = Faults::default();
+    faults.repeat_cursor = true;
+    let sandbox = sandbox_with(100, faults);
+    let mut iter = client(&sandbox).skill_clusters(all(10));
+    let mut ok = 0;
+    let err = loop {
+        match iter.next().expect("an error before the end") {
+            Ok(_) => ok += 1,
+            Err(err) => break err,
+        }
+    };
+    assert_eq!(ok, 10, "the first page, then the loop is caught");
+    assert!(matches!(err, Error::Protocol { .. }), "{err:?}");
+    assert!(err.is_api_failure());
+    assert_eq!(err.checkpoint().unwrap().items, 10);
+    assert!(iter.next().is_none());
+}
+
+#[test]
+fn resume_from_a_checkpoint_continues_exactly() {
+    let sandbox = sandbox(250);
+    let client = client(&sandbox);
+    let mut first = client.skill_clusters(all(25));
+    let mut ids: Vec<String> = first
+        .by_ref()
+        .take(100)
+        .map(|r| r.unwrap().external_id)
+        .collect();
+    let checkpoint = first.checkpoint().clone();
+    assert_eq!(checkpoint.items, 100);
+    drop(first);
+    ids.extend(
+        client
+            .resume_skill_clusters(all(25), checkpoint)
+            .map(|r| r.unwrap().external_id),
+    );
+    assert_eq!(ids, ids_of_tenant(&sandbox));
+}
+
+#[test]
+fn bad_credentials_are_auth_errors() {
+    let sandbox = sandbox(10);
+    let client = Client::builder()
+        .base_url(sandbox.base_url())
+        .bearer_token(Secret::new("wrong-token"))
+        .build()
+        .unwrap();
+    let err = client.skill_clusters(all(10)).next().unwrap().unwrap_err();
+    assert!(err.is_auth(), "{err:?}");
+    assert!(!err.to_string().contains("wrong-token"));
+}
+
+#[test]
+fn builder_errors_say_what_is_missing() {
+    let messages: Vec<String> = [
+        Client::builder().bearer_token(Secret::new("t")).build(),
+        Client::builder().tenant("acme", "eu").build(),
+        Client::builder()
+            .tenant("acme", "ap")
+            .client_credentials("id", Secret::new("s"))
+            .build(),
+        Client::builder()
+            .tenant("acme.evil", "eu")
+            .bearer_token(Secret::new("t"))
+            .build(),
+        Client::builder()
+            .base_url("http://10.0.0.1")
+            .bearer_token(Secret::new("t"))
+            .build(),
+    ]
+    .into_iter()
+    .map(|r| {
+        let err = r.unwrap_err();
+        assert!(err.is_invalid_input(), "{err:?}");
+        err.to_string()
+    })
+    .collect();
+    insta::assert_snapshot!("builder_errors", messages.join("\n"));
+}
+
+#[test]
+fn a_scripted_transport_drives_the_client() {
+    let scripted = tw_transport::testing::ScriptedTransport::new();
+    scripted.push_json(
+        200,
+        r#"{"has_next": true, "records": [{"external_id": "a"}], "next_starting_after": "x1"}"#,
+    );
+    scripted.push_json(
+        200,
+        r#"{"has_next": false, "records": [{"external_id": "b", "new": 1}]}"#,
+    );
+    let scripted = std::sync::Arc::new(scripted);
+    let client = Client::with_transport(scripted.clone());
+    let records: Vec<_> = client.skill_clusters(all(1)).map(Result::unwrap).collect();
+    assert_eq!(records[1].extra["new"], 1);
+    let second: serde_json::Value =
+        serde_json::from_slice(scripted.requests()[1].body.as_ref().unwrap()).unwrap();
+    assert_eq!(second["starting_after"], "x1");
+}

@@ -1,0 +1,82 @@
+//! Integration tests of tw-export: the library against the sandbox, and the
+//! `tw-export` binary as a subprocess.
+
+mod cli;
+mod errors;
+mod library;
+mod resume;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use tw_sandbox::{Faults, Sandbox, SandboxConfig};
+
+pub fn sandbox(employees: u32) -> Sandbox {
+    Sandbox::start(SandboxConfig {
+        employees,
+        ..SandboxConfig::default()
+    })
+    .unwrap()
+}
+
+pub fn sandbox_with(employees: u32, faults: Faults) -> Sandbox {
+    Sandbox::start(SandboxConfig {
+        employees,
+        faults,
+        ..SandboxConfig::default()
+    })
+    .unwrap()
+}
+
+/// The binary, with a clean environment (no TECHWOLF_*, no RUST_LOG).
+pub fn tw_export() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tw-export"));
+    command.env_clear();
+    command
+}
+
+/// `tw-export skill-clusters --base-url <sandbox>` with the static token.
+pub fn export_from(sandbox: &Sandbox) -> Command {
+    let mut command = tw_export();
+    command.env("TECHWOLF_TOKEN", "sandbox-token").args([
+        "skill-clusters",
+        "--base-url",
+        &sandbox.base_url(),
+    ]);
+    command
+}
+
+pub fn run(command: &mut Command) -> Output {
+    command.output().expect("the binary runs")
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A fresh temporary directory for one test.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tw-export-it-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub fn ids_of_tenant(sandbox: &Sandbox) -> Vec<String> {
+    (0..sandbox.tenant().len())
+        .map(|i| sandbox.tenant().external_id(i).to_owned())
+        .collect()
+}
+
+pub fn jsonl_ids(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line).unwrap()["external_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+}

@@ -1,0 +1,222 @@
+//! Atomic output and resume: kill the exporter anywhere, resume, and get
+//! the same bytes as an uninterrupted run.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use tw_sandbox::Faults;
+
+use crate::{export_from, run, sandbox, sandbox_with, stderr, temp_dir};
+
+fn checkpoint_records(path: &Path) -> Option<u64> {
+    let text = std::fs::read_to_string(path).ok()?;
+    serde_json::from_str::<serde_json::Value>(&text).ok()?["records"].as_u64()
+}
+
+/// Runs an export to `out`, killing it (SIGKILL) once its checkpoint says
+/// at least `after` records are written (or after `after` ms when `by_time`).
+fn kill_during(
+    sandbox: &tw_sandbox::Sandbox,
+    format: &[&str],
+    out: &Path,
+    after: u64,
+    by_time: bool,
+) {
+    let mut child = export_from(sandbox)
+        .args(["--limit", "10"])
+        .args(format)
+        .arg("-o")
+        .arg(out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let checkpoint = out.with_extension(format!(
+        "{}.checkpoint",
+        out.extension().unwrap().to_string_lossy()
+    ));
+    let started = Instant::now();
+    loop {
+        let due = if by_time {
+            started.elapsed() >= Duration::from_millis(after)
+        } else {
+            checkpoint_records(&checkpoint).is_some_and(|n| n >= after)
+        };
+        if due || started.elapsed() > Duration::from_secs(60) {
+            break;
+        }
+        if child.try_wait().unwrap().is_some() {
+            panic!("the export finished before it could be killed");
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!out.exists(), "a killed export leaves no output file");
+}
+
+#[test]
+fn kill_and_resume_gives_byte_identical_output() {
+    let mut faults = Faults::default();
+    faults.latency = Duration::from_millis(15);
+    let sandbox = sandbox_with(400, faults);
+    for format in [
+        &["--format", "jsonl"][..],
+        &["--format", "json"],
+        &["--format", "csv"],
+    ] {
+        let dir = temp_dir(&format!("kill-{}", format[1]));
+        let reference = dir.join("reference.out");
+        let output = run(export_from(&sandbox)
+            .args(["--limit", "10"])
+            .args(format)
+            .arg("-o")
+            .arg(&reference));
+        assert!(output.status.success(), "{}", stderr(&output));
+        let expected = std::fs::read(&reference).unwrap();
+
+        for (i, (after, by_time)) in [
+            (0, true),
+            (1, false),
+            (150, false),
+            (390, false),
+            (45, true),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let out = dir.join(format!("run{i}.out"));
+            kill_during(&sandbox, format, &out, after, by_time);
+            let mut resume = export_from(&sandbox);
+            resume
+                .args(["--limit", "10", "--resume"])
+                .args(format)
+                .arg("-o")
+                .arg(&out);
+            let output = run(&mut resume);
+            if !dir.join(format!("run{i}.out.checkpoint")).exists()
+                && output.status.code() == Some(2)
+            {
+                // Killed before the first checkpoint: nothing can be resumed,
+                // and a fresh run (discarding the partial file) must do.
+                assert!(
+                    stderr(&output).contains("nothing to resume"),
+                    "{}",
+                    stderr(&output)
+                );
+                let mut fresh = export_from(&sandbox);
+                fresh
+                    .args(["--limit", "10"])
+                    .args(format)
+                    .arg("-o")
+                    .arg(&out);
+                let output = run(&mut fresh);
+                assert!(output.status.success(), "{}", stderr(&output));
+            } else {
+                assert!(
+                    output.status.success(),
+                    "{format:?} kill {i}: {}",
+                    stderr(&output)
+                );
+            }
+            assert_eq!(
+                std::fs::read(&out).unwrap(),
+                expected,
+                "{format:?} kill point {i}"
+            );
+            assert!(!dir.join(format!("run{i}.out.checkpoint")).exists());
+            assert!(!dir.join(format!("run{i}.out.partial")).exists());
+        }
+    }
+}
+
+#[test]
+fn a_failed_run_resumes_after_the_fault_is_gone() {
+    let mut faults = Faults::default();
+    faults.server_error_every = Some(3);
+    let flaky = sandbox_with(100, faults);
+    let dir = temp_dir("resume-after-fault");
+    let out = dir.join("out.jsonl");
+    // No retries: the third request (page 3) fails.
+    let output = run(export_from(&flaky)
+        .args(["--limit", "10", "--max-attempts", "1", "-o"])
+        .arg(&out));
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert!(
+        message.starts_with("error: POST /export/employees/skill_clusters failed with HTTP 503"),
+        "{message}"
+    );
+    assert!(
+        message.contains("hint: ")
+            && message.contains("holds the 20 records exported so far")
+            && message.contains("--resume"),
+        "{message}"
+    );
+    assert!(!out.exists());
+    assert!(dir.join("out.jsonl.partial").exists());
+
+    // Resuming against another server is refused: the target differs.
+    let other = sandbox(100);
+    let output = run(export_from(&other)
+        .args(["--limit", "10", "--resume", "-o"])
+        .arg(&out));
+    assert_eq!(output.status.code(), Some(2));
+    insta::with_settings!({filters => vec![(r"127\.0\.0\.1:\d+", "127.0.0.1:[port]")]}, {
+        insta::assert_snapshot!("resume_mismatch", stderr(&output));
+    });
+
+    // With retries the same server gets through; nothing lost, nothing twice.
+    let output = run(export_from(&flaky)
+        .args(["--limit", "10", "--resume", "-o"])
+        .arg(&out));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(crate::jsonl_ids(&out), crate::ids_of_tenant(&other));
+}
+
+#[test]
+fn resume_refusals() {
+    let sandbox = sandbox(50);
+    let dir = temp_dir("resume-refusals");
+    let out = dir.join("out.jsonl");
+    let output = run(export_from(&sandbox).args(["--resume", "-o"]).arg(&out));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("nothing to resume"),
+        "{}",
+        stderr(&output)
+    );
+
+    // An interrupted CSV export cannot be resumed as JSON.
+    let mut faults = Faults::default();
+    faults.missing_cursor = true;
+    let broken = sandbox_with(50, faults);
+    let output = run(export_from(&broken)
+        .args(["--format", "csv", "--limit", "10", "-o"])
+        .arg(&out));
+    assert_eq!(output.status.code(), Some(4));
+    let output = run(export_from(&broken)
+        .args(["--format", "jsonl", "--limit", "10", "--resume", "-o"])
+        .arg(&out));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("format: checkpoint has \"csv-techwolf\", this run has \"jsonl\""),
+        "{}",
+        stderr(&output)
+    );
+
+    // A different page size is fine: it does not change the output.
+    let mut faults = Faults::default();
+    faults.server_error_every = Some(3);
+    let flaky = sandbox_with(50, faults);
+    let out = dir.join("limit.jsonl");
+    let output = run(export_from(&flaky)
+        .args(["--limit", "10", "--max-attempts", "1", "-o"])
+        .arg(&out));
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    let output = run(export_from(&flaky)
+        .args(["--limit", "7", "--resume", "-o"])
+        .arg(&out));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(crate::jsonl_ids(&out), crate::ids_of_tenant(&sandbox));
+}

@@ -2,9 +2,13 @@
 //!
 //! * `gen-schema [--check]`: write the JSON Schemas of `tw-model` to
 //!   `schemas/`, or check that the committed files are up to date.
+//! * `bench [--quick]`: build in release mode and run every performance
+//!   measurement, printing a Markdown report (and, without `--quick`,
+//!   writing it to `bench/RESULTS.md` and README's Performance section).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench;
 mod schema;
 
 use std::process::ExitCode;
@@ -14,7 +18,9 @@ usage: cargo xtask <command>
 
 commands:
   gen-schema          write tw-model's JSON Schemas to schemas/
-  gen-schema --check  fail if schemas/ differs from what the code generates";
+  gen-schema --check  fail if schemas/ differs from what the code generates
+  bench               run every performance measurement (minutes)
+  bench --quick       the same on a small tenant, once (what CI runs)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -22,6 +28,8 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["gen-schema"] => schema::write(&schema::schemas_dir()),
         ["gen-schema", "--check"] => schema::check(&schema::schemas_dir()),
+        ["bench"] => bench::run(false),
+        ["bench", "--quick"] => bench::run(true),
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

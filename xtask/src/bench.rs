@@ -1,0 +1,450 @@
+//! `cargo xtask bench [--quick]`: every performance measurement in one go.
+//!
+//! Builds the release binaries, starts the sandbox as a separate process
+//! (so the exporter is measured alone), and runs each comparison side by
+//! side, alternating, several times, reporting medians. Absolute numbers
+//! on a shared machine drift; the ratios are what the targets are about.
+//!
+//! Processes are measured with GNU time (`/usr/bin/time`) for user and
+//! system CPU and peak RSS; wall time is taken around the process here, at
+//! a finer resolution than GNU time's 10 ms.
+
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use anyhow::{Context, bail};
+
+/// One measured process run.
+#[derive(Debug, Clone, Copy, Default)]
+struct Usage {
+    wall: f64,
+    cpu: f64,
+    rss_mib: f64,
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn median_usage(runs: &[Usage]) -> Usage {
+    Usage {
+        wall: median(runs.iter().map(|u| u.wall).collect()),
+        cpu: median(runs.iter().map(|u| u.cpu).collect()),
+        rss_mib: median(runs.iter().map(|u| u.rss_mib).collect()),
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+/// Runs `program args` under GNU time and returns its usage; stdout is
+/// discarded, a failure is an error.
+fn measure(program: &Path, args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<Usage> {
+    let report = std::env::temp_dir().join(format!("tw-bench-time-{}", std::process::id()));
+    let mut command = Command::new("/usr/bin/time");
+    command
+        .arg("-f")
+        .arg("%e %U %S %M")
+        .arg("-o")
+        .arg(&report)
+        .arg(program)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let started = std::time::Instant::now();
+    let output = command
+        .output()
+        .context("running /usr/bin/time (install GNU time: apt-get install time)")?;
+    let wall = started.elapsed().as_secs_f64();
+    if !output.status.success() {
+        bail!(
+            "{} {} failed: {}",
+            program.display(),
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let text = std::fs::read_to_string(&report)?;
+    let fields: Vec<f64> = text
+        .split_whitespace()
+        .map(|f| f.parse::<f64>())
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("parsing GNU time output {text:?}"))?;
+    let [_, user, sys, rss_kb] = fields[..] else {
+        bail!("unexpected GNU time output {text:?}");
+    };
+    Ok(Usage {
+        wall,
+        cpu: user + sys,
+        rss_mib: rss_kb / 1024.0,
+    })
+}
+
+/// A sandbox process, killed on drop.
+struct SandboxProcess {
+    child: Child,
+    url: String,
+}
+
+impl SandboxProcess {
+    fn start(exporter: &Path, employees: u32, latency_ms: u64) -> anyhow::Result<SandboxProcess> {
+        let mut child = Command::new(exporter)
+            .args([
+                "sandbox",
+                "--port",
+                "0",
+                "--employees",
+                &employees.to_string(),
+            ])
+            .args(["--latency-ms", &latency_ms.to_string()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting the sandbox")?;
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let url = loop {
+            let Some(line) = lines.next() else {
+                bail!("the sandbox exited before printing its URL");
+            };
+            if let Some(url) = line?.trim().strip_prefix("base URL:") {
+                break url.trim().to_owned();
+            }
+        };
+        // Keep draining stdout so the sandbox never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Ok(SandboxProcess { child, url })
+    }
+}
+
+impl Drop for SandboxProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Sizes {
+    export: u32,
+    latency: u32,
+    scaling: [u32; 3],
+    reps: usize,
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "**missed**" }
+}
+
+pub fn run(quick: bool) -> anyhow::Result<()> {
+    let root = root();
+    let sizes = if quick {
+        Sizes {
+            export: 2_000,
+            latency: 1_000,
+            scaling: [1_000, 2_000, 4_000],
+            reps: 1,
+        }
+    } else {
+        Sizes {
+            export: 100_000,
+            latency: 10_000,
+            scaling: [10_000, 100_000, 1_000_000],
+            reps: 5,
+        }
+    };
+
+    eprintln!("building release binaries...");
+    let status = Command::new(env!("CARGO"))
+        .current_dir(&root)
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            "tw-export",
+            "--bin",
+            "tw-export",
+            "--examples",
+        ])
+        .status()?;
+    if !status.success() {
+        bail!("cargo build --release failed");
+    }
+    let release = root.join("target/release");
+    let exporter = release.join("tw-export");
+    let scratch = std::env::temp_dir().join(format!("tw-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch)?;
+    let out = |name: &str| scratch.join(name).to_string_lossy().into_owned();
+    let token = [("TECHWOLF_TOKEN", "sandbox-token")];
+    let mut md = String::new();
+
+    // 1. Decode.
+    eprintln!("1/5 decode...");
+    let output = Command::new(release.join("examples/bench_decode"))
+        .args(if quick { &["--quick"][..] } else { &[] })
+        .output()?;
+    let text = String::from_utf8(output.stdout)?;
+    let result = |name: &str| -> anyhow::Result<f64> {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("RESULT {name} ")))
+            .context("a bench_decode result")?
+            .parse::<f64>()
+            .map_err(Into::into)
+    };
+    let (typed, value, ignored) = (result("typed")?, result("value")?, result("ignored_any")?);
+    writeln!(
+        md,
+        "### Decode (skill-clusters pages of 100, all includes, in memory)\n"
+    )?;
+    writeln!(md, "| decoder | MB/s | vs `Value` |\n|---|---:|---:|")?;
+    for (name, mbps) in [
+        ("tw-model typed records", typed),
+        ("`serde_json::Value`", value),
+        ("`IgnoredAny` (just reading)", ignored),
+    ] {
+        writeln!(md, "| {name} | {mbps:.0} | {:.2}x |", mbps / value)?;
+    }
+    writeln!(
+        md,
+        "\nTarget: typed at least as fast as `Value`: {} ({:.2}x).\n",
+        verdict(typed >= value),
+        typed / value
+    )?;
+
+    // 2-4. Export, peer, floor on one sandbox, alternating.
+    eprintln!(
+        "2-4/5 export, peer and floor against {} employees...",
+        sizes.export
+    );
+    let sandbox = SandboxProcess::start(&exporter, sizes.export, 0)?;
+    let peer = root.join("bench/peer.py");
+    let python = PathBuf::from("python3");
+    let mut runs: [Vec<Usage>; 4] = Default::default();
+    for _ in 0..sizes.reps {
+        runs[0].push(measure(
+            &exporter,
+            &[
+                "skill-clusters",
+                "--quiet",
+                "--base-url",
+                &sandbox.url,
+                "-o",
+                &out("a.jsonl"),
+            ],
+            &token,
+        )?);
+        runs[1].push(measure(
+            &exporter,
+            &[
+                "skill-clusters",
+                "--quiet",
+                "--base-url",
+                &sandbox.url,
+                "--format",
+                "csv",
+                "-o",
+                &out("a.csv"),
+            ],
+            &token,
+        )?);
+        runs[2].push(measure(
+            &python,
+            &[
+                peer.to_str().unwrap(),
+                &sandbox.url,
+                "sandbox-token",
+                &out("peer.jsonl"),
+            ],
+            &[],
+        )?);
+        runs[3].push(measure(
+            &release.join("examples/fetch_floor"),
+            &[&sandbox.url, "sandbox-token"],
+            &[],
+        )?);
+    }
+    drop(sandbox);
+    let [jsonl, csv, peer_usage, floor] = runs.map(|r| median_usage(&r));
+    writeln!(
+        md,
+        "### Export of {} employees over loopback (median of {})\n",
+        sizes.export, sizes.reps
+    )?;
+    writeln!(
+        md,
+        "| run | wall s | CPU s (user+sys) | peak RSS MiB |\n|---|---:|---:|---:|"
+    )?;
+    for (name, u) in [
+        ("`tw-export` → JSONL", jsonl),
+        ("`tw-export` → CSV", csv),
+        (
+            "Python `requests` + `json` → JSONL (bench/peer.py)",
+            peer_usage,
+        ),
+        ("fetch-only floor (same transport, pages discarded)", floor),
+    ] {
+        writeln!(
+            md,
+            "| {name} | {:.2} | {:.2} | {:.1} |",
+            u.wall, u.cpu, u.rss_mib
+        )?;
+    }
+    let cpu_ratio = peer_usage.cpu / jsonl.cpu;
+    let floor_ratio = jsonl.wall / floor.wall;
+    writeln!(md)?;
+    writeln!(
+        md,
+        "* CPU: the peer uses **{cpu_ratio:.1}x** the exporter's CPU (target at least 10x, 20x wanted): {}",
+        verdict(cpu_ratio >= 10.0)
+    )?;
+    writeln!(
+        md,
+        "* Wall: exporter {:.2} s vs peer {:.2} s (target: not slower): {}",
+        jsonl.wall,
+        peer_usage.wall,
+        verdict(jsonl.wall <= peer_usage.wall)
+    )?;
+    writeln!(
+        md,
+        "* Floor: JSONL export takes **{floor_ratio:.2}x** the fetch-only floor (target within 1.10x): {}\n",
+        verdict(floor_ratio <= 1.10)
+    )?;
+
+    // 5. Latency hiding.
+    eprintln!("5/5 latency and scaling...");
+    let sandbox = SandboxProcess::start(&exporter, sizes.latency, 20)?;
+    let mut lat = Vec::new();
+    for _ in 0..sizes.reps.min(3) {
+        lat.push(measure(
+            &exporter,
+            &[
+                "skill-clusters",
+                "--quiet",
+                "--base-url",
+                &sandbox.url,
+                "-o",
+                &out("lat.jsonl"),
+            ],
+            &token,
+        )?);
+    }
+    drop(sandbox);
+    let lat = median_usage(&lat);
+    let pages = f64::from(sizes.latency.div_ceil(100));
+    let ideal = pages * 0.020;
+    writeln!(
+        md,
+        "### Latency hiding: 20 ms added to every page, {} employees ({} pages)\n",
+        sizes.latency, pages
+    )?;
+    writeln!(
+        md,
+        "Wall {:.2} s vs pages x 20 ms = {ideal:.2} s: **{:.2}x** (target within 1.10x): {}\n",
+        lat.wall,
+        lat.wall / ideal,
+        verdict(lat.wall / ideal <= 1.10)
+    )?;
+
+    // 6. Scaling.
+    writeln!(
+        md,
+        "### Scaling (JSONL)\n\n| employees | wall s | µs/record | peak RSS MiB |\n|---:|---:|---:|---:|"
+    )?;
+    let mut scaling = Vec::new();
+    for employees in sizes.scaling {
+        let sandbox = SandboxProcess::start(&exporter, employees, 0)?;
+        let mut r = Vec::new();
+        for _ in 0..sizes.reps.min(3) {
+            r.push(measure(
+                &exporter,
+                &[
+                    "skill-clusters",
+                    "--quiet",
+                    "--base-url",
+                    &sandbox.url,
+                    "-o",
+                    &out("scale.jsonl"),
+                ],
+                &token,
+            )?);
+        }
+        let u = median_usage(&r);
+        writeln!(
+            md,
+            "| {employees} | {:.2} | {:.2} | {:.1} |",
+            u.wall,
+            u.wall * 1e6 / f64::from(employees),
+            u.rss_mib
+        )?;
+        scaling.push(u);
+    }
+    let rss_growth = scaling[2].rss_mib / scaling[0].rss_mib;
+    let per_record = |i: usize| scaling[i].wall / f64::from(sizes.scaling[i]);
+    let linear = per_record(2) / per_record(1);
+    writeln!(md)?;
+    writeln!(
+        md,
+        "* RSS from smallest to largest: {:.2}x, max {:.1} MiB (target within 1.10x and under 64 MiB): {}",
+        rss_growth,
+        scaling.iter().map(|u| u.rss_mib).fold(0.0, f64::max),
+        verdict(rss_growth <= 1.10 && scaling.iter().all(|u| u.rss_mib < 64.0))
+    )?;
+    writeln!(
+        md,
+        "* Time per record, largest vs middle: {linear:.2}x (linear growth is 1.0x)"
+    )?;
+
+    let machine = format!(
+        "{} cores, {}; `cargo xtask bench{}`",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(
+                |c| c.lines().find(|l| l.starts_with("model name")).map(|l| l
+                    .split(':')
+                    .nth(1)
+                    .unwrap_or("")
+                    .trim()
+                    .to_owned())
+            )
+            .unwrap_or_else(|| "unknown CPU".into()),
+        if quick { " --quick" } else { "" }
+    );
+    let report = format!("Measured on: {machine}.\n\n{md}");
+    #[allow(clippy::print_stdout)]
+    {
+        println!("{report}");
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    if !quick {
+        std::fs::write(
+            root.join("bench/RESULTS.md"),
+            format!("# Benchmark results\n\n{report}"),
+        )?;
+        update_readme(&root.join("README.md"), &report)?;
+        eprintln!("wrote bench/RESULTS.md and README's Performance section");
+    }
+    Ok(())
+}
+
+/// Replaces the text between the Performance markers in README.
+fn update_readme(path: &Path, report: &str) -> anyhow::Result<()> {
+    const START: &str = "<!-- bench:start -->";
+    const END: &str = "<!-- bench:end -->";
+    let text = std::fs::read_to_string(path)?;
+    let (Some(start), Some(end)) = (text.find(START), text.find(END)) else {
+        bail!("README.md has no {START} ... {END} section");
+    };
+    let updated = format!("{}{START}\n{report}\n{}", &text[..start], &text[end..]);
+    std::fs::write(path, updated)?;
+    Ok(())
+}

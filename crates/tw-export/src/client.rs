@@ -185,35 +185,35 @@ impl ClientBuilder {
                     .into(),
             )
         })?;
-        let mut credentials = match (&self.token_url, &self.audience) {
-            (Some(url), Some(audience)) => ClientCredentials::new(
-                client_id.clone(),
-                secret.clone(),
-                tenant,
-                url.clone(),
-                audience.clone(),
-            )?,
-            _ => {
-                let region = self.region.as_deref().ok_or_else(|| {
-                    Error::Config(
-                        "client credentials need a token URL and audience, or a region (eu, us) to default them".into(),
-                    )
-                })?;
-                ClientCredentials::for_region(region, tenant, client_id.clone(), secret.clone())?
-            }
+        let defaults = self
+            .region
+            .as_deref()
+            .and_then(tw_transport::region_defaults);
+        let missing = || {
+            Error::Config(match &self.region {
+                Some(region) => format!(
+                    "client credentials need a token URL and audience: region {region:?} has no \
+                     defaults (only eu and us do), so give both explicitly"
+                ),
+                None => "client credentials need a token URL and audience, or a region (eu, us) \
+                         to default them"
+                    .into(),
+            })
         };
-        if let Some(url) = &self.token_url {
-            credentials.token_url = url.clone();
-        }
-        if let Some(audience) = &self.audience {
-            credentials.audience = audience.clone();
-        }
+        let token_url = match &self.token_url {
+            Some(url) => url.clone(),
+            None => defaults.ok_or_else(missing)?.0.to_owned(),
+        };
+        let audience = match &self.audience {
+            Some(audience) => audience.clone(),
+            None => defaults.ok_or_else(missing)?.1.to_owned(),
+        };
         let credentials = ClientCredentials::new(
-            credentials.client_id,
-            credentials.client_secret,
-            credentials.tenant,
-            credentials.token_url,
-            credentials.audience,
+            client_id.clone(),
+            secret.clone(),
+            tenant,
+            token_url,
+            audience,
         )?;
         Ok(Credentials::ClientCredentials(credentials))
     }
@@ -302,6 +302,17 @@ impl Client {
     /// Retries made so far by this client and its clones.
     pub fn retries(&self) -> u64 {
         self.retries.load(Ordering::Relaxed)
+    }
+
+    /// Where an export of `request` starts: after its `starting_after`, or
+    /// at the first page.
+    pub fn start_of(request: &SkillClustersRequest) -> Checkpoint {
+        request
+            .starting_after
+            .as_ref()
+            .map_or_else(Checkpoint::start, |c| {
+                Checkpoint::after(Cursor::new(c.as_str()))
+            })
     }
 
     /// Every employee's skill clusters, one record at a time, fetched lazily

@@ -20,6 +20,16 @@ pub const US_TOKEN_URL: &str = "https://techwolf-us.us.auth0.com/oauth/token";
 /// The audience for TechWolf's US region.
 pub const US_AUDIENCE: &str = "us3.techwolf.ai";
 
+/// The documented token URL and audience of a region: `eu` (or `eu3`) and
+/// `us` (or `us3`), case-insensitive; `None` for any other region.
+pub fn region_defaults(region: &str) -> Option<(&'static str, &'static str)> {
+    match region.to_ascii_lowercase().as_str() {
+        "eu" | "eu3" => Some((EU_TOKEN_URL, EU_AUDIENCE)),
+        "us" | "us3" => Some((US_TOKEN_URL, US_AUDIENCE)),
+        _ => None,
+    }
+}
+
 /// OAuth2 client credentials as TechWolf issues them.
 ///
 /// `Debug` shows the client id, never the secret.
@@ -70,17 +80,13 @@ impl ClientCredentials {
         client_id: impl Into<String>,
         client_secret: Secret,
     ) -> Result<Self, Error> {
-        let (token_url, audience) = match region.to_ascii_lowercase().as_str() {
-            "eu" | "eu3" => (EU_TOKEN_URL, EU_AUDIENCE),
-            "us" | "us3" => (US_TOKEN_URL, US_AUDIENCE),
-            _ => {
-                return Err(Error::invalid(
-                    "region",
-                    region,
-                    "token URL and audience defaults exist for `eu` and `us` only; \
-                     give the token URL and audience explicitly for other regions",
-                ));
-            }
+        let Some((token_url, audience)) = region_defaults(region) else {
+            return Err(Error::invalid(
+                "region",
+                region,
+                "token URL and audience defaults exist for `eu` and `us` only; \
+                 give the token URL and audience explicitly for other regions",
+            ));
         };
         Self::new(client_id, client_secret, tenant, token_url, audience)
     }

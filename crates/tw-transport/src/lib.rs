@@ -73,10 +73,10 @@ pub mod testing;
 
 pub use crate::auth::{
     AuthTransport, ClientCredentials, Credentials, EU_AUDIENCE, EU_TOKEN_URL, US_AUDIENCE,
-    US_TOKEN_URL,
+    US_TOKEN_URL, region_defaults,
 };
 pub use crate::error::{Error, NetworkKind};
-pub use crate::http::{HttpConfig, HttpTransport};
+pub use crate::http::{HttpConfig, HttpTransport, check_api_version};
 pub use crate::message::{Method, Request, Response};
 pub use crate::retry::{RetryEvent, RetryPolicy, RetryTransport};
 pub use crate::retry_after::format_http_date;

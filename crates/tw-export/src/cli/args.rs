@@ -240,22 +240,9 @@ fn parse_url(value: &str) -> Result<String, String> {
 }
 
 fn parse_api_version(value: &str) -> Result<String, String> {
-    let b = value.as_bytes();
-    let ok = b.len() == 10
-        && b.iter().enumerate().all(|(i, c)| {
-            if i == 4 || i == 7 {
-                *c == b'-'
-            } else {
-                c.is_ascii_digit()
-            }
-        });
-    if ok {
-        Ok(value.to_owned())
-    } else {
-        Err(format!(
-            "invalid API version {value:?}: expected a date written as YYYY-MM-DD, e.g. 2024-09-13"
-        ))
-    }
+    tw_transport::check_api_version(value)
+        .map(|()| value.to_owned())
+        .map_err(|err| err.to_string())
 }
 
 fn parse_limit(value: &str) -> Result<PageLimit, String> {

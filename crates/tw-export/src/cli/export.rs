@@ -10,7 +10,6 @@ use serde_json::json;
 use tw_export::output::{CsvDialect, Format, RecordWriter};
 use tw_export::{Checkpoint, Client};
 use tw_model::{Filter, SkillClustersRequest};
-use tw_paginate::Cursor;
 use tw_transport::{RetryPolicy, Secret};
 
 use crate::cli::args::{DialectArg, ExportArgs, FormatArg};
@@ -292,15 +291,6 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn start_of(request: &SkillClustersRequest) -> Checkpoint {
-    request
-        .starting_after
-        .as_ref()
-        .map_or_else(Checkpoint::start, |c| {
-            Checkpoint::after(Cursor::new(c.as_str()))
-        })
-}
-
 fn export_to_stdout(
     client: &Client,
     request: SkillClustersRequest,
@@ -308,7 +298,7 @@ fn export_to_stdout(
     args: &ExportArgs,
     progress: &Progress,
 ) -> anyhow::Result<(u64, u64)> {
-    let start = start_of(&request);
+    let start = Client::start_of(&request);
     let mut writer = RecordWriter::new(io::stdout().lock(), format);
     writer.begin().context("writing to stdout")?;
     let mut pages = client.skill_cluster_pages(request, start, args.max_records);
@@ -402,7 +392,7 @@ fn export_to_file(
             format,
         );
         writer.begin()?;
-        (writer, start_of(&request))
+        (writer, Client::start_of(&request))
     };
     let save =
         |writer: &mut RecordWriter<Counting<fs::File>>, at: &Checkpoint| -> anyhow::Result<()> {

@@ -1,7 +1,9 @@
 //! Benchmark helper for `cargo xtask bench`: decoding speed of skill-clusters
 //! pages (100 employees each, all includes, sandbox data) into typed records,
 //! next to two baselines on the same bytes: `serde_json::Value` and
-//! `serde::de::IgnoredAny` (the cost of just reading the JSON).
+//! `serde::de::IgnoredAny` (the cost of just reading the JSON), and the
+//! exporter's pass-through path (records kept as raw JSON, each checked
+//! against the model without building it).
 //!
 //! Prints `RESULT <name> <MB/s>` lines. `--quick` for a short run.
 
@@ -38,7 +40,10 @@ fn main() {
     let pages = pages(employees);
     let bytes: usize = pages.iter().map(Vec::len).sum();
     type Run = fn(&[u8]);
-    let runs: [(&str, Run); 3] = [
+    let runs: [(&str, Run); 4] = [
+        ("raw_checked", |b| {
+            black_box(tw_model::decode_raw::<tw_model::EmployeeSkillClusters>(b).unwrap());
+        }),
         ("typed", |b| {
             black_box(tw_model::decode::<SkillClustersPage>(b).unwrap());
         }),

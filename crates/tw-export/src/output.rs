@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::io::{self, BufWriter, Write};
 
+use serde_json::value::RawValue;
 use tw_model::{EmployeeSkillClusters, SkillCluster, SkillSource};
 
 /// How records are written.
@@ -234,6 +235,39 @@ impl<W: Write> RecordWriter<W> {
                         }
                     }
                 }
+            }
+        }
+        self.records += 1;
+        Ok(())
+    }
+
+    /// Writes one record given as the server's JSON text, unchanged.
+    ///
+    /// For JSON Lines and JSON only (CSV needs the decoded record). A
+    /// record whose text spans lines (a pretty-printing server) is decoded
+    /// and written compactly instead, so each JSON Lines record stays on one
+    /// line.
+    pub fn write_raw(&mut self, record: &RawValue) -> io::Result<()> {
+        let text = record.get();
+        if text.bytes().any(|b| b == b'\n' || b == b'\r') {
+            let decoded: EmployeeSkillClusters = serde_json::from_str(text)?;
+            return self.write(&decoded);
+        }
+        match &mut self.sink {
+            Sink::Json(out) => {
+                if self.format == Format::Json {
+                    out.write_all(if self.records == 0 { b"\n" } else { b",\n" })?;
+                }
+                out.write_all(text.as_bytes())?;
+                if self.format == Format::Jsonl {
+                    out.write_all(b"\n")?;
+                }
+            }
+            Sink::Csv(..) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "raw records cannot be written as CSV; decode them first",
+                ));
             }
         }
         self.records += 1;

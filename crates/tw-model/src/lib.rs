@@ -54,6 +54,7 @@ mod enums;
 mod error;
 mod request;
 mod response;
+mod validate;
 mod wire;
 
 pub use crate::decode::decode;
@@ -63,6 +64,7 @@ pub use crate::request::{Cursor, Filter, PageLimit, SkillClustersRequest};
 pub use crate::response::{
     EmployeeSkillClusters, ExportPage, Skill, SkillCluster, SkillClustersPage, SkillList,
 };
+pub use crate::validate::{RawPage, Validate, decode_raw};
 
 /// Re-exported so users need not depend on `serde_json` to read `extra`.
 pub use serde_json::{Map, Value};

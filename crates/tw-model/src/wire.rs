@@ -126,6 +126,75 @@ macro_rules! wire_struct {
                 deserializer.deserialize_map(ObjectVisitor)
             }
         }
+
+        impl $crate::Validate for $name {
+            fn validate<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<(), D::Error> {
+                #[allow(non_camel_case_types)]
+                enum Key {
+                    $( $field, )*
+                    Unknown,
+                }
+
+                struct KeyVisitor;
+
+                impl serde::de::Visitor<'_> for KeyVisitor {
+                    type Value = Key;
+
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str("a field name")
+                    }
+
+                    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Key, E> {
+                        Ok(match v {
+                            $( stringify!($field) => Key::$field, )*
+                            _ => Key::Unknown,
+                        })
+                    }
+                }
+
+                impl<'de> serde::Deserialize<'de> for Key {
+                    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                        d.deserialize_identifier(KeyVisitor)
+                    }
+                }
+
+                struct ObjectVisitor;
+
+                impl<'de> serde::de::Visitor<'de> for ObjectVisitor {
+                    type Value = ();
+
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str(concat!("a JSON object (", stringify!($name), ")"))
+                    }
+
+                    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<(), A::Error> {
+                        $( #[allow(unused_mut)] let mut $field = false; )*
+                        while let Some(key) = access.next_key::<Key>()? {
+                            match key {
+                                $( Key::$field => {
+                                    access.next_value_seed($crate::validate::Check::<$ty>::new())?;
+                                    $field = true;
+                                } )*
+                                Key::Unknown => $crate::validate::skip(&mut access)?,
+                            }
+                        }
+                        $( wire_struct!(@present_check $kind $field); )*
+                        Ok(())
+                    }
+                }
+
+                deserializer.deserialize_map(ObjectVisitor)
+            }
+        }
+    };
+
+    (@present_check req $field:ident) => {
+        if !$field {
+            return Err(serde::de::Error::missing_field(stringify!($field)));
+        }
+    };
+    (@present_check opt $field:ident) => {
+        let _ = $field;
     };
 
     (@present req $value:expr) => { true };
@@ -264,6 +333,12 @@ macro_rules! open_enum {
                 }
 
                 deserializer.deserialize_str(V)
+            }
+        }
+
+        impl $crate::Validate for $name {
+            fn validate<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<(), D::Error> {
+                <String as $crate::Validate>::validate(deserializer)
             }
         }
 

@@ -116,8 +116,13 @@ impl HttpTransport {
                     .build(),
             );
         }
+        let agent = ureq::Agent::with_parts(
+            builder.build(),
+            ureq::unversioned::transport::DefaultConnector::new(),
+            CachingResolver::default(),
+        );
         Ok(HttpTransport {
-            agent: builder.build().into(),
+            agent,
             base,
             config,
         })
@@ -131,6 +136,48 @@ impl HttpTransport {
     /// The settings.
     pub fn config(&self) -> &HttpConfig {
         &self.config
+    }
+}
+
+/// ureq resolves the host name on every request, even when it then reuses a
+/// pooled connection, and with a timeout set it spawns a thread per lookup.
+/// An export of 1,000 pages would start 1,000 threads and make 1,000
+/// lookups for one host; this resolver remembers each answer for a minute.
+#[derive(Debug, Default)]
+struct CachingResolver {
+    inner: ureq::unversioned::resolver::DefaultResolver,
+    cache: std::sync::Mutex<
+        Vec<(
+            String,
+            std::time::Instant,
+            ureq::unversioned::resolver::ResolvedSocketAddrs,
+        )>,
+    >,
+}
+
+impl ureq::unversioned::resolver::Resolver for CachingResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        const TTL: Duration = Duration::from_secs(60);
+        let key = format!(
+            "{}://{}",
+            uri.scheme_str().unwrap_or_default(),
+            uri.authority().map(|a| a.as_str()).unwrap_or_default()
+        );
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        cache.retain(|(_, at, _)| at.elapsed() < TTL);
+        if let Some((_, _, addrs)) = cache.iter().find(|(k, _, _)| *k == key) {
+            return Ok(addrs.clone());
+        }
+        drop(cache);
+        let addrs = self.inner.resolve(uri, config, timeout)?;
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        cache.push((key, std::time::Instant::now(), addrs.clone()));
+        Ok(addrs)
     }
 }
 

@@ -123,10 +123,10 @@ impl Paths {
         let mut tmp = self.checkpoint.clone().into_os_string();
         tmp.push(".tmp");
         let tmp = PathBuf::from(tmp);
-        let mut file = create_private(&tmp)?;
-        serde_json::to_writer_pretty(&mut file, saved)?;
-        file.write_all(b"\n")?;
-        drop(file);
+        // One write: the file is unbuffered.
+        let mut text = serde_json::to_vec_pretty(saved)?;
+        text.push(b'\n');
+        create_private(&tmp)?.write_all(&text)?;
         fs::rename(&tmp, &self.checkpoint)
     }
 }

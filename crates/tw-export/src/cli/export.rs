@@ -291,6 +291,60 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Pages of the export: decoded for CSV, raw (checked, written unchanged)
+/// for JSON Lines and JSON.
+enum Stream {
+    Typed(tw_export::SkillClusterPages),
+    Raw(tw_export::SkillClusterRawPages),
+}
+
+enum Batch {
+    Typed(Vec<tw_model::EmployeeSkillClusters>),
+    Raw(Vec<Box<serde_json::value::RawValue>>),
+}
+
+impl Stream {
+    fn open(
+        client: &Client,
+        request: SkillClustersRequest,
+        start: Checkpoint,
+        format: Format,
+        max_records: Option<u64>,
+    ) -> Stream {
+        match format {
+            Format::Csv(_) => {
+                Stream::Typed(client.skill_cluster_pages(request, start, max_records))
+            }
+            Format::Jsonl | Format::Json => {
+                Stream::Raw(client.skill_cluster_raw_pages(request, start, max_records))
+            }
+        }
+    }
+
+    fn next_batch(&mut self) -> Option<Result<Batch, tw_export::Error>> {
+        Some(match self {
+            Stream::Typed(pages) => pages.next()?.map(Batch::Typed),
+            Stream::Raw(pages) => pages.next()?.map(Batch::Raw),
+        })
+    }
+
+    fn checkpoint(&self) -> &Checkpoint {
+        match self {
+            Stream::Typed(pages) => pages.checkpoint(),
+            Stream::Raw(pages) => pages.checkpoint(),
+        }
+    }
+}
+
+impl Batch {
+    fn write_to<W: Write>(&self, writer: &mut RecordWriter<W>) -> io::Result<()> {
+        match self {
+            Batch::Typed(records) => records.iter().try_for_each(|r| writer.write(r)),
+            Batch::Raw(records) => records.iter().try_for_each(|r| writer.write_raw(r)),
+        }
+    }
+}
+
 fn export_to_stdout(
     client: &Client,
     request: SkillClustersRequest,
@@ -301,11 +355,9 @@ fn export_to_stdout(
     let start = Client::start_of(&request);
     let mut writer = RecordWriter::new(io::stdout().lock(), format);
     writer.begin().context("writing to stdout")?;
-    let mut pages = client.skill_cluster_pages(request, start, args.max_records);
-    while let Some(page) = pages.next() {
-        for record in &page? {
-            writer.write(record).context("writing to stdout")?;
-        }
+    let mut pages = Stream::open(client, request, start, format, args.max_records);
+    while let Some(batch) = pages.next_batch() {
+        batch?.write_to(&mut writer).context("writing to stdout")?;
         writer.flush().context("writing to stdout")?;
         progress.update(writer.records(), pages.checkpoint().pages, client.retries());
     }
@@ -403,9 +455,9 @@ fn export_to_file(
         };
     save(&mut writer, &start)?;
 
-    let mut pages = client.skill_cluster_pages(request, start, args.max_records);
-    while let Some(page) = pages.next() {
-        let page = page.map_err(|err| {
+    let mut pages = Stream::open(client, request, start, format, args.max_records);
+    while let Some(batch) = pages.next_batch() {
+        let batch = batch.map_err(|err| {
             let hint = format!(
                 "{} holds the {} records exported so far; run the same command with --resume to continue",
                 paths.partial.display(),
@@ -413,11 +465,9 @@ fn export_to_file(
             );
             anyhow::Error::new(err).context(Hint(hint))
         })?;
-        for record in &page {
-            writer
-                .write(record)
-                .with_context(|| format!("writing {}", paths.partial.display()))?;
-        }
+        batch
+            .write_to(&mut writer)
+            .with_context(|| format!("writing {}", paths.partial.display()))?;
         save(&mut writer, pages.checkpoint())?;
         progress.update(writer.records(), pages.checkpoint().pages, client.retries());
     }

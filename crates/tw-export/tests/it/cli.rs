@@ -30,6 +30,12 @@ fn jsonl_has_every_employee_once_and_round_trips() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(jsonl_ids(&out), ids_of_tenant(&sandbox));
     assert!(!dir.join("out.jsonl.partial").exists() && !dir.join("out.jsonl.checkpoint").exists());
+    // Every line is what the model round-trips: the same JSON value.
+    for line in std::fs::read_to_string(&out).unwrap().lines() {
+        let sent: serde_json::Value = serde_json::from_str(line).unwrap();
+        let typed: EmployeeSkillClusters = tw_model::decode(line.as_bytes()).unwrap();
+        assert_eq!(serde_json::to_value(&typed).unwrap(), sent);
+    }
     assert!(
         stderr(&output).contains("tw-export: 777 records, 16 pages, 0 retries"),
         "{}",

@@ -225,3 +225,97 @@ fn a_scripted_transport_drives_the_client() {
         serde_json::from_slice(scripted.requests()[1].body.as_ref().unwrap()).unwrap();
     assert_eq!(second["starting_after"], "x1");
 }
+
+#[test]
+fn raw_pages_keep_the_server_bytes_and_one_line_per_record() {
+    use tw_export::output::{Format, RecordWriter};
+
+    let scripted = tw_transport::testing::ScriptedTransport::new();
+    // A pretty-printing server: records span lines.
+    scripted.push_json(
+        200,
+        "{\n  \"has_next\": true,\n  \"records\": [\n    {\"external_id\": \"a\", \"z\": 1},\n    {\n      \"external_id\": \"b\"\n    }\n  ],\n  \"next_starting_after\": \"n1\"\n}",
+    );
+    scripted.push_json(200, r#"{"has_next": false, "records": [{"external_id": "c", "skill_clusters": [{"domain_name": "\u00e9"}]}]}"#);
+    let client = Client::with_transport(std::sync::Arc::new(scripted));
+    let mut writer = RecordWriter::new(Vec::new(), Format::Jsonl);
+    writer.begin().unwrap();
+    for page in client.skill_cluster_raw_pages(all(2), tw_export::Checkpoint::start(), None) {
+        for record in page.unwrap() {
+            writer.write_raw(&record).unwrap();
+        }
+    }
+    let text = String::from_utf8(writer.finish().unwrap()).unwrap();
+    assert_eq!(
+        text,
+        concat!(
+            r#"{"external_id": "a", "z": 1}"#,
+            "\n",
+            r#"{"external_id":"b"}"#,
+            "\n",
+            r#"{"external_id": "c", "skill_clusters": [{"domain_name": "\u00e9"}]}"#,
+            "\n",
+        )
+    );
+}
+
+#[test]
+fn raw_pages_reject_what_the_model_rejects() {
+    let scripted = tw_transport::testing::ScriptedTransport::new();
+    scripted.push_json(200, r#"{"has_next": false, "records": [{"external_id": "a"}, {"external_id": "b", "skill_clusters": [{"proficiency_level": "high"}]}]}"#);
+    let client = Client::with_transport(std::sync::Arc::new(scripted));
+    let err = client
+        .skill_cluster_raw_pages(all(2), tw_export::Checkpoint::start(), None)
+        .next()
+        .unwrap()
+        .unwrap_err();
+    assert!(matches!(err, Error::Decode { page: 1, .. }), "{err:?}");
+    insta::assert_snapshot!("raw_decode_error", err);
+}
+
+#[test]
+fn derived_cursors_are_opt_in_and_use_the_last_external_id() {
+    let mut faults = Faults::default();
+    faults.missing_cursor = true;
+    let sandbox = sandbox_with(30, faults);
+    // Off (the default): a missing cursor is a protocol error.
+    let err = client(&sandbox)
+        .skill_clusters(all(10))
+        .find_map(Result::err)
+        .unwrap();
+    assert!(matches!(err, Error::Protocol { .. }), "{err:?}");
+
+    // On: the next request continues after the last record's external id
+    // (which this sandbox, like the newer API, does not accept as a cursor).
+    for raw in [false, true] {
+        let sandbox = sandbox_with(30, {
+            let mut f = Faults::default();
+            f.missing_cursor = true;
+            f
+        });
+        let client = Client::builder()
+            .base_url(sandbox.base_url())
+            .bearer_token(Secret::new("sandbox-token"))
+            .derive_missing_cursors(true)
+            .build()
+            .unwrap();
+        let last_id = sandbox.tenant().external_id(9).to_owned();
+        let err = if raw {
+            client
+                .skill_cluster_raw_pages(all(10), tw_export::Checkpoint::start(), None)
+                .find_map(Result::err)
+                .unwrap()
+        } else {
+            client
+                .skill_clusters(all(10))
+                .find_map(Result::err)
+                .unwrap()
+        };
+        assert!(
+            matches!(&err, Error::Api { error, .. } if error.status() == Some(400)),
+            "{err:?}"
+        );
+        let second: serde_json::Value = serde_json::from_str(&sandbox.requests()[1].body).unwrap();
+        assert_eq!(second["starting_after"], last_id.as_str());
+    }
+}

@@ -6,6 +6,7 @@ mod props;
 mod request;
 mod schema;
 mod seed;
+mod validate;
 
 use serde_json::Value;
 

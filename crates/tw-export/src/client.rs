@@ -4,7 +4,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use serde_json::value::RawValue;
 use tw_model::{EmployeeSkillClusters, SkillClustersPage, SkillClustersRequest};
 use tw_paginate::{Checkpoint, Cursor, Page, PageSource, Paginator};
 use tw_transport::{
@@ -530,11 +529,34 @@ impl std::fmt::Debug for RawSource {
     }
 }
 
+/// One record as the server's JSON text, checked against the model. It
+/// shares its page's body with the page's other records, so a page of
+/// records costs one allocation, not one per record.
+#[derive(Clone)]
+pub struct RawRecord {
+    body: Arc<Vec<u8>>,
+    range: std::ops::Range<usize>,
+}
+
+impl RawRecord {
+    /// The record's JSON text, exactly as the server sent it.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.body[self.range.clone()])
+            .expect("decode_raw only yields ranges of valid UTF-8")
+    }
+}
+
+impl std::fmt::Debug for RawRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("RawRecord").field(&self.as_str()).finish()
+    }
+}
+
 impl PageSource for RawSource {
-    type Item = Box<RawValue>;
+    type Item = RawRecord;
     type Error = Error;
 
-    fn fetch(&mut self, cursor: Option<&Cursor>) -> Result<Page<Box<RawValue>>, Error> {
+    fn fetch(&mut self, cursor: Option<&Cursor>) -> Result<Page<RawRecord>, Error> {
         self.page += 1;
         let started = std::time::Instant::now();
         let response = post_page(&*self.transport, &self.request, cursor, self.page)?;
@@ -554,8 +576,16 @@ impl PageSource for RawSource {
             has_next = page.has_next,
             "fetched page"
         );
+        let body = Arc::new(response.body);
         Ok(Page {
-            items: page.records,
+            items: page
+                .records
+                .into_iter()
+                .map(|range| RawRecord {
+                    body: body.clone(),
+                    range,
+                })
+                .collect(),
             has_next: page.has_next,
             next_cursor: next_cursor(page.next_starting_after),
         })
@@ -563,12 +593,12 @@ impl PageSource for RawSource {
 }
 
 /// The external id of a raw record, for the missing-cursor fallback.
-fn raw_external_id(record: &RawValue) -> Option<String> {
+fn raw_external_id(record: &RawRecord) -> Option<String> {
     #[derive(serde::Deserialize)]
     struct Id {
         external_id: String,
     }
-    serde_json::from_str::<Id>(record.get())
+    serde_json::from_str::<Id>(record.as_str())
         .ok()
         .map(|id| id.external_id)
 }
@@ -643,7 +673,7 @@ impl SkillClusterRawPages {
 }
 
 impl Iterator for SkillClusterRawPages {
-    type Item = Result<Vec<Box<RawValue>>, Error>;
+    type Item = Result<Vec<RawRecord>, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
         Some(self.inner.next()?.map_err(Error::from_pagination))

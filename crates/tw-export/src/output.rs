@@ -3,7 +3,6 @@
 use std::borrow::Cow;
 use std::io::{self, BufWriter, Write};
 
-use serde_json::value::RawValue;
 use tw_model::{EmployeeSkillClusters, SkillCluster, SkillSource};
 
 /// How records are written.
@@ -241,14 +240,14 @@ impl<W: Write> RecordWriter<W> {
         Ok(())
     }
 
-    /// Writes one record given as the server's JSON text, unchanged.
+    /// Writes one record given as the server's JSON text (already checked
+    /// against the model, e.g. a [`crate::RawRecord`]), unchanged.
     ///
     /// For JSON Lines and JSON only (CSV needs the decoded record). A
     /// record whose text spans lines (a pretty-printing server) is decoded
     /// and written compactly instead, so each JSON Lines record stays on one
     /// line.
-    pub fn write_raw(&mut self, record: &RawValue) -> io::Result<()> {
-        let text = record.get();
+    pub fn write_raw(&mut self, text: &str) -> io::Result<()> {
         if text.bytes().any(|b| b == b'\n' || b == b'\r') {
             let decoded: EmployeeSkillClusters = serde_json::from_str(text)?;
             return self.write(&decoded);

@@ -126,28 +126,30 @@ pub(crate) fn skip<'de, A: de::MapAccess<'de>>(access: &mut A) -> Result<(), A::
 
 /// One page of an export with its records left as the server's JSON text,
 /// each checked against the record type (see [`decode_raw`]).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawPage {
     /// Whether another page follows.
     pub has_next: bool,
-    /// The records, each exactly the bytes the server sent.
-    pub records: Vec<Box<RawValue>>,
+    /// Where each record is in the body: `&body[range]` is exactly the
+    /// JSON text the server sent for it (valid UTF-8).
+    pub records: Vec<std::ops::Range<usize>>,
     /// The cursor for the next page.
     pub next_starting_after: Option<String>,
 }
 
 #[derive(serde::Deserialize)]
-struct RawEnvelope {
+struct RawEnvelope<'a> {
     has_next: bool,
-    records: Vec<Box<RawValue>>,
+    #[serde(borrow)]
+    records: Vec<&'a RawValue>,
     #[serde(default)]
     next_starting_after: Option<String>,
 }
 
-/// Decodes a page's envelope and keeps each record as raw JSON, after
-/// checking it has `T`'s shape: it fails exactly where
-/// [`decode`](crate::decode)`::<ExportPage<T>>` fails, with the same
-/// path-naming error, but allocates only the record texts.
+/// Decodes a page's envelope and locates each record's JSON text in
+/// `body`, after checking the record has `T`'s shape. It fails exactly
+/// where [`decode`](crate::decode)`::<ExportPage<T>>` fails, with the same
+/// path-naming error, and allocates nothing per record.
 pub fn decode_raw<T>(body: &[u8]) -> Result<RawPage, DecodeError>
 where
     T: Validate + serde::de::DeserializeOwned,
@@ -161,16 +163,22 @@ where
             <serde_json::Error as de::Error>::custom("a record failed validation"),
         ),
     };
-    let envelope: RawEnvelope = serde_json::from_slice(body).map_err(|_| full())?;
+    let envelope: RawEnvelope<'_> = serde_json::from_slice(body).map_err(|_| full())?;
+    let base = body.as_ptr() as usize;
+    let mut records = Vec::with_capacity(envelope.records.len());
     for record in &envelope.records {
-        let mut de = serde_json::Deserializer::from_str(record.get());
+        let text = record.get();
+        let mut de = serde_json::Deserializer::from_str(text);
         if T::validate(&mut de).is_err() {
             return Err(full());
         }
+        // The raw value borrows from `body`, so its offset is exact.
+        let start = text.as_ptr() as usize - base;
+        records.push(start..start + text.len());
     }
     Ok(RawPage {
         has_next: envelope.has_next,
-        records: envelope.records,
+        records,
         next_starting_after: envelope.next_starting_after,
     })
 }

@@ -300,7 +300,7 @@ enum Stream {
 
 enum Batch {
     Typed(Vec<tw_model::EmployeeSkillClusters>),
-    Raw(Vec<Box<serde_json::value::RawValue>>),
+    Raw(Vec<tw_export::RawRecord>),
 }
 
 impl Stream {
@@ -340,7 +340,9 @@ impl Batch {
     fn write_to<W: Write>(&self, writer: &mut RecordWriter<W>) -> io::Result<()> {
         match self {
             Batch::Typed(records) => records.iter().try_for_each(|r| writer.write(r)),
-            Batch::Raw(records) => records.iter().try_for_each(|r| writer.write_raw(r)),
+            Batch::Raw(records) => records
+                .iter()
+                .try_for_each(|r| writer.write_raw(r.as_str())),
         }
     }
 }

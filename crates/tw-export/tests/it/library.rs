@@ -242,7 +242,7 @@ fn raw_pages_keep_the_server_bytes_and_one_line_per_record() {
     writer.begin().unwrap();
     for page in client.skill_cluster_raw_pages(all(2), tw_export::Checkpoint::start(), None) {
         for record in page.unwrap() {
-            writer.write_raw(&record).unwrap();
+            writer.write_raw(record.as_str()).unwrap();
         }
     }
     let text = String::from_utf8(writer.finish().unwrap()).unwrap();

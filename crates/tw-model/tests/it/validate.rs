@@ -33,8 +33,8 @@ fn same_verdict(text: &str) -> Result<(), TestCaseError> {
     match (&full, &raw) {
         (Ok(page), Ok(raw)) => {
             prop_assert_eq!(page.records.len(), raw.records.len());
-            for (typed, bytes) in page.records.iter().zip(&raw.records) {
-                let sent: Value = serde_json::from_str(bytes.get()).unwrap();
+            for (typed, range) in page.records.iter().zip(&raw.records) {
+                let sent: Value = serde_json::from_slice(&text.as_bytes()[range.clone()]).unwrap();
                 prop_assert_eq!(serde_json::to_value(typed).unwrap(), sent);
             }
             prop_assert_eq!(&page.next_starting_after, &raw.next_starting_after);
@@ -97,7 +97,7 @@ fn the_raw_bytes_are_the_servers() {
     let text = r#"{"has_next":false,"records":[{"z_new":1,"external_id":"a","skill_clusters":[{"domain_name":"\u00e9"}]}]}"#;
     let page = decode_raw::<EmployeeSkillClusters>(text.as_bytes()).unwrap();
     assert_eq!(
-        page.records[0].get(),
+        &text[page.records[0].clone()],
         r#"{"z_new":1,"external_id":"a","skill_clusters":[{"domain_name":"\u00e9"}]}"#
     );
 }

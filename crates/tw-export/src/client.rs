@@ -30,7 +30,7 @@ type RetryHook = Arc<dyn Fn(&RetryEvent<'_>) + Send + Sync>;
 ///     .build()?;
 /// # Ok::<(), tw_export::Error>(())
 /// ```
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct ClientBuilder {
     tenant: Option<String>,
     region: Option<String>,
@@ -44,6 +44,27 @@ pub struct ClientBuilder {
     read_ahead: bool,
     derive_missing_cursors: bool,
     on_retry: Option<RetryHook>,
+}
+
+impl Default for ClientBuilder {
+    /// The same as [`Client::builder`]: read-ahead on, everything else unset
+    /// or at the transport's defaults.
+    fn default() -> Self {
+        ClientBuilder {
+            tenant: None,
+            region: None,
+            base_url: None,
+            token_url: None,
+            audience: None,
+            credentials: None,
+            token: None,
+            http: HttpConfig::default(),
+            retry: RetryPolicy::default(),
+            read_ahead: true,
+            derive_missing_cursors: false,
+            on_retry: None,
+        }
+    }
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -276,14 +297,12 @@ impl std::fmt::Debug for Client {
 impl Client {
     /// Settings for a client; see [`ClientBuilder`].
     pub fn builder() -> ClientBuilder {
-        ClientBuilder {
-            read_ahead: true,
-            ..ClientBuilder::default()
-        }
+        ClientBuilder::default()
     }
 
     /// A client over any transport (a test double, a custom stack). The
-    /// transport must add authentication itself.
+    /// transport must add authentication itself. Pages are fetched on the
+    /// calling thread (no read-ahead), which keeps test doubles simple.
     pub fn with_transport(transport: impl Transport + 'static) -> Client {
         Client {
             transport: Arc::new(transport),

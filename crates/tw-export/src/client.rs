@@ -349,12 +349,7 @@ impl Client {
     /// # Ok::<(), tw_export::Error>(())
     /// ```
     pub fn skill_clusters(&self, request: SkillClustersRequest) -> SkillClusters {
-        let start = request
-            .starting_after
-            .as_ref()
-            .map_or_else(Checkpoint::start, |c| {
-                Checkpoint::after(Cursor::new(c.as_str()))
-            });
+        let start = Client::start_of(&request);
         self.resume_skill_clusters(request, start)
     }
 
@@ -366,7 +361,7 @@ impl Client {
         request: SkillClustersRequest,
         checkpoint: Checkpoint,
     ) -> SkillClusters {
-        let paginator = self.paginator(request, checkpoint, None);
+        let paginator = self.paginator(Source::new(self, request, &checkpoint), checkpoint, None);
         SkillClusters {
             inner: if self.read_ahead {
                 paginator.items_read_ahead()
@@ -385,14 +380,8 @@ impl Client {
         checkpoint: Checkpoint,
         max_records: Option<u64>,
     ) -> SkillClusterPages {
-        let paginator = self.paginator(request, checkpoint, max_records);
-        SkillClusterPages {
-            inner: if self.read_ahead {
-                paginator.pages_read_ahead()
-            } else {
-                paginator.pages()
-            },
-        }
+        let source = Source::new(self, request, &checkpoint);
+        self.pages(self.paginator(source, checkpoint, max_records))
     }
 
     /// Whole pages with each record as the server's JSON text (checked
@@ -402,25 +391,39 @@ impl Client {
     /// speed; the `tw-export` command does this for JSON Lines and JSON.
     pub fn skill_cluster_raw_pages(
         &self,
-        mut request: SkillClustersRequest,
+        request: SkillClustersRequest,
         checkpoint: Checkpoint,
         max_records: Option<u64>,
     ) -> SkillClusterRawPages {
-        request.starting_after = None;
-        let source = RawSource {
-            transport: self.transport.clone(),
-            request,
-            page: checkpoint.pages,
-        };
+        let source = RawSource(Source::new(self, request, &checkpoint));
+        self.pages(self.paginator(source, checkpoint, max_records))
+    }
+
+    fn paginator<S>(
+        &self,
+        source: S,
+        checkpoint: Checkpoint,
+        max_records: Option<u64>,
+    ) -> Paginator<S>
+    where
+        S: PageSource<Error = Error> + HasExternalId,
+    {
         let mut paginator = Paginator::resume(source, checkpoint);
         if let Some(max) = max_records {
             paginator = paginator.max_items(max);
         }
         if self.derive_missing_cursors {
-            paginator =
-                paginator.cursor_fallback(|record| raw_external_id(record).map(Cursor::new));
+            paginator = paginator.cursor_fallback(|item| S::external_id(item).map(Cursor::new));
         }
-        SkillClusterRawPages {
+        paginator
+    }
+
+    fn pages<S>(&self, paginator: Paginator<S>) -> ExportPages<S>
+    where
+        S: PageSource<Error = Error> + Send + 'static,
+        S::Item: Send + 'static,
+    {
+        ExportPages {
             inner: if self.read_ahead {
                 paginator.pages_read_ahead()
             } else {
@@ -428,29 +431,29 @@ impl Client {
             },
         }
     }
+}
 
-    fn paginator(
-        &self,
-        mut request: SkillClustersRequest,
-        checkpoint: Checkpoint,
-        max_records: Option<u64>,
-    ) -> Paginator<Source> {
-        request.starting_after = None;
-        let source = Source {
-            transport: self.transport.clone(),
-            request,
-            page: checkpoint.pages,
-        };
-        let mut paginator = Paginator::resume(source, checkpoint);
-        if let Some(max) = max_records {
-            paginator = paginator.max_items(max);
+/// How the missing-cursor fallback finds a record's external id.
+pub trait HasExternalId: PageSource {
+    /// The external id of `item`, if it has one.
+    fn external_id(item: &Self::Item) -> Option<String>;
+}
+
+impl HasExternalId for Source {
+    fn external_id(item: &EmployeeSkillClusters) -> Option<String> {
+        Some(item.external_id.clone())
+    }
+}
+
+impl HasExternalId for RawSource {
+    fn external_id(item: &RawRecord) -> Option<String> {
+        #[derive(serde::Deserialize)]
+        struct Id {
+            external_id: String,
         }
-        if self.derive_missing_cursors {
-            paginator = paginator.cursor_fallback(|record: &EmployeeSkillClusters| {
-                Some(Cursor::new(record.external_id.clone()))
-            });
-        }
-        paginator
+        serde_json::from_str::<Id>(item.as_str())
+            .ok()
+            .map(|id| id.external_id)
     }
 }
 
@@ -459,6 +462,17 @@ pub struct Source {
     transport: Arc<dyn Transport>,
     request: SkillClustersRequest,
     page: u64,
+}
+
+impl Source {
+    fn new(client: &Client, mut request: SkillClustersRequest, checkpoint: &Checkpoint) -> Source {
+        request.starting_after = None;
+        Source {
+            transport: client.transport.clone(),
+            request,
+            page: checkpoint.pages,
+        }
+    }
 }
 
 impl std::fmt::Debug for Source {
@@ -533,20 +547,8 @@ impl PageSource for Source {
 
 /// The page source of [`Client::skill_cluster_raw_pages`]: records stay the
 /// server's JSON text, each checked against the model.
-pub struct RawSource {
-    transport: Arc<dyn Transport>,
-    request: SkillClustersRequest,
-    page: u64,
-}
-
-impl std::fmt::Debug for RawSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RawSource")
-            .field("request", &self.request)
-            .field("page", &self.page)
-            .finish_non_exhaustive()
-    }
-}
+#[derive(Debug)]
+pub struct RawSource(Source);
 
 /// One record as the server's JSON text, checked against the model. It
 /// shares its page's body with the page's other records, so a page of
@@ -576,19 +578,20 @@ impl PageSource for RawSource {
     type Error = Error;
 
     fn fetch(&mut self, cursor: Option<&Cursor>) -> Result<Page<RawRecord>, Error> {
-        self.page += 1;
+        let inner = &mut self.0;
+        inner.page += 1;
         let started = std::time::Instant::now();
-        let response = post_page(&*self.transport, &self.request, cursor, self.page)?;
+        let response = post_page(&*inner.transport, &inner.request, cursor, inner.page)?;
         let page =
             tw_model::decode_raw::<EmployeeSkillClusters>(&response.body).map_err(|source| {
                 Error::Decode {
-                    page: self.page,
+                    page: inner.page,
                     source,
                     checkpoint: None,
                 }
             })?;
         tracing::debug!(
-            page = self.page,
+            page = inner.page,
             records = page.records.len(),
             bytes = response.body.len(),
             elapsed_ms = started.elapsed().as_millis() as u64,
@@ -609,17 +612,6 @@ impl PageSource for RawSource {
             next_cursor: next_cursor(page.next_starting_after),
         })
     }
-}
-
-/// The external id of a raw record, for the missing-cursor fallback.
-fn raw_external_id(record: &RawRecord) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Id {
-        external_id: String,
-    }
-    serde_json::from_str::<Id>(record.as_str())
-        .ok()
-        .map(|id| id.external_id)
 }
 
 /// An iterator of employees' skill clusters; see [`Client::skill_clusters`].
@@ -654,49 +646,32 @@ impl Iterator for SkillClusters {
 
 impl std::iter::FusedIterator for SkillClusters {}
 
-/// An iterator of whole pages; see [`Client::skill_cluster_pages`].
+/// An iterator of whole pages of an export; see
+/// [`Client::skill_cluster_pages`] and [`Client::skill_cluster_raw_pages`].
 #[derive(Debug)]
-pub struct SkillClusterPages {
-    inner: tw_paginate::Pages<Source>,
+pub struct ExportPages<S: PageSource> {
+    inner: tw_paginate::Pages<S>,
 }
 
-impl SkillClusterPages {
+/// Pages of decoded records.
+pub type SkillClusterPages = ExportPages<Source>;
+
+/// Pages of records kept as the server's JSON text.
+pub type SkillClusterRawPages = ExportPages<RawSource>;
+
+impl<S: PageSource<Error = Error>> ExportPages<S> {
     /// The position after the last page yielded.
     pub fn checkpoint(&self) -> &Checkpoint {
         self.inner.checkpoint()
     }
 }
 
-impl Iterator for SkillClusterPages {
-    type Item = Result<Vec<EmployeeSkillClusters>, Error>;
+impl<S: PageSource<Error = Error>> Iterator for ExportPages<S> {
+    type Item = Result<Vec<S::Item>, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
         Some(self.inner.next()?.map_err(Error::from_pagination))
     }
 }
 
-impl std::iter::FusedIterator for SkillClusterPages {}
-
-/// An iterator of whole pages of raw records; see
-/// [`Client::skill_cluster_raw_pages`].
-#[derive(Debug)]
-pub struct SkillClusterRawPages {
-    inner: tw_paginate::Pages<RawSource>,
-}
-
-impl SkillClusterRawPages {
-    /// The position after the last page yielded.
-    pub fn checkpoint(&self) -> &Checkpoint {
-        self.inner.checkpoint()
-    }
-}
-
-impl Iterator for SkillClusterRawPages {
-    type Item = Result<Vec<RawRecord>, Error>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        Some(self.inner.next()?.map_err(Error::from_pagination))
-    }
-}
-
-impl std::iter::FusedIterator for SkillClusterRawPages {}
+impl<S: PageSource<Error = Error>> std::iter::FusedIterator for ExportPages<S> {}

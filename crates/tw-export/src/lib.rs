@@ -47,8 +47,8 @@ mod error;
 pub mod output;
 
 pub use crate::client::{
-    Client, ClientBuilder, RawRecord, RawSource, SKILL_CLUSTERS_PATH, SkillClusterPages,
-    SkillClusterRawPages, SkillClusters, Source,
+    Client, ClientBuilder, ExportPages, HasExternalId, RawRecord, RawSource, SKILL_CLUSTERS_PATH,
+    SkillClusterPages, SkillClusterRawPages, SkillClusters, Source,
 };
 pub use crate::error::Error;
 pub use tw_paginate::Checkpoint;

@@ -27,6 +27,9 @@ pub struct HttpConfig {
     /// Use the proxy named by `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY` (and
     /// `NO_PROXY`), default true. Loopback base URLs never use a proxy.
     pub proxy_from_env: bool,
+    /// An explicit proxy (`http://host:port`, `socks5://...`), overriding
+    /// the environment. Loopback base URLs never use a proxy.
+    pub proxy: Option<String>,
 }
 
 impl Default for HttpConfig {
@@ -38,6 +41,7 @@ impl Default for HttpConfig {
             user_agent: format!("tw-export/{}", env!("CARGO_PKG_VERSION")),
             api_version: None,
             proxy_from_env: true,
+            proxy: None,
         }
     }
 }
@@ -105,7 +109,18 @@ impl HttpTransport {
             .max_redirects_will_error(false)
             .user_agent(config.user_agent.as_str())
             .accept("application/json");
-        if loopback || !config.proxy_from_env {
+        if loopback {
+            builder = builder.proxy(None);
+        } else if let Some(proxy) = &config.proxy {
+            let parsed = ureq::Proxy::new(proxy).map_err(|err| {
+                Error::invalid(
+                    "proxy",
+                    proxy,
+                    format!("expected a proxy URL such as http://proxy:3128 ({err})"),
+                )
+            })?;
+            builder = builder.proxy(Some(parsed));
+        } else if !config.proxy_from_env {
             builder = builder.proxy(None);
         }
         #[cfg(feature = "platform-verifier")]

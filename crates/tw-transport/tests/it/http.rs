@@ -226,3 +226,28 @@ fn nothing_listening_is_a_connect_error() {
     );
     assert!(err.is_retryable());
 }
+
+#[test]
+fn an_explicit_proxy_is_used_for_https() {
+    let proxy = TestServer::start(|_, _| Reply::Close);
+    let mut config = HttpConfig::default();
+    config.proxy = Some(proxy.url());
+    config.connect_timeout = Duration::from_secs(5);
+    let transport =
+        HttpTransport::with_config(BaseUrl::for_tenant("acme", "eu3").unwrap(), config).unwrap();
+    let err = transport.send(&Request::get("/version")).unwrap_err();
+    assert!(
+        err.is_retryable() || matches!(err, tw_transport::Error::Network { .. }),
+        "{err:?}"
+    );
+    let seen = proxy.requests();
+    assert_eq!(seen.len(), 1, "the request went to the proxy");
+    assert_eq!(seen[0].method, "CONNECT");
+    assert_eq!(seen[0].target, "acme.eu3.techwolf.ai:443");
+
+    let mut config = HttpConfig::default();
+    config.proxy = Some("not a url".into());
+    let err = HttpTransport::with_config(BaseUrl::for_tenant("acme", "eu3").unwrap(), config)
+        .unwrap_err();
+    assert!(err.is_config(), "{err:?}");
+}

@@ -248,7 +248,8 @@ impl<W: Write> RecordWriter<W> {
     /// and written compactly instead, so each JSON Lines record stays on one
     /// line.
     pub fn write_raw(&mut self, text: &str) -> io::Result<()> {
-        if text.bytes().any(|b| b == b'\n' || b == b'\r') {
+        // `contains` on bytes is a memchr.
+        if text.as_bytes().contains(&b'\n') || text.as_bytes().contains(&b'\r') {
             let decoded: EmployeeSkillClusters = serde_json::from_str(text)?;
             return self.write(&decoded);
         }

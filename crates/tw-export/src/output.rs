@@ -136,6 +136,16 @@ pub fn guard_formula(value: &str) -> Cow<'_, str> {
     }
 }
 
+/// A CSV field that may borrow (the csv crate takes `AsRef<[u8]>`; a
+/// `Cow<str>` only gives `AsRef<str>`).
+struct Field<'a>(Cow<'a, str>);
+
+impl AsRef<[u8]> for Field<'_> {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
 enum Sink<W: Write> {
     Json(BufWriter<W>),
     Csv(Box<csv::Writer<W>>, CsvDialect),
@@ -227,7 +237,7 @@ impl<W: Write> RecordWriter<W> {
                 for row in csv_rows(record) {
                     match dialect {
                         CsvDialect::Techwolf => {
-                            out.write_record(row.iter().map(|v| guard_formula(v).into_owned()))?
+                            out.write_record(row.iter().map(|v| Field(guard_formula(v))))?
                         }
                         CsvDialect::Rfc4180 => {
                             out.write_record(row.iter().map(|v| v.as_bytes()))?

@@ -133,6 +133,15 @@ impl Drop for SandboxProcess {
     }
 }
 
+/// Measures `tw-export skill-clusters --quiet --base-url URL EXTRA... -o OUT`
+/// with the sandbox's static token.
+fn export(exporter: &Path, url: &str, extra: &[&str], out: &str) -> anyhow::Result<Usage> {
+    let mut args = vec!["skill-clusters", "--quiet", "--base-url", url];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["-o", out]);
+    measure(exporter, &args, &[("TECHWOLF_TOKEN", "sandbox-token")])
+}
+
 struct Sizes {
     export: u32,
     latency: u32,
@@ -184,7 +193,6 @@ pub fn run(quick: bool) -> anyhow::Result<()> {
     let scratch = std::env::temp_dir().join(format!("tw-bench-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)?;
     let out = |name: &str| scratch.join(name).to_string_lossy().into_owned();
-    let token = [("TECHWOLF_TOKEN", "sandbox-token")];
     let mut md = String::new();
 
     // 1. Decode.
@@ -230,31 +238,12 @@ pub fn run(quick: bool) -> anyhow::Result<()> {
     let python = PathBuf::from("python3");
     let mut runs: [Vec<Usage>; 4] = Default::default();
     for _ in 0..sizes.reps {
-        runs[0].push(measure(
+        runs[0].push(export(&exporter, &sandbox.url, &[], &out("a.jsonl"))?);
+        runs[1].push(export(
             &exporter,
-            &[
-                "skill-clusters",
-                "--quiet",
-                "--base-url",
-                &sandbox.url,
-                "-o",
-                &out("a.jsonl"),
-            ],
-            &token,
-        )?);
-        runs[1].push(measure(
-            &exporter,
-            &[
-                "skill-clusters",
-                "--quiet",
-                "--base-url",
-                &sandbox.url,
-                "--format",
-                "csv",
-                "-o",
-                &out("a.csv"),
-            ],
-            &token,
+            &sandbox.url,
+            &["--format", "csv"],
+            &out("a.csv"),
         )?);
         runs[2].push(measure(
             &python,
@@ -324,18 +313,7 @@ pub fn run(quick: bool) -> anyhow::Result<()> {
     let sandbox = SandboxProcess::start(&exporter, sizes.latency, 20)?;
     let mut lat = Vec::new();
     for _ in 0..sizes.reps.min(3) {
-        lat.push(measure(
-            &exporter,
-            &[
-                "skill-clusters",
-                "--quiet",
-                "--base-url",
-                &sandbox.url,
-                "-o",
-                &out("lat.jsonl"),
-            ],
-            &token,
-        )?);
+        lat.push(export(&exporter, &sandbox.url, &[], &out("lat.jsonl"))?);
     }
     drop(sandbox);
     let lat = median_usage(&lat);
@@ -364,18 +342,7 @@ pub fn run(quick: bool) -> anyhow::Result<()> {
         let sandbox = SandboxProcess::start(&exporter, employees, 0)?;
         let mut r = Vec::new();
         for _ in 0..sizes.reps.min(3) {
-            r.push(measure(
-                &exporter,
-                &[
-                    "skill-clusters",
-                    "--quiet",
-                    "--base-url",
-                    &sandbox.url,
-                    "-o",
-                    &out("scale.jsonl"),
-                ],
-                &token,
-            )?);
+            r.push(export(&exporter, &sandbox.url, &[], &out("scale.jsonl"))?);
         }
         let u = median_usage(&r);
         writeln!(

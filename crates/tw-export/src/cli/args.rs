@@ -227,22 +227,23 @@ fn parse_label(what: &'static str) -> impl Fn(&str) -> Result<String, String> + 
         } else {
             tw_transport::BaseUrl::for_tenant("tenant", value)
         };
-        check
-            .map(|_| value.to_owned())
-            .map_err(|err| err.to_string())
+        accept(value, check)
     }
 }
 
-fn parse_url(value: &str) -> Result<String, String> {
-    tw_transport::BaseUrl::parse(value)
+/// `value` when `check` passed, else the check's message (for clap).
+fn accept<T, E: std::fmt::Display>(value: &str, check: Result<T, E>) -> Result<String, String> {
+    check
         .map(|_| value.to_owned())
         .map_err(|err| err.to_string())
 }
 
+fn parse_url(value: &str) -> Result<String, String> {
+    accept(value, tw_transport::BaseUrl::parse(value))
+}
+
 fn parse_api_version(value: &str) -> Result<String, String> {
-    tw_transport::check_api_version(value)
-        .map(|()| value.to_owned())
-        .map_err(|err| err.to_string())
+    accept(value, tw_transport::check_api_version(value))
 }
 
 fn parse_limit(value: &str) -> Result<PageLimit, String> {
@@ -270,13 +271,9 @@ fn parse_includes(value: &str) -> Result<IncludeList, String> {
 }
 
 fn parse_date(value: &str) -> Result<String, String> {
-    Filter::updated_after(value)
-        .map(|_| value.to_owned())
-        .map_err(|err| err.to_string())
+    accept(value, Filter::updated_after(value))
 }
 
 fn parse_cursor(value: &str) -> Result<String, String> {
-    tw_model::Cursor::new(value)
-        .map(|_| value.to_owned())
-        .map_err(|err| err.to_string())
+    accept(value, tw_model::Cursor::new(value))
 }

@@ -66,126 +66,108 @@ macro_rules! wire_struct {
             }
         }
 
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                #[allow(non_camel_case_types)]
-                enum Key {
-                    $( $field, )*
-                    Unknown(String),
+        // One key type serves Deserialize and Validate. Unknown keys are
+        // borrowed from the input when it allows, so validation copies none.
+        const _: () = {
+            #[allow(non_camel_case_types)]
+            enum Key<'de> {
+                $( $field, )*
+                Unknown(std::borrow::Cow<'de, str>),
+            }
+
+            struct KeyVisitor;
+
+            impl<'de> serde::de::Visitor<'de> for KeyVisitor {
+                type Value = Key<'de>;
+
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("a field name")
                 }
 
-                struct KeyVisitor;
-
-                impl serde::de::Visitor<'_> for KeyVisitor {
-                    type Value = Key;
-
-                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        f.write_str("a field name")
-                    }
-
-                    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Key, E> {
-                        Ok(match v {
-                            $( stringify!($field) => Key::$field, )*
-                            other => Key::Unknown(other.to_owned()),
-                        })
-                    }
+                fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                    Ok(match v {
+                        $( stringify!($field) => Key::$field, )*
+                        other => Key::Unknown(std::borrow::Cow::Borrowed(other)),
+                    })
                 }
 
-                impl<'de> serde::Deserialize<'de> for Key {
-                    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                        d.deserialize_identifier(KeyVisitor)
-                    }
+                fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                    Ok(match v {
+                        $( stringify!($field) => Key::$field, )*
+                        other => Key::Unknown(std::borrow::Cow::Owned(other.to_owned())),
+                    })
                 }
+            }
 
-                struct ObjectVisitor;
+            impl<'de> serde::Deserialize<'de> for Key<'de> {
+                fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                    d.deserialize_identifier(KeyVisitor)
+                }
+            }
 
-                impl<'de> serde::de::Visitor<'de> for ObjectVisitor {
-                    type Value = $name;
+            impl<'de> serde::Deserialize<'de> for $name {
+                fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                    struct ObjectVisitor;
 
-                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        f.write_str(concat!("a JSON object (", stringify!($name), ")"))
-                    }
+                    impl<'de> serde::de::Visitor<'de> for ObjectVisitor {
+                        type Value = $name;
 
-                    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<$name, A::Error> {
-                        let mut extra = serde_json::Map::new();
-                        $( wire_struct!(@init $kind $field $ty); )*
-                        while let Some(key) = access.next_key::<Key>()? {
-                            match key {
-                                $( Key::$field => wire_struct!(@read $kind access extra $field $ty), )*
-                                Key::Unknown(name) => {
-                                    let value: serde_json::Value = access.next_value()?;
-                                    extra.insert(name, value);
+                        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                            f.write_str(concat!("a JSON object (", stringify!($name), ")"))
+                        }
+
+                        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<$name, A::Error> {
+                            let mut extra = serde_json::Map::new();
+                            $( wire_struct!(@init $kind $field $ty); )*
+                            while let Some(key) = access.next_key::<Key<'de>>()? {
+                                match key {
+                                    $( Key::$field => wire_struct!(@read $kind access extra $field $ty), )*
+                                    Key::Unknown(name) => {
+                                        let value: serde_json::Value = access.next_value()?;
+                                        extra.insert(name.into_owned(), value);
+                                    }
                                 }
                             }
+                            $( wire_struct!(@finish $kind $field); )*
+                            Ok($name { $( $field, )* extra })
                         }
-                        $( wire_struct!(@finish $kind $field); )*
-                        Ok($name { $( $field, )* extra })
                     }
-                }
 
-                deserializer.deserialize_map(ObjectVisitor)
+                    deserializer.deserialize_map(ObjectVisitor)
+                }
             }
-        }
 
-        impl $crate::Validate for $name {
-            fn validate<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<(), D::Error> {
-                #[allow(non_camel_case_types)]
-                enum Key {
-                    $( $field, )*
-                    Unknown,
-                }
+            impl $crate::Validate for $name {
+                fn validate<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<(), D::Error> {
+                    struct ObjectVisitor;
 
-                struct KeyVisitor;
+                    impl<'de> serde::de::Visitor<'de> for ObjectVisitor {
+                        type Value = ();
 
-                impl serde::de::Visitor<'_> for KeyVisitor {
-                    type Value = Key;
+                        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                            f.write_str(concat!("a JSON object (", stringify!($name), ")"))
+                        }
 
-                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        f.write_str("a field name")
-                    }
-
-                    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Key, E> {
-                        Ok(match v {
-                            $( stringify!($field) => Key::$field, )*
-                            _ => Key::Unknown,
-                        })
-                    }
-                }
-
-                impl<'de> serde::Deserialize<'de> for Key {
-                    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                        d.deserialize_identifier(KeyVisitor)
-                    }
-                }
-
-                struct ObjectVisitor;
-
-                impl<'de> serde::de::Visitor<'de> for ObjectVisitor {
-                    type Value = ();
-
-                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        f.write_str(concat!("a JSON object (", stringify!($name), ")"))
-                    }
-
-                    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<(), A::Error> {
-                        $( #[allow(unused_mut)] let mut $field = false; )*
-                        while let Some(key) = access.next_key::<Key>()? {
-                            match key {
-                                $( Key::$field => {
-                                    access.next_value_seed($crate::validate::Check::<$ty>::new())?;
-                                    $field = true;
-                                } )*
-                                Key::Unknown => $crate::validate::skip(&mut access)?,
+                        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<(), A::Error> {
+                            $( #[allow(unused_mut)] let mut $field = false; )*
+                            while let Some(key) = access.next_key::<Key<'de>>()? {
+                                match key {
+                                    $( Key::$field => {
+                                        access.next_value_seed($crate::validate::Check::<$ty>::new())?;
+                                        $field = true;
+                                    } )*
+                                    Key::Unknown(_) => $crate::validate::skip(&mut access)?,
+                                }
                             }
+                            $( wire_struct!(@present_check $kind $field); )*
+                            Ok(())
                         }
-                        $( wire_struct!(@present_check $kind $field); )*
-                        Ok(())
                     }
-                }
 
-                deserializer.deserialize_map(ObjectVisitor)
+                    deserializer.deserialize_map(ObjectVisitor)
+                }
             }
-        }
+        };
     };
 
     (@present_check req $field:ident) => {

@@ -520,28 +520,45 @@ impl PageSource for Source {
     type Error = Error;
 
     fn fetch(&mut self, cursor: Option<&Cursor>) -> Result<Page<EmployeeSkillClusters>, Error> {
-        self.page += 1;
-        let started = std::time::Instant::now();
-        let response = post_page(&*self.transport, &self.request, cursor, self.page)?;
-        let page: SkillClustersPage =
-            tw_model::decode(&response.body).map_err(|source| Error::Decode {
-                page: self.page,
-                source,
-                checkpoint: None,
-            })?;
-        tracing::debug!(
-            page = self.page,
-            records = page.records.len(),
-            bytes = response.body.len(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            has_next = page.has_next,
-            "fetched page"
-        );
+        let (_, page) = self.fetch_decoded(cursor, tw_model::decode::<SkillClustersPage>, |p| {
+            (p.records.len(), p.has_next)
+        })?;
         Ok(Page {
             items: page.records,
             has_next: page.has_next,
             next_cursor: next_cursor(page.next_starting_after),
         })
+    }
+}
+
+impl Source {
+    /// Requests the next page and decodes it with `decode`; counts pages,
+    /// names the page in decode errors and logs it (`summary` gives the
+    /// record count and `has_next`). Returns the body with the decoded page.
+    fn fetch_decoded<P>(
+        &mut self,
+        cursor: Option<&Cursor>,
+        decode: impl FnOnce(&[u8]) -> Result<P, tw_model::DecodeError>,
+        summary: impl Fn(&P) -> (usize, bool),
+    ) -> Result<(Vec<u8>, P), Error> {
+        self.page += 1;
+        let started = std::time::Instant::now();
+        let response = post_page(&*self.transport, &self.request, cursor, self.page)?;
+        let page = decode(&response.body).map_err(|source| Error::Decode {
+            page: self.page,
+            source,
+            checkpoint: None,
+        })?;
+        let (records, has_next) = summary(&page);
+        tracing::debug!(
+            page = self.page,
+            records,
+            bytes = response.body.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            has_next,
+            "fetched page"
+        );
+        Ok((response.body, page))
     }
 }
 
@@ -578,27 +595,12 @@ impl PageSource for RawSource {
     type Error = Error;
 
     fn fetch(&mut self, cursor: Option<&Cursor>) -> Result<Page<RawRecord>, Error> {
-        let inner = &mut self.0;
-        inner.page += 1;
-        let started = std::time::Instant::now();
-        let response = post_page(&*inner.transport, &inner.request, cursor, inner.page)?;
-        let page =
-            tw_model::decode_raw::<EmployeeSkillClusters>(&response.body).map_err(|source| {
-                Error::Decode {
-                    page: inner.page,
-                    source,
-                    checkpoint: None,
-                }
-            })?;
-        tracing::debug!(
-            page = inner.page,
-            records = page.records.len(),
-            bytes = response.body.len(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            has_next = page.has_next,
-            "fetched page"
-        );
-        let body = Arc::new(response.body);
+        let (body, page) =
+            self.0
+                .fetch_decoded(cursor, tw_model::decode_raw::<EmployeeSkillClusters>, |p| {
+                    (p.records.len(), p.has_next)
+                })?;
+        let body = Arc::new(body);
         Ok(Page {
             items: page
                 .records

@@ -38,38 +38,3 @@ open_enum! {
         SkillProfileFeedback = "skill_profile_feedback",
     }
 }
-
-open_enum! {
-    /// An optional part of each skill cluster that the skill-clusters export
-    /// returns only when asked for in `include`.
-    pub enum Include {
-        /// The event types that led to each skill cluster (`sources`).
-        Sources = "sources",
-        /// The skills of the cluster that the employee has (`current_skills`).
-        CurrentSkills = "current_skills",
-        /// Skills related to the cluster (`related_skills`).
-        RelatedSkills = "related_skills",
-        /// Skills of the cluster rejected through feedback (`rejected_skills`).
-        RejectedSkills = "rejected_skills",
-    }
-}
-
-impl Include {
-    /// Every include this release knows, in the order the API documents them.
-    pub const ALL: [Include; 4] = [
-        Include::Sources,
-        Include::CurrentSkills,
-        Include::RelatedSkills,
-        Include::RejectedSkills,
-    ];
-}
-
-open_enum! {
-    /// The comparison of a `last_updated` filter.
-    pub enum Operator {
-        /// Strictly after the date.
-        Gt = "gt",
-        /// Strictly before the date.
-        Lt = "lt",
-    }
-}

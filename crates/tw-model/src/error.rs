@@ -4,20 +4,21 @@
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RequestError {
-    /// `limit` outside 1..=100.
+    /// `limit` outside the dataset's range.
     #[error(
         "limit must be between {min} and {max} (inclusive), got {value}",
-        min = crate::PageLimit::MIN,
-        max = crate::PageLimit::MAX
+        min = crate::PageLimit::MIN
     )]
     LimitOutOfRange {
         /// The rejected value.
         value: i64,
+        /// The dataset's largest page.
+        max: u32,
     },
     /// `starting_after` empty or longer than 100 characters.
     #[error(
         "starting_after must be 1 to {max} characters long, got {len} characters",
-        max = crate::Cursor::MAX_LEN
+        max = crate::CURSOR_MAX_LEN
     )]
     CursorLength {
         /// The rejected cursor's length in characters.
@@ -31,11 +32,13 @@ pub enum RequestError {
         /// The rejected value.
         value: String,
     },
-    /// A filter object without a string `"filter"` discriminator.
-    #[error("invalid filter {value}: a filter must be a JSON object with a string \"filter\" key")]
+    /// A filter object that is not what its `"filter"` tag documents.
+    #[error("invalid filter {value}: {reason}")]
     InvalidFilter {
         /// The rejected value, as JSON text.
         value: String,
+        /// What is wrong and what is allowed.
+        reason: String,
     },
 }
 

@@ -14,23 +14,31 @@
 //! * `parse -> serialize` gives back every key and value the server sent, and
 //!   adds none (an absent key stays absent, an explicit `null` stays `null`).
 //!
-//! Requests are valid by construction: [`PageLimit`] and [`Cursor`] check the
-//! documented ranges when built, before any I/O. Response bodies decode with
-//! [`decode`], whose errors name the failing path.
+//! Each TechWolf export is a [`Dataset`]: a declaration of its name,
+//! method and path, paging, limit range, body, query, record type and key
+//! fields. The generic export path in `tw-export` works from that alone.
+//!
+//! Requests are valid by construction: [`ExportRequest`] checks the page
+//! size against the dataset's range, [`Date`] only holds calendar dates,
+//! and a deserialized [`Filter`] is checked like a built one. Response bodies
+//! decode with [`decode`] (typed records) or [`decode_raw`] (the records'
+//! JSON text, checked against the model), which read the envelope with one
+//! visitor and name the failing path on error.
 //!
 //! The crate does no I/O; `cargo xtask gen-schema` writes the JSON Schemas
-//! of the public types to `schemas/`.
+//! of every dataset to `schemas/`.
 //!
 //! # Example
 //!
 //! ```
-//! use tw_model::{Filter, Include, SkillClustersPage, SkillClustersRequest, decode};
+//! use tw_model::skill_clusters::Include;
+//! use tw_model::{Filter, SkillClusters, SkillClustersPage, SkillClustersRequest, decode};
 //!
 //! // Build the request body of the first page.
 //! let request = SkillClustersRequest::new(100)?
 //!     .with_filter(Filter::is_active(true))
 //!     .with_include([Include::CurrentSkills, Include::Sources]);
-//! let body = serde_json::to_string(&request).unwrap();
+//! let body = serde_json::to_string(&request.page_body(None)).unwrap();
 //! assert_eq!(
 //!     body,
 //!     r#"{"limit":100,"filters":[{"filter":"is_active","is_active":true}],"include":["current_skills","sources"]}"#
@@ -49,41 +57,95 @@
 
 #![deny(missing_docs)]
 
+mod dataset;
+mod date;
 mod decode;
 mod enums;
 mod error;
+mod page;
 mod request;
-mod response;
 mod validate;
 mod wire;
 
+pub mod skill_clusters;
+pub mod skill_profiles;
+
+pub use crate::dataset::{Dataset, Method, Paging, Table, cells};
+pub use crate::date::Date;
 pub use crate::decode::decode;
-pub use crate::enums::{Include, Operator, SkillSource, ValidationState};
+pub use crate::enums::{SkillSource, ValidationState};
 pub use crate::error::{DecodeError, RequestError};
-pub use crate::request::{Cursor, Filter, PageLimit, SkillClustersRequest};
-pub use crate::response::{
-    EmployeeSkillClusters, ExportPage, Skill, SkillCluster, SkillClustersPage, SkillList,
+pub use crate::page::ExportPage;
+pub use crate::request::{
+    CURSOR_MAX_LEN, ExportRequest, Filter, HasFilters, HasInclude, NoQuery, Operator, PageBody,
+    PageLimit, PageRequest, check_cursor, query_pairs,
+};
+pub use crate::skill_clusters::{
+    EmployeeSkillClusters, Skill, SkillCluster, SkillClusters, SkillClustersPage,
+    SkillClustersRequest, SkillList,
+};
+pub use crate::skill_profiles::{
+    EmployeeSkillProfile, ProfileSkill, SkillProfiles, SkillProfilesRequest, SourceEvent,
 };
 pub use crate::validate::{RawPage, Validate, decode_raw};
 
 /// Re-exported so users need not depend on `serde_json` to read `extra`.
 pub use serde_json::{Map, Value};
 
-/// The JSON Schemas this crate publishes, as `(file name, schema)` pairs in
-/// a fixed order. `cargo xtask gen-schema` writes them to `schemas/`.
-pub fn schemas() -> Vec<(&'static str, schemars::Schema)> {
-    vec![
-        (
-            "skill-clusters-request.json",
-            schemars::schema_for!(SkillClustersRequest),
-        ),
-        (
-            "skill-clusters-page.json",
-            schemars::schema_for!(SkillClustersPage),
-        ),
-        (
-            "employee-skill-clusters.json",
-            schemars::schema_for!(EmployeeSkillClusters),
-        ),
-    ]
+/// Calls `$callback! { module: Type, ... }` with every dataset this release
+/// declares, in the order of the command's help. The schemas, the command's
+/// tests and the per-dataset test suites are generated from this one list.
+#[macro_export]
+macro_rules! with_datasets {
+    ($callback:ident) => {
+        $callback! {
+            skill_clusters: $crate::SkillClusters,
+            skill_profiles: $crate::SkillProfiles,
+        }
+    };
+}
+
+macro_rules! schema_list {
+    ($($module:ident: $dataset:ty,)*) => {
+        /// The JSON Schemas this crate publishes, as `(file name, schema)`
+        /// pairs in a fixed order: per dataset `<name>-request.json` (a page's
+        /// body), `<name>-page.json` and `<name>-record.json`. `cargo xtask
+        /// gen-schema` writes them to `schemas/`.
+        pub fn schemas() -> Vec<(String, schemars::Schema)> {
+            let mut all = Vec::new();
+            $( dataset_schemas::<$dataset>(&mut all); )*
+            all
+        }
+    };
+}
+
+with_datasets!(schema_list);
+
+struct RequestSchema<D>(std::marker::PhantomData<D>);
+
+impl<D: Dataset> schemars::JsonSchema for RequestSchema<D> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        format!("{}-request", D::NAME).into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        crate::request::request_schema::<D>(generator)
+    }
+}
+
+fn dataset_schemas<D: Dataset>(all: &mut Vec<(String, schemars::Schema)>) {
+    if D::PAGING == Paging::Cursor {
+        all.push((
+            format!("{}-request.json", D::NAME),
+            schemars::schema_for!(RequestSchema<D>),
+        ));
+        all.push((
+            format!("{}-page.json", D::NAME),
+            schemars::schema_for!(ExportPage<D::Record>),
+        ));
+    }
+    all.push((
+        format!("{}-record.json", D::NAME),
+        schemars::schema_for!(D::Record),
+    ));
 }

@@ -1,4 +1,5 @@
-//! Request types for `POST /export/employees/skill_clusters`.
+//! What every export request shares: the page size, the cursor rule,
+//! filters, and the request of a dataset without paging state.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -7,42 +8,34 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::enums::{Include, Operator};
+use crate::dataset::Dataset;
+use crate::date::Date;
 use crate::error::RequestError;
 
-/// A page size the API accepts: 1 to 100 inclusive.
-///
-/// The skill-clusters page renders the range as `1 < x < 100`, an artefact of
-/// an older documentation generator; every newer rendering of the same field
-/// says `1 <= x <= 100`, which is what this type enforces.
+/// A page size: 1 to [`PageLimit::MAX`]. Each dataset accepts a range of
+/// its own ([`Dataset::MAX_LIMIT`]); [`ExportRequest`] checks that one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct PageLimit(u8);
+pub struct PageLimit(u16);
 
 impl PageLimit {
     /// The smallest page size.
-    pub const MIN: u8 = 1;
-    /// The largest page size.
-    pub const MAX: u8 = 100;
+    pub const MIN: u32 = 1;
+    /// The largest page size any dataset takes (the skills export).
+    pub const MAX: u32 = 1000;
 
-    /// Checks `value` against 1..=100.
-    pub fn new(value: i64) -> Result<Self, RequestError> {
-        if (i64::from(Self::MIN)..=i64::from(Self::MAX)).contains(&value) {
-            Ok(PageLimit(value as u8))
+    /// Checks `value` against `1..=max` (`max` at most [`PageLimit::MAX`]).
+    pub fn new(value: i64, max: u32) -> Result<Self, RequestError> {
+        let max = max.min(Self::MAX);
+        if (i64::from(Self::MIN)..=i64::from(max)).contains(&value) {
+            Ok(PageLimit(value as u16))
         } else {
-            Err(RequestError::LimitOutOfRange { value })
+            Err(RequestError::LimitOutOfRange { value, max })
         }
     }
 
     /// The page size.
     pub fn get(self) -> u32 {
         u32::from(self.0)
-    }
-}
-
-impl Default for PageLimit {
-    /// The largest page, 100: the fewest round trips.
-    fn default() -> Self {
-        PageLimit(Self::MAX)
     }
 }
 
@@ -54,105 +47,75 @@ impl fmt::Display for PageLimit {
 
 impl Serialize for PageLimit {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_u8(self.0)
+        serializer.serialize_u16(self.0)
     }
 }
 
 impl<'de> Deserialize<'de> for PageLimit {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let value = i64::deserialize(deserializer)?;
-        PageLimit::new(value).map_err(serde::de::Error::custom)
+        PageLimit::new(value, PageLimit::MAX).map_err(serde::de::Error::custom)
     }
 }
 
-impl JsonSchema for PageLimit {
-    fn schema_name() -> Cow<'static, str> {
-        "PageLimit".into()
-    }
+/// The longest cursor the API accepts in `starting_after`, in characters.
+pub const CURSOR_MAX_LEN: usize = 100;
 
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "description": "Page size, 1 to 100 inclusive.",
-            "type": "integer",
-            "minimum": PageLimit::MIN,
-            "maximum": PageLimit::MAX
-        })
+/// Checks a cursor against the API's rule for `starting_after`: 1 to
+/// [`CURSOR_MAX_LEN`] characters. The one place that rule is written.
+pub fn check_cursor(value: &str) -> Result<(), RequestError> {
+    let len = value.chars().count();
+    if (1..=CURSOR_MAX_LEN).contains(&len) {
+        Ok(())
+    } else {
+        Err(RequestError::CursorLength { len })
     }
 }
 
-/// An opaque pagination cursor as the API takes it in `starting_after`:
-/// 1 to 100 characters.
-///
-/// Use the previous page's `next_starting_after`, which the API documents
-/// can differ from the last record's external id.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Cursor(String);
+/// The JSON Schema of `starting_after`.
+fn cursor_schema() -> Value {
+    serde_json::json!({
+        "description": "Opaque pagination cursor: the previous page's `next_starting_after`.",
+        "type": "string",
+        "minLength": 1,
+        "maxLength": CURSOR_MAX_LEN
+    })
+}
 
-impl Cursor {
-    /// The longest cursor the API accepts, in characters.
-    pub const MAX_LEN: usize = 100;
+/// The comparison of a `last_updated` filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Operator {
+    /// Strictly after the date (`gt`).
+    Gt,
+    /// Strictly before the date (`lt`).
+    Lt,
+}
 
-    /// Checks the length of `value` (1 to 100 characters).
-    pub fn new(value: impl Into<String>) -> Result<Self, RequestError> {
-        let value = value.into();
-        let len = value.chars().count();
-        if (1..=Self::MAX_LEN).contains(&len) {
-            Ok(Cursor(value))
-        } else {
-            Err(RequestError::CursorLength { len })
+impl Operator {
+    /// The operator as the API spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operator::Gt => "gt",
+            Operator::Lt => "lt",
         }
     }
 
-    /// The cursor text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The cursor text, owned.
-    pub fn into_string(self) -> String {
-        self.0
-    }
-}
-
-impl fmt::Display for Cursor {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl Serialize for Cursor {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for Cursor {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = String::deserialize(deserializer)?;
-        Cursor::new(value).map_err(serde::de::Error::custom)
-    }
-}
-
-impl JsonSchema for Cursor {
-    fn schema_name() -> Cow<'static, str> {
-        "Cursor".into()
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "description": "Opaque pagination cursor: the previous page's `next_starting_after`.",
-            "type": "string",
-            "minLength": 1,
-            "maxLength": Cursor::MAX_LEN
-        })
+    fn parse(value: &str) -> Option<Operator> {
+        match value {
+            "gt" => Some(Operator::Gt),
+            "lt" => Some(Operator::Lt),
+            _ => None,
+        }
     }
 }
 
 /// One entry of a request's `filters` array, tagged by its `"filter"` key.
 ///
+/// The documented tags are typed and checked, including when deserialized:
+/// a `last_updated` filter always holds a calendar date and `gt` or `lt`.
 /// Filters this release does not model travel as [`Filter::Other`], the
-/// object exactly as given. Parsing never drops a key: an `is_active` or
-/// `last_updated` object with extra keys also stays `Other`.
+/// object exactly as given; a documented tag with keys beyond its own stays
+/// `Other` too (after its known keys are checked), so no key is dropped.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Filter {
     /// `{"filter": "is_active", "is_active": true}`: only (in)active employees.
@@ -163,12 +126,12 @@ pub enum Filter {
     /// `{"filter": "last_updated", "value": "2024-03-25", "operator": "gt"}`:
     /// only entities updated after (`gt`) or before (`lt`) a date.
     LastUpdated {
-        /// The date, `YYYY-MM-DD` in every documented example.
-        value: String,
+        /// The date.
+        value: Date,
         /// The comparison.
         operator: Operator,
     },
-    /// Any other filter object, passed through unchanged. It should carry a
+    /// Any other filter object, passed through unchanged. It carries a
     /// string `"filter"` key; [`Filter::other`] checks that.
     Other(Map<String, Value>),
 }
@@ -179,34 +142,30 @@ impl Filter {
         Filter::IsActive { is_active }
     }
 
-    /// `last_updated` `gt` `date`; `date` must be a calendar date written as
-    /// `YYYY-MM-DD`.
-    pub fn updated_after(date: &str) -> Result<Self, RequestError> {
-        Self::last_updated(date, Operator::Gt)
+    /// `last_updated` `gt` `date`.
+    pub fn updated_after(date: Date) -> Self {
+        Filter::LastUpdated {
+            value: date,
+            operator: Operator::Gt,
+        }
     }
 
-    /// `last_updated` `lt` `date`; `date` must be a calendar date written as
-    /// `YYYY-MM-DD`.
-    pub fn updated_before(date: &str) -> Result<Self, RequestError> {
-        Self::last_updated(date, Operator::Lt)
+    /// `last_updated` `lt` `date`.
+    pub fn updated_before(date: Date) -> Self {
+        Filter::LastUpdated {
+            value: date,
+            operator: Operator::Lt,
+        }
     }
 
-    fn last_updated(date: &str, operator: Operator) -> Result<Self, RequestError> {
-        check_date(date)?;
-        Ok(Filter::LastUpdated {
-            value: date.to_owned(),
-            operator,
-        })
-    }
-
-    /// Any other filter, given as a JSON object with a string `"filter"` key.
+    /// Any other filter, given as a JSON object with a string `"filter"`
+    /// key. A documented tag is checked as when deserialized.
     pub fn other(value: Value) -> Result<Self, RequestError> {
         match value {
-            Value::Object(map) if map.get("filter").is_some_and(Value::is_string) => {
-                Ok(Filter::Other(map))
-            }
+            Value::Object(map) => Filter::from_json(map),
             other => Err(RequestError::InvalidFilter {
                 value: other.to_string(),
+                reason: "a filter must be a JSON object with a string \"filter\" key".into(),
             }),
         }
     }
@@ -223,7 +182,7 @@ impl Filter {
             Filter::LastUpdated { value, operator } => {
                 let mut map = Map::new();
                 map.insert("filter".into(), "last_updated".into());
-                map.insert("value".into(), value.as_str().into());
+                map.insert("value".into(), value.to_string().into());
                 map.insert("operator".into(), operator.as_str().into());
                 map
             }
@@ -232,28 +191,42 @@ impl Filter {
     }
 
     fn from_json(map: Map<String, Value>) -> Result<Self, RequestError> {
-        let tag = match map.get("filter") {
-            Some(Value::String(tag)) => tag.as_str(),
-            _ => {
-                return Err(RequestError::InvalidFilter {
-                    value: Value::Object(map).to_string(),
-                });
-            }
+        let invalid = |map: &Map<String, Value>, reason: &str| RequestError::InvalidFilter {
+            value: Value::Object(map.clone()).to_string(),
+            reason: reason.to_owned(),
         };
-        let typed = match (tag, map.len()) {
-            ("is_active", 2) => map
-                .get("is_active")
-                .and_then(Value::as_bool)
-                .map(|is_active| Filter::IsActive { is_active }),
-            ("last_updated", 3) => match (map.get("value"), map.get("operator")) {
-                (Some(Value::String(value)), Some(Value::String(operator))) => {
-                    Some(Filter::LastUpdated {
-                        value: value.clone(),
-                        operator: Operator::from(operator.as_str()),
-                    })
-                }
-                _ => None,
-            },
+        let Some(Value::String(tag)) = map.get("filter") else {
+            return Err(invalid(
+                &map,
+                "a filter must be a JSON object with a string \"filter\" key",
+            ));
+        };
+        let typed = match tag.as_str() {
+            "is_active" => {
+                let Some(Value::Bool(is_active)) = map.get("is_active") else {
+                    return Err(invalid(&map, "is_active must be true or false"));
+                };
+                (map.len() == 2).then_some(Filter::IsActive {
+                    is_active: *is_active,
+                })
+            }
+            "last_updated" => {
+                let value = match map.get("value") {
+                    Some(Value::String(text)) => Date::parse(text).ok(),
+                    _ => None,
+                };
+                let Some(value) = value else {
+                    return Err(invalid(
+                        &map,
+                        "value must be a calendar date written as YYYY-MM-DD",
+                    ));
+                };
+                let operator = map.get("operator").and_then(Value::as_str);
+                let Some(operator) = operator.and_then(Operator::parse) else {
+                    return Err(invalid(&map, "operator must be \"gt\" or \"lt\""));
+                };
+                (map.len() == 3).then_some(Filter::LastUpdated { value, operator })
+            }
             _ => None,
         };
         Ok(typed.unwrap_or(Filter::Other(map)))
@@ -261,8 +234,25 @@ impl Filter {
 }
 
 impl Serialize for Filter {
+    /// Typed filters are written in the documented key order.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.to_json().serialize(serializer)
+        use serde::ser::SerializeMap as _;
+        match self {
+            Filter::IsActive { is_active } => {
+                let mut map = serializer.serialize_map(Some(2))?;
+                map.serialize_entry("filter", "is_active")?;
+                map.serialize_entry("is_active", is_active)?;
+                map.end()
+            }
+            Filter::LastUpdated { value, operator } => {
+                let mut map = serializer.serialize_map(Some(3))?;
+                map.serialize_entry("filter", "last_updated")?;
+                map.serialize_entry("value", value)?;
+                map.serialize_entry("operator", operator.as_str())?;
+                map.end()
+            }
+            Filter::Other(map) => map.serialize(serializer),
+        }
     }
 }
 
@@ -278,7 +268,8 @@ impl JsonSchema for Filter {
         "Filter".into()
     }
 
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let date = generator.subschema_for::<Date>();
         json_schema!({
             "description": "A filter object, tagged by its \"filter\" key.",
             "anyOf": [
@@ -292,119 +283,314 @@ impl JsonSchema for Filter {
                     }
                 },
                 {
-                    "description": "Only entities updated after (gt) or before (lt) a date (YYYY-MM-DD).",
+                    "description": "Only entities updated after (gt) or before (lt) a date.",
                     "type": "object",
                     "required": ["filter", "value", "operator"],
                     "properties": {
                         "filter": { "const": "last_updated" },
-                        "value": { "type": "string" },
-                        "operator": { "type": "string", "examples": ["gt", "lt"] }
+                        "value": date,
+                        "operator": { "enum": ["gt", "lt"] }
                     }
                 },
                 {
                     "description": "Any other filter, passed through unchanged.",
                     "type": "object",
                     "required": ["filter"],
-                    "properties": { "filter": { "type": "string" } }
+                    "properties": {
+                        "filter": { "type": "string", "not": { "enum": ["is_active", "last_updated"] } }
+                    }
                 }
             ]
         })
     }
 }
 
-/// Checks that `value` is a calendar date written as `YYYY-MM-DD`.
-pub(crate) fn check_date(value: &str) -> Result<(), RequestError> {
-    let bad = || RequestError::InvalidDate {
-        value: value.to_owned(),
-    };
-    let bytes = value.as_bytes();
-    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
-        return Err(bad());
-    }
-    let number = |range: std::ops::Range<usize>| -> Result<u32, RequestError> {
-        let part = &value[range];
-        if part.bytes().all(|b| b.is_ascii_digit()) {
-            part.parse().map_err(|_| bad())
-        } else {
-            Err(bad())
+/// A request body that carries `filters` (for [`ExportRequest::with_filter`]).
+pub trait HasFilters {
+    /// The filters, all of which must match.
+    fn filters_mut(&mut self) -> &mut Vec<Filter>;
+}
+
+/// A request body that carries `include` (for [`ExportRequest::with_include`]).
+pub trait HasInclude {
+    /// The dataset's include values.
+    type Include: PartialEq;
+    /// The include list.
+    fn include_mut(&mut self) -> &mut Vec<Self::Include>;
+}
+
+/// The query of a dataset that takes no query parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct NoQuery {}
+
+/// Query parameters as `(name, value)` pairs: `null` is left out, an array
+/// becomes one pair per element (the API's repeated parameters), and any
+/// other value is its JSON text without quotes for strings.
+pub fn query_pairs<Q: Serialize>(query: &Q) -> Vec<(String, String)> {
+    fn text(value: &Value) -> String {
+        match value {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
         }
-    };
-    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let days = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return Err(bad()),
-    };
-    if year == 0 || day == 0 || day > days {
-        return Err(bad());
     }
-    Ok(())
+    let Ok(Value::Object(map)) = serde_json::to_value(query) else {
+        return Vec::new();
+    };
+    let mut pairs = Vec::new();
+    for (name, value) in map {
+        match value {
+            Value::Null => {}
+            Value::Array(items) => pairs.extend(items.iter().map(|v| (name.clone(), text(v)))),
+            other => pairs.push((name, text(&other))),
+        }
+    }
+    pairs
 }
 
-/// The body of `POST /export/employees/skill_clusters`.
-///
-/// Every field is valid by construction: [`PageLimit`] and [`Cursor`] check
-/// their ranges when built, so a request that exists can be sent.
+/// What to export from dataset `D`: the page size, the body (filters,
+/// include, sorting and other body fields) and the query parameters. It has
+/// no paging state: the cursor lives in the checkpoint and goes into each
+/// page's body through [`ExportRequest::page_body`], so the request is never
+/// cloned per page.
 ///
 /// ```
-/// use tw_model::{Filter, Include, SkillClustersRequest};
+/// use tw_model::{Date, ExportRequest, Filter, SkillClusters};
+/// use tw_model::skill_clusters::Include;
 ///
-/// let request = SkillClustersRequest::new(100)?
-///     .with_filter(Filter::is_active(true))
-///     .with_include(Include::ALL);
-/// assert_eq!(request.limit.get(), 100);
-/// assert!(SkillClustersRequest::new(101).is_err());
-/// # Ok::<(), tw_model::RequestError>(())
+/// let request = ExportRequest::<SkillClusters>::new(100)?
+///     .with_filter(Filter::updated_after("2024-03-25".parse::<Date>()?))
+///     .with_include([Include::CurrentSkills]);
+/// let body = serde_json::to_string(&request.page_body(Some("c-1")))?;
+/// assert_eq!(
+///     body,
+///     r#"{"limit":100,"starting_after":"c-1","filters":[{"filter":"last_updated","value":"2024-03-25","operator":"gt"}],"include":["current_skills"]}"#
+/// );
+/// assert!(ExportRequest::<SkillClusters>::new(101).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct SkillClustersRequest {
-    /// Page size, 1 to 100 inclusive.
-    pub limit: PageLimit,
-    /// Continue after this cursor; omitted on the first page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub starting_after: Option<Cursor>,
-    /// Filters, all of which must match.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub filters: Vec<Filter>,
-    /// Optional parts of each cluster to return.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub include: Vec<Include>,
+pub struct ExportRequest<D: Dataset> {
+    limit: PageLimit,
+    /// The body fields besides `limit` and `starting_after`.
+    pub body: D::Body,
+    /// The query parameters.
+    pub query: D::Query,
 }
 
-impl SkillClustersRequest {
-    /// A request for pages of `limit` records (1..=100) with no filters and
-    /// no includes.
+impl<D: Dataset> ExportRequest<D> {
+    /// A request for pages of `limit` records (`1..=D::MAX_LIMIT`) with the
+    /// default body and query (no filters, no includes).
     pub fn new(limit: i64) -> Result<Self, RequestError> {
-        Ok(SkillClustersRequest {
-            limit: PageLimit::new(limit)?,
-            starting_after: None,
-            filters: Vec::new(),
-            include: Vec::new(),
+        Ok(ExportRequest {
+            limit: PageLimit::new(limit, D::MAX_LIMIT)?,
+            body: D::Body::default(),
+            query: D::Query::default(),
         })
     }
 
-    /// Continue after `cursor` (1 to 100 characters).
-    pub fn with_starting_after(mut self, cursor: &str) -> Result<Self, RequestError> {
-        self.starting_after = Some(Cursor::new(cursor)?);
-        Ok(self)
+    /// The page size.
+    pub fn limit(&self) -> PageLimit {
+        self.limit
     }
 
-    /// Adds a filter.
-    pub fn with_filter(mut self, filter: Filter) -> Self {
-        self.filters.push(filter);
+    /// Changes the page size (`1..=D::MAX_LIMIT`).
+    pub fn set_limit(&mut self, limit: i64) -> Result<(), RequestError> {
+        self.limit = PageLimit::new(limit, D::MAX_LIMIT)?;
+        Ok(())
+    }
+
+    /// Replaces the body.
+    pub fn with_body(mut self, body: D::Body) -> Self {
+        self.body = body;
         self
     }
 
-    /// Adds includes, skipping ones already present.
-    pub fn with_include(mut self, include: impl IntoIterator<Item = Include>) -> Self {
+    /// Replaces the query.
+    pub fn with_query(mut self, query: D::Query) -> Self {
+        self.query = query;
+        self
+    }
+
+    /// The JSON body of the page after `cursor` (the first page for `None`).
+    pub fn page_body<'a>(&'a self, cursor: Option<&'a str>) -> PageBody<'a, D::Body> {
+        PageBody {
+            limit: self.limit,
+            starting_after: cursor,
+            body: &self.body,
+        }
+    }
+
+    /// The query parameters as `(name, value)` pairs; see [`query_pairs`].
+    pub fn query_pairs(&self) -> Vec<(String, String)> {
+        query_pairs(&self.query)
+    }
+}
+
+impl<D: Dataset> ExportRequest<D>
+where
+    D::Body: HasFilters,
+{
+    /// Adds a filter.
+    pub fn with_filter(mut self, filter: Filter) -> Self {
+        self.body.filters_mut().push(filter);
+        self
+    }
+}
+
+impl<D: Dataset> ExportRequest<D>
+where
+    D::Body: HasInclude,
+{
+    /// Adds include values, skipping ones already present.
+    pub fn with_include(
+        mut self,
+        include: impl IntoIterator<Item = <D::Body as HasInclude>::Include>,
+    ) -> Self {
+        let list = self.body.include_mut();
         for item in include {
-            if !self.include.contains(&item) {
-                self.include.push(item);
+            if !list.contains(&item) {
+                list.push(item);
             }
         }
         self
     }
+}
+
+impl<D: Dataset> Clone for ExportRequest<D> {
+    fn clone(&self) -> Self {
+        ExportRequest {
+            limit: self.limit,
+            body: self.body.clone(),
+            query: self.query.clone(),
+        }
+    }
+}
+
+impl<D: Dataset> PartialEq for ExportRequest<D> {
+    fn eq(&self, other: &Self) -> bool {
+        self.limit == other.limit && self.body == other.body && self.query == other.query
+    }
+}
+
+impl<D: Dataset> fmt::Debug for ExportRequest<D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExportRequest")
+            .field("dataset", &D::NAME)
+            .field("limit", &self.limit)
+            .field("body", &self.body)
+            .field("query", &self.query)
+            .finish()
+    }
+}
+
+/// `{"limit": .., "body": {..}, "query": {..}}`: how checkpoints and run
+/// reports record a request (no secrets in it).
+impl<D: Dataset> Serialize for ExportRequest<D> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut s = serializer.serialize_struct("ExportRequest", 3)?;
+        s.serialize_field("limit", &self.limit)?;
+        s.serialize_field("body", &self.body)?;
+        s.serialize_field("query", &self.query)?;
+        s.end()
+    }
+}
+
+/// The JSON body of one page: `limit`, `starting_after` and the dataset's
+/// body fields, borrowed from the [`ExportRequest`].
+#[derive(Debug, Serialize)]
+pub struct PageBody<'a, B> {
+    limit: PageLimit,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    starting_after: Option<&'a str>,
+    #[serde(flatten)]
+    body: &'a B,
+}
+
+/// A page's request body as the API takes it, owned: the request of
+/// dataset `D` and the cursor it continues after. Its `Deserialize` checks
+/// everything [`ExportRequest`] checks (the limit against the dataset's
+/// range, the cursor's length, every filter).
+pub struct PageRequest<D: Dataset> {
+    /// The request (its query stays at the default: the body has none).
+    pub request: ExportRequest<D>,
+    /// The cursor, `starting_after`.
+    pub starting_after: Option<String>,
+}
+
+impl<D: Dataset> fmt::Debug for PageRequest<D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PageRequest")
+            .field("request", &self.request)
+            .field("starting_after", &self.starting_after)
+            .finish()
+    }
+}
+
+impl<D: Dataset> Serialize for PageRequest<D> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.request
+            .page_body(self.starting_after.as_deref())
+            .serialize(serializer)
+    }
+}
+
+#[derive(Deserialize)]
+struct WireRequest<B> {
+    limit: i64,
+    #[serde(default)]
+    starting_after: Option<String>,
+    #[serde(flatten)]
+    body: B,
+}
+
+impl<'de, D: Dataset> Deserialize<'de> for PageRequest<D> {
+    fn deserialize<De: Deserializer<'de>>(deserializer: De) -> Result<Self, De::Error> {
+        use serde::de::Error as _;
+        let wire = WireRequest::<D::Body>::deserialize(deserializer)?;
+        if let Some(cursor) = &wire.starting_after {
+            check_cursor(cursor).map_err(De::Error::custom)?;
+        }
+        let request = ExportRequest::<D>::new(wire.limit)
+            .map_err(De::Error::custom)?
+            .with_body(wire.body);
+        Ok(PageRequest {
+            request,
+            starting_after: wire.starting_after,
+        })
+    }
+}
+
+/// The JSON Schema of dataset `D`'s page request body.
+pub(crate) fn request_schema<D: Dataset>(generator: &mut SchemaGenerator) -> Schema {
+    let mut schema = D::Body::json_schema(generator);
+    let object = schema.ensure_object();
+    let properties = object
+        .entry("properties")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if let Value::Object(properties) = properties {
+        let mut all = Map::new();
+        all.insert(
+            "limit".into(),
+            serde_json::json!({
+                "description": format!("Page size, 1 to {} inclusive.", D::MAX_LIMIT),
+                "type": "integer",
+                "minimum": PageLimit::MIN,
+                "maximum": D::MAX_LIMIT
+            }),
+        );
+        all.insert("starting_after".into(), cursor_schema());
+        all.append(properties);
+        *properties = all;
+    }
+    let required = object
+        .entry("required")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    if let Value::Array(required) = required {
+        required.insert(0, Value::from("limit"));
+    }
+    object.insert(
+        "description".into(),
+        format!("The body of `{} {}`.", D::METHOD.as_str(), D::PATH).into(),
+    );
+    schema
 }

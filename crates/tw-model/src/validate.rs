@@ -14,6 +14,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, SeqAccess, Visi
 use serde_json::value::RawValue;
 
 use crate::error::DecodeError;
+use crate::page::EnvelopeVisitor;
 
 /// A type whose JSON shape can be checked without building a value.
 pub trait Validate {
@@ -61,6 +62,12 @@ impl Validate for String {
 impl Validate for i64 {
     fn validate<'de, D: Deserializer<'de>>(deserializer: D) -> Result<(), D::Error> {
         <i64 as serde::Deserialize>::deserialize(deserializer).map(drop)
+    }
+}
+
+impl Validate for serde_json::Number {
+    fn validate<'de, D: Deserializer<'de>>(deserializer: D) -> Result<(), D::Error> {
+        <serde_json::Number as serde::Deserialize>::deserialize(deserializer).map(drop)
     }
 }
 
@@ -137,48 +144,85 @@ pub struct RawPage {
     pub next_starting_after: Option<String>,
 }
 
-#[derive(serde::Deserialize)]
-struct RawEnvelope<'a> {
-    has_next: bool,
-    #[serde(borrow)]
-    records: Vec<&'a RawValue>,
-    #[serde(default)]
-    next_starting_after: Option<String>,
+/// The seed that reads a raw page's `records`: each record's text is
+/// located in the body and checked against `T`.
+struct RawRecords<T> {
+    base: usize,
+    record: PhantomData<T>,
+}
+
+impl<'de, T: Validate> DeserializeSeed<'de> for RawRecords<T> {
+    type Value = Vec<std::ops::Range<usize>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        struct SeqVisitor<T> {
+            base: usize,
+            record: PhantomData<T>,
+        }
+
+        impl<'de, T: Validate> Visitor<'de> for SeqVisitor<T> {
+            type Value = Vec<std::ops::Range<usize>>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a sequence")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut records = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(record) = seq.next_element::<&'de RawValue>()? {
+                    let text = record.get();
+                    let mut de = serde_json::Deserializer::from_str(text);
+                    if T::validate(&mut de).and_then(|()| de.end()).is_err() {
+                        // decode_raw replaces this with the typed decoder's
+                        // error, which names the path.
+                        return Err(de::Error::custom("a record failed validation"));
+                    }
+                    // The raw value borrows from the body, so its offset is exact.
+                    let start = text.as_ptr() as usize - self.base;
+                    records.push(start..start + text.len());
+                }
+                Ok(records)
+            }
+        }
+
+        deserializer.deserialize_seq(SeqVisitor::<T> {
+            base: self.base,
+            record: self.record,
+        })
+    }
 }
 
 /// Decodes a page's envelope and locates each record's JSON text in
-/// `body`, after checking the record has `T`'s shape. It fails exactly
-/// where [`decode`](crate::decode)`::<ExportPage<T>>` fails, with the same
-/// path-naming error, and allocates nothing per record.
+/// `body`, after checking the record has `T`'s shape. The envelope is read
+/// by the same visitor as [`ExportPage`](crate::ExportPage)'s, so it fails
+/// exactly where [`decode`](crate::decode)`::<ExportPage<T>>` fails, with the
+/// same path-naming error, and it allocates nothing per record.
 pub fn decode_raw<T>(body: &[u8]) -> Result<RawPage, DecodeError>
 where
     T: Validate + serde::de::DeserializeOwned,
 {
-    let full = || match crate::decode::<crate::ExportPage<T>>(body) {
-        Err(err) => err,
-        // Cannot happen while Validate and Deserialize agree; report the
-        // envelope as the culprit rather than pass bad data.
-        Ok(_) => DecodeError::new(
-            ".".into(),
-            <serde_json::Error as de::Error>::custom("a record failed validation"),
-        ),
+    let seed = RawRecords::<T> {
+        base: body.as_ptr() as usize,
+        record: PhantomData,
     };
-    let envelope: RawEnvelope<'_> = serde_json::from_slice(body).map_err(|_| full())?;
-    let base = body.as_ptr() as usize;
-    let mut records = Vec::with_capacity(envelope.records.len());
-    for record in &envelope.records {
-        let text = record.get();
-        let mut de = serde_json::Deserializer::from_str(text);
-        if T::validate(&mut de).is_err() {
-            return Err(full());
-        }
-        // The raw value borrows from `body`, so its offset is exact.
-        let start = text.as_ptr() as usize - base;
-        records.push(start..start + text.len());
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let envelope = de
+        .deserialize_map(EnvelopeVisitor(seed))
+        .and_then(|envelope| de.end().map(|()| envelope));
+    match envelope {
+        Ok(envelope) => Ok(RawPage {
+            has_next: envelope.has_next,
+            records: envelope.records,
+            next_starting_after: envelope.next_starting_after,
+        }),
+        Err(_) => Err(match crate::decode::<crate::ExportPage<T>>(body) {
+            Err(err) => err,
+            // Cannot happen while Validate and Deserialize agree; report the
+            // envelope as the culprit rather than pass bad data.
+            Ok(_) => DecodeError::new(
+                ".".into(),
+                <serde_json::Error as de::Error>::custom("a record failed validation"),
+            ),
+        }),
     }
-    Ok(RawPage {
-        has_next: envelope.has_next,
-        records,
-        next_starting_after: envelope.next_starting_after,
-    })
 }

@@ -1,6 +1,9 @@
 //! Bad input gives errors that say where and what.
 
-use tw_model::{Cursor, Filter, PageLimit, SkillClustersPage, SkillClustersRequest, decode};
+use tw_model::{
+    Date, Filter, PageRequest, SkillClusters, SkillClustersPage, SkillClustersRequest, check_cursor,
+    decode,
+};
 
 fn decode_error(json: &str) -> tw_model::DecodeError {
     decode::<SkillClustersPage>(json.as_bytes()).expect_err("must not decode")
@@ -57,11 +60,11 @@ fn invalid_and_truncated_json() {
 
 #[test]
 fn request_errors_name_the_allowed_range() {
-    insta::assert_snapshot!("limit_zero", PageLimit::new(0).unwrap_err());
+    insta::assert_snapshot!("limit_zero", SkillClustersRequest::new(0).unwrap_err());
     insta::assert_snapshot!("limit_101", SkillClustersRequest::new(101).unwrap_err());
-    insta::assert_snapshot!("cursor_long", Cursor::new("x".repeat(101)).unwrap_err());
-    insta::assert_snapshot!("cursor_empty", Cursor::new("").unwrap_err());
-    insta::assert_snapshot!("bad_date", Filter::updated_after("2024-02-30").unwrap_err());
+    insta::assert_snapshot!("cursor_long", check_cursor(&"x".repeat(101)).unwrap_err());
+    insta::assert_snapshot!("cursor_empty", check_cursor("").unwrap_err());
+    insta::assert_snapshot!("bad_date", Date::parse("2024-02-30").unwrap_err());
     insta::assert_snapshot!(
         "bad_filter",
         Filter::other(serde_json::json!({"is_active": true})).unwrap_err()
@@ -70,18 +73,18 @@ fn request_errors_name_the_allowed_range() {
 
 #[test]
 fn invalid_request_bodies_are_rejected_on_parse() {
-    let err = serde_json::from_str::<SkillClustersRequest>(r#"{"limit": 0}"#).unwrap_err();
+    let err = serde_json::from_str::<PageRequest<SkillClusters>>(r#"{"limit": 0}"#).unwrap_err();
     assert!(
         err.to_string().contains("limit must be between 1 and 100"),
         "{err}"
     );
     let long = "y".repeat(101);
-    let err = serde_json::from_str::<SkillClustersRequest>(&format!(
+    let err = serde_json::from_str::<PageRequest<SkillClusters>>(&format!(
         r#"{{"limit": 5, "starting_after": "{long}"}}"#
     ))
     .unwrap_err();
     assert!(err.to_string().contains("1 to 100 characters"), "{err}");
     let err =
-        serde_json::from_str::<SkillClustersRequest>(r#"{"starting_after": "a"}"#).unwrap_err();
+        serde_json::from_str::<PageRequest<SkillClusters>>(r#"{"starting_after": "a"}"#).unwrap_err();
     assert!(err.to_string().contains("missing field `limit`"), "{err}");
 }

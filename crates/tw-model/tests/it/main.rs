@@ -1,6 +1,7 @@
 //! Integration tests of tw-model: one module per topic.
 
 mod compat;
+mod datasets;
 mod errors;
 mod props;
 mod request;

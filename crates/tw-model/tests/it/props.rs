@@ -2,7 +2,7 @@
 
 use proptest::prelude::*;
 use serde_json::{Map, Value};
-use tw_model::{EmployeeSkillClusters, PageLimit, SkillClustersPage, decode};
+use tw_model::{EmployeeSkillClusters, SkillClustersPage, SkillClustersRequest, decode};
 
 /// Any JSON value, a few levels deep.
 pub fn any_json() -> impl Strategy<Value = Value> {
@@ -173,12 +173,12 @@ proptest! {
 
     #[test]
     fn in_range_limits_are_accepted(n in 1i64..=100) {
-        prop_assert_eq!(PageLimit::new(n).unwrap().get() as i64, n);
+        prop_assert_eq!(SkillClustersRequest::new(n).unwrap().limit().get() as i64, n);
     }
 
     #[test]
     fn out_of_range_limits_are_rejected(n in prop_oneof![i64::MIN..=0, 101i64..=i64::MAX]) {
-        let err = PageLimit::new(n).unwrap_err();
+        let err = SkillClustersRequest::new(n).unwrap_err();
         prop_assert_eq!(err.to_string(), format!("limit must be between 1 and 100 (inclusive), got {n}"));
     }
 }

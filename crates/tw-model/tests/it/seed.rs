@@ -1,7 +1,9 @@
 //! The documented example request and response.
 
+use tw_model::skill_clusters::Include;
 use tw_model::{
-    Cursor, Filter, Include, SkillClustersPage, SkillClustersRequest, ValidationState, decode,
+    Filter, PageRequest, SkillClusters, SkillClustersPage, SkillClustersRequest, ValidationState,
+    decode,
 };
 
 use crate::{fixture, round_trip};
@@ -63,13 +65,11 @@ fn seed_response_fields() {
 #[test]
 fn seed_request_parses_validates_and_reserializes_unchanged() {
     let json = fixture("seed-skill-clusters-request.json");
-    let (input, output) = round_trip::<SkillClustersRequest>(&json);
+    let (input, output) = round_trip::<PageRequest<SkillClusters>>(&json);
     assert_eq!(input, output);
 
-    let parsed: SkillClustersRequest = serde_json::from_str(&json).unwrap();
+    let parsed: PageRequest<SkillClusters> = serde_json::from_str(&json).unwrap();
     let built = SkillClustersRequest::new(10)
-        .unwrap()
-        .with_starting_after("4cbdbabe-5644-4423-8157-520f8a2f429a")
         .unwrap()
         .with_filter(Filter::is_active(true))
         .with_include([
@@ -78,10 +78,10 @@ fn seed_request_parses_validates_and_reserializes_unchanged() {
             Include::RelatedSkills,
             Include::RejectedSkills,
         ]);
-    assert_eq!(parsed, built);
+    assert_eq!(parsed.request, built);
     assert_eq!(
-        parsed.starting_after,
-        Some(Cursor::new("4cbdbabe-5644-4423-8157-520f8a2f429a").unwrap())
+        parsed.starting_after.as_deref(),
+        Some("4cbdbabe-5644-4423-8157-520f8a2f429a")
     );
     insta::assert_debug_snapshot!("seed_request", parsed);
 }

@@ -125,3 +125,21 @@ fn rejections_match_decode() {
         assert_eq!(full.to_string(), raw.to_string(), "{text}");
     }
 }
+
+/// Documents a generated `Value` cannot hold: duplicated envelope keys.
+/// Typed and raw decoding read the envelope with one visitor, so they agree
+/// on these by construction; this holds them to rejecting them.
+#[test]
+fn duplicated_envelope_keys_are_rejected_by_both() {
+    for text in [
+        r#"{"has_next":false,"has_next":false,"records":[]}"#,
+        r#"{"has_next":false,"records":[],"records":[]}"#,
+        r#"{"has_next":true,"records":[],"next_starting_after":"a","next_starting_after":"b"}"#,
+        r#"{"has_next":true,"records":[],"next_starting_after":null,"next_starting_after":"b"}"#,
+    ] {
+        let typed = decode::<SkillClustersPage>(text.as_bytes()).unwrap_err();
+        let raw = decode_raw::<EmployeeSkillClusters>(text.as_bytes()).unwrap_err();
+        assert!(typed.to_string().contains("duplicate field"), "{typed}");
+        assert_eq!(typed.to_string(), raw.to_string(), "{text}");
+    }
+}

@@ -1,0 +1,144 @@
+//! A dataset is a declaration: everything the generic export path needs to
+//! know about one TechWolf export, as types and constants.
+
+use std::borrow::Cow;
+use std::fmt::Debug;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::validate::Validate;
+
+/// The HTTP method of an export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// `GET` (the query carries the parameters; no body).
+    Get,
+    /// `POST` with a JSON body.
+    Post,
+}
+
+impl Method {
+    /// `GET` or `POST`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        }
+    }
+}
+
+/// How an export hands out its records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Paging {
+    /// Pages of `records` with `has_next` and `next_starting_after`; the
+    /// request carries `limit` and `starting_after`.
+    Cursor,
+    /// One whole document in one response (the organisational-units tree):
+    /// the document is the one record, and there is no `limit`.
+    Whole,
+}
+
+/// One TechWolf export, declared.
+///
+/// The generic machinery (the client, checkpoints, writers, the command,
+/// the schemas) works from this alone; see ARCHITECTURE.md for what else a
+/// new dataset touches.
+pub trait Dataset: Send + Sync + 'static {
+    /// The name used by the command, schema files and checkpoints, e.g.
+    /// `skill-profiles`.
+    const NAME: &'static str;
+    /// One line on what the export holds (the command's help).
+    const ABOUT: &'static str;
+    /// The HTTP method.
+    const METHOD: Method;
+    /// The path, appended to the tenant's base URL.
+    const PATH: &'static str;
+    /// Cursor pages or one whole document.
+    const PAGING: Paging;
+    /// The largest `limit` the export takes.
+    const MAX_LIMIT: u32;
+    /// The record fields that identify a record: one field, or a pair.
+    /// With a single key field, that field's value of a page's last record
+    /// is the cursor fallback for servers that send no
+    /// `next_starting_after`.
+    const KEY: &'static [&'static str];
+
+    /// The body fields besides `limit` and `starting_after`.
+    type Body: Serialize
+        + DeserializeOwned
+        + JsonSchema
+        + Clone
+        + Debug
+        + Default
+        + PartialEq
+        + Send
+        + Sync
+        + 'static;
+    /// The query parameters (see [`crate::query_pairs`]).
+    type Query: Serialize + Clone + Debug + Default + PartialEq + Send + Sync + 'static;
+    /// One record.
+    type Record: Serialize
+        + DeserializeOwned
+        + Validate
+        + JsonSchema
+        + Table
+        + Clone
+        + Debug
+        + PartialEq
+        + Send
+        + Sync
+        + 'static;
+}
+
+/// A record type's CSV shape: its columns, and the rows of one record.
+///
+/// Every row has exactly `COLUMNS.len()` fields. A record whose nested
+/// list is empty still gets one row (with the list's columns blank), so
+/// every record appears in the table.
+pub trait Table {
+    /// The column names, in order.
+    const COLUMNS: &'static [&'static str];
+
+    /// Calls `emit` once per row of this record.
+    fn rows<E>(&self, emit: &mut dyn FnMut(&[Cow<'_, str>]) -> Result<(), E>) -> Result<(), E>;
+}
+
+/// Helpers for writing [`Table`] impls.
+pub mod cells {
+    use std::borrow::Cow;
+
+    use serde::Serialize;
+
+    /// An optional text field: the text, or blank.
+    pub fn text(value: &Option<String>) -> Cow<'_, str> {
+        value.as_deref().map_or(Cow::Borrowed(""), Cow::Borrowed)
+    }
+
+    /// A value displayed with `Display` (numbers, booleans), or blank.
+    pub fn shown<T: std::fmt::Display>(value: Option<T>) -> Cow<'static, str> {
+        value.map_or(Cow::Borrowed(""), |v| Cow::Owned(v.to_string()))
+    }
+
+    /// An open enum value (`as_str`), or blank.
+    pub fn label<'a, T>(value: &'a Option<T>, as_str: fn(&'a T) -> &'a str) -> Cow<'a, str> {
+        value.as_ref().map_or(Cow::Borrowed(""), |v| Cow::Borrowed(as_str(v)))
+    }
+
+    /// A list joined with `;`, or blank.
+    pub fn joined<'a, T>(values: Option<&'a [T]>, as_str: fn(&'a T) -> &'a str) -> Cow<'a, str> {
+        match values {
+            None | Some([]) => Cow::Borrowed(""),
+            Some([one]) => Cow::Borrowed(as_str(one)),
+            Some(many) => Cow::Owned(many.iter().map(as_str).collect::<Vec<_>>().join(";")),
+        }
+    }
+
+    /// A nested value as compact JSON, or blank.
+    pub fn json<T: Serialize>(value: Option<&T>) -> Cow<'static, str> {
+        value.map_or(Cow::Borrowed(""), |v| {
+            Cow::Owned(serde_json::to_string(v).expect("model values serialize"))
+        })
+    }
+}

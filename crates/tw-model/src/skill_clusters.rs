@@ -1,0 +1,263 @@
+//! `skill-clusters`: `POST /export/employees/skill_clusters`, every
+//! employee's skill clusters.
+
+use std::borrow::Cow;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::dataset::{Dataset, Method, Paging, Table, cells};
+use crate::enums::{SkillSource, ValidationState};
+use crate::request::{ExportRequest, Filter, HasFilters, HasInclude, NoQuery};
+use crate::wire::{open_enum, wire_struct};
+
+/// The skill-clusters export, declared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SkillClusters;
+
+impl Dataset for SkillClusters {
+    const NAME: &'static str = "skill-clusters";
+    const ABOUT: &'static str =
+        "Every employee's skill clusters (POST /export/employees/skill_clusters)";
+    const METHOD: Method = Method::Post;
+    const PATH: &'static str = "/export/employees/skill_clusters";
+    const PAGING: Paging = Paging::Cursor;
+    const MAX_LIMIT: u32 = 100;
+    const KEY: &'static [&'static str] = &["external_id"];
+    type Body = Body;
+    type Query = NoQuery;
+    type Record = EmployeeSkillClusters;
+}
+
+/// A request of the skill-clusters export.
+pub type SkillClustersRequest = ExportRequest<SkillClusters>;
+
+/// A page of the skill-clusters export.
+pub type SkillClustersPage = crate::ExportPage<EmployeeSkillClusters>;
+
+/// The body of `POST /export/employees/skill_clusters` besides `limit` and
+/// `starting_after`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct Body {
+    /// Filters on employees (`is_active`, `last_updated`), all of which must match.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filters: Vec<Filter>,
+    /// Optional parts of each cluster to return.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<Include>,
+    /// Body fields this release does not know, sent as given.
+    #[serde(flatten)]
+    #[schemars(skip)]
+    pub extra: Map<String, Value>,
+}
+
+impl HasFilters for Body {
+    fn filters_mut(&mut self) -> &mut Vec<Filter> {
+        &mut self.filters
+    }
+}
+
+impl HasInclude for Body {
+    type Include = Include;
+
+    fn include_mut(&mut self) -> &mut Vec<Include> {
+        &mut self.include
+    }
+}
+
+open_enum! {
+    /// An optional part of each skill cluster that the skill-clusters export
+    /// returns only when asked for in `include`.
+    pub enum Include {
+        /// The event types that led to each skill cluster (`sources`).
+        Sources = "sources",
+        /// The skills of the cluster that the employee has (`current_skills`).
+        CurrentSkills = "current_skills",
+        /// Skills related to the cluster (`related_skills`).
+        RelatedSkills = "related_skills",
+        /// Skills of the cluster rejected through feedback (`rejected_skills`).
+        RejectedSkills = "rejected_skills",
+    }
+}
+
+impl Include {
+    /// Every include this release knows, in the order the API documents them.
+    pub const ALL: [Include; 4] = [
+        Include::Sources,
+        Include::CurrentSkills,
+        Include::RelatedSkills,
+        Include::RejectedSkills,
+    ];
+}
+
+wire_struct! {
+    /// One employee's record in the skill-clusters export.
+    pub struct EmployeeSkillClusters {
+        /// The employee's external id (the id the customer's HR system uses).
+        /// An opaque string: never parsed as a UUID.
+        req external_id: String,
+        /// The employee's skill clusters. Absent stays absent when written
+        /// back; `clusters()` gives an empty-when-absent view.
+        opt skill_clusters: Option<Vec<SkillCluster>>,
+    }
+}
+
+impl EmployeeSkillClusters {
+    /// The employee's skill clusters, empty when the field was absent.
+    pub fn clusters(&self) -> &[SkillCluster] {
+        self.skill_clusters.as_deref().unwrap_or_default()
+    }
+}
+
+wire_struct! {
+    /// One skill cluster of an employee: a group of related skills with a
+    /// proficiency level.
+    pub struct SkillCluster {
+        /// The cluster's id (absent in the older documented response shape).
+        opt skill_cluster_id: Option<String>,
+        /// The cluster's display name.
+        opt skill_cluster_name: Option<String>,
+        /// The name of the domain the cluster belongs to.
+        opt domain_name: Option<String>,
+        /// The employee's proficiency in the cluster, on TechWolf's integer
+        /// scale (documented as 1 to 5; 0 appears in feedback).
+        opt proficiency_level: Option<i64>,
+        /// Whether the cluster was validated (absent in some responses).
+        opt validation_state: Option<ValidationState>,
+        /// Skills of the cluster the employee has (`include: current_skills`).
+        opt current_skills: Option<Vec<Skill>>,
+        /// Skills related to the cluster (`include: related_skills`).
+        opt related_skills: Option<Vec<Skill>>,
+        /// Skills of the cluster rejected through feedback
+        /// (`include: rejected_skills`).
+        opt rejected_skills: Option<Vec<Skill>>,
+        /// The event types that led to the cluster (`include: sources`).
+        opt sources: Option<Vec<SkillSource>>,
+    }
+}
+
+/// Which list of a [`SkillCluster`] a skill came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SkillList {
+    /// `current_skills`.
+    Current,
+    /// `related_skills`.
+    Related,
+    /// `rejected_skills`.
+    Rejected,
+}
+
+impl SkillList {
+    /// A short lowercase name: `current`, `related` or `rejected`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkillList::Current => "current",
+            SkillList::Related => "related",
+            SkillList::Rejected => "rejected",
+        }
+    }
+}
+
+impl std::fmt::Display for SkillList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl SkillCluster {
+    /// The current skills, empty when the field was absent.
+    pub fn current(&self) -> &[Skill] {
+        self.current_skills.as_deref().unwrap_or_default()
+    }
+
+    /// The related skills, empty when the field was absent.
+    pub fn related(&self) -> &[Skill] {
+        self.related_skills.as_deref().unwrap_or_default()
+    }
+
+    /// The rejected skills, empty when the field was absent.
+    pub fn rejected(&self) -> &[Skill] {
+        self.rejected_skills.as_deref().unwrap_or_default()
+    }
+
+    /// The sources, empty when the field was absent.
+    pub fn source_list(&self) -> &[SkillSource] {
+        self.sources.as_deref().unwrap_or_default()
+    }
+
+    /// Every skill of the cluster with the list it is in: current, then
+    /// related, then rejected, each in the server's order.
+    pub fn skills(&self) -> impl Iterator<Item = (SkillList, &Skill)> {
+        let tag = |list: SkillList| move |skill| (list, skill);
+        self.current()
+            .iter()
+            .map(tag(SkillList::Current))
+            .chain(self.related().iter().map(tag(SkillList::Related)))
+            .chain(self.rejected().iter().map(tag(SkillList::Rejected)))
+    }
+}
+
+wire_struct! {
+    /// A skill inside a skill cluster.
+    pub struct Skill {
+        /// The skill's display name.
+        req name: String,
+        /// The skill's id (absent in the older documented response shape).
+        opt skill_id: Option<String>,
+        /// Whether the skill was validated.
+        opt validation_state: Option<ValidationState>,
+        /// The event types that taught TechWolf this skill.
+        opt skill_sources: Option<Vec<SkillSource>>,
+    }
+}
+
+impl Table for EmployeeSkillClusters {
+    /// One row per (employee, cluster, skill); see README.
+    const COLUMNS: &'static [&'static str] = &[
+        "employee_external_id",
+        "skill_cluster_id",
+        "skill_cluster_name",
+        "domain_name",
+        "proficiency_level",
+        "cluster_validation_state",
+        "cluster_sources",
+        "list",
+        "skill_id",
+        "skill_name",
+        "skill_validation_state",
+        "skill_sources",
+    ];
+
+    fn rows<E>(&self, emit: &mut dyn FnMut(&[Cow<'_, str>]) -> Result<(), E>) -> Result<(), E> {
+        let mut row: [Cow<'_, str>; 12] = Default::default();
+        row[0] = Cow::Borrowed(self.external_id.as_str());
+        let clusters = self.clusters();
+        if clusters.is_empty() {
+            return emit(&row);
+        }
+        for cluster in clusters {
+            row[1] = cells::text(&cluster.skill_cluster_id);
+            row[2] = cells::text(&cluster.skill_cluster_name);
+            row[3] = cells::text(&cluster.domain_name);
+            row[4] = cells::shown(cluster.proficiency_level);
+            row[5] = cells::label(&cluster.validation_state, ValidationState::as_str);
+            row[6] = cells::joined(cluster.sources.as_deref(), SkillSource::as_str);
+            let mut skills = cluster.skills().peekable();
+            if skills.peek().is_none() {
+                row[7..].fill(Cow::Borrowed(""));
+                emit(&row)?;
+                continue;
+            }
+            for (list, skill) in skills {
+                row[7] = Cow::Borrowed(list.as_str());
+                row[8] = cells::text(&skill.skill_id);
+                row[9] = Cow::Borrowed(skill.name.as_str());
+                row[10] = cells::label(&skill.validation_state, ValidationState::as_str);
+                row[11] = cells::joined(skill.skill_sources.as_deref(), SkillSource::as_str);
+                emit(&row)?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,243 @@
+//! `skill-profiles`: `POST /export/employees/skill_profiles`, every
+//! employee's skill profile (one record per employee, oldest first).
+
+use std::borrow::Cow;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Number, Value};
+
+use crate::dataset::{Dataset, Method, Paging, Table, cells};
+use crate::enums::{SkillSource, ValidationState};
+use crate::request::{ExportRequest, Filter, HasFilters, HasInclude};
+use crate::wire::{open_enum, wire_struct};
+
+/// The skill-profiles export, declared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SkillProfiles;
+
+impl Dataset for SkillProfiles {
+    const NAME: &'static str = "skill-profiles";
+    const ABOUT: &'static str =
+        "Every employee's skill profile (POST /export/employees/skill_profiles)";
+    const METHOD: Method = Method::Post;
+    const PATH: &'static str = "/export/employees/skill_profiles";
+    const PAGING: Paging = Paging::Cursor;
+    const MAX_LIMIT: u32 = 100;
+    const KEY: &'static [&'static str] = &["external_id"];
+    type Body = Body;
+    type Query = Query;
+    type Record = EmployeeSkillProfile;
+}
+
+/// A request of the skill-profiles export.
+pub type SkillProfilesRequest = ExportRequest<SkillProfiles>;
+
+/// The body of `POST /export/employees/skill_profiles` besides `limit` and
+/// `starting_after`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct Body {
+    /// Filters on employees (`is_active`, `last_updated`), all of which must match.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filters: Vec<Filter>,
+    /// Optional parts of each profile to return.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<Include>,
+    /// The order of each employee's skills (the API's default when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_skills_sorting: Option<Sorting>,
+    /// Body fields this release does not know, sent as given.
+    #[serde(flatten)]
+    #[schemars(skip)]
+    pub extra: Map<String, Value>,
+}
+
+impl HasFilters for Body {
+    fn filters_mut(&mut self) -> &mut Vec<Filter> {
+        &mut self.filters
+    }
+}
+
+impl HasInclude for Body {
+    type Include = Include;
+
+    fn include_mut(&mut self) -> &mut Vec<Include> {
+        &mut self.include
+    }
+}
+
+/// The query parameters of the skill-profiles export.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct Query {
+    /// `list` (the documented record shape) or `hierarchy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_format: Option<ResponseFormat>,
+    /// The skill vocabulary to answer in; only vendors enabled on the
+    /// tenant work.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_vendor: Option<ExternalVendor>,
+}
+
+open_enum! {
+    /// An optional part of each skill profile, asked for in `include`.
+    pub enum Include {
+        /// `skills[].validation_state`.
+        SkillValidationState = "skill_validation_state",
+        /// `skills[].sources` and `skills[].source_events`.
+        Sources = "sources",
+        /// Skills rejected through feedback, too.
+        RejectedSkills = "rejected_skills",
+        /// The record-level `low_data_availability` flag.
+        LowDataAvailabilityFlag = "low_data_availability_flag",
+        /// The employee's `seniority`: described by TechWolf's docs but
+        /// missing from their list of values, so not sent by default.
+        Seniority = "seniority",
+    }
+}
+
+impl Include {
+    /// The values TechWolf's enum lists (every one but `seniority`): the
+    /// command's default.
+    pub const DOCUMENTED: [Include; 4] = [
+        Include::SkillValidationState,
+        Include::Sources,
+        Include::RejectedSkills,
+        Include::LowDataAvailabilityFlag,
+    ];
+}
+
+open_enum! {
+    /// `output_skills_sorting`.
+    pub enum Sorting {
+        /// By skill name.
+        Alphabetical = "alphabetical",
+        /// By decreasing confidence.
+        Confidence = "confidence",
+    }
+}
+
+open_enum! {
+    /// `response_format` of the profile exports.
+    pub enum ResponseFormat {
+        /// A flat list of skills per record (the documented shape).
+        List = "list",
+        /// A hierarchy (its shape is not documented).
+        Hierarchy = "hierarchy",
+    }
+}
+
+open_enum! {
+    /// `external_vendor`: the skill vocabulary to answer in.
+    pub enum ExternalVendor {
+        /// TechWolf's own vocabulary.
+        Techwolf = "techwolf",
+        /// Workday's skills cloud.
+        Workday = "workday",
+        /// SAP's attribute library.
+        SapAttributeLibrary = "sap_attribute_library",
+    }
+}
+
+wire_struct! {
+    /// One employee's record in the skill-profiles export.
+    pub struct EmployeeSkillProfile {
+        /// The employee's external id. An opaque string.
+        req external_id: String,
+        /// How many skill events the employee has.
+        opt num_skill_events: Option<i64>,
+        /// Whether TechWolf has little data on the employee
+        /// (`include: low_data_availability_flag`).
+        opt low_data_availability: Option<bool>,
+        /// The employee's seniority (scale not documented).
+        opt seniority: Option<Number>,
+        /// The employee's skills; `skills()` gives an empty-when-absent view.
+        opt skills: Option<Vec<ProfileSkill>>,
+    }
+}
+
+impl EmployeeSkillProfile {
+    /// The skills, empty when the field was absent.
+    pub fn skill_list(&self) -> &[ProfileSkill] {
+        self.skills.as_deref().unwrap_or_default()
+    }
+}
+
+wire_struct! {
+    /// One skill of an employee's profile.
+    pub struct ProfileSkill {
+        /// The skill's id.
+        req skill_id: String,
+        /// The skill's name in the chosen vocabulary.
+        req skill: String,
+        /// Whether the skill was validated (`include: skill_validation_state`).
+        opt validation_state: Option<ValidationState>,
+        /// The event types behind the skill (`include: sources`).
+        opt sources: Option<Vec<SkillSource>>,
+        /// The skill events behind the skill.
+        opt source_events: Option<Vec<SourceEvent>>,
+        /// The employee's own rating, on the integer scale.
+        opt self_rated_proficiency_level: Option<i64>,
+        /// The employee's own rating, 0 to 1.
+        opt self_rated_proficiency_float: Option<Number>,
+        /// TechWolf's inferred proficiency, on the integer scale.
+        opt inferred_proficiency_level: Option<i64>,
+        /// TechWolf's inferred proficiency, 0 to 1.
+        opt inferred_proficiency_float: Option<Number>,
+    }
+}
+
+wire_struct! {
+    /// A skill event behind a profile skill.
+    pub struct SourceEvent {
+        /// The skill event's id.
+        opt external_id: Option<String>,
+        /// The kind of event (same values as `sources`).
+        opt event_type: Option<SkillSource>,
+        /// The system the event came from, free text (e.g. `workday`).
+        opt source: Option<String>,
+    }
+}
+
+impl Table for EmployeeSkillProfile {
+    /// One row per (employee, skill); see README.
+    const COLUMNS: &'static [&'static str] = &[
+        "employee_external_id",
+        "num_skill_events",
+        "low_data_availability",
+        "seniority",
+        "skill_id",
+        "skill",
+        "validation_state",
+        "sources",
+        "source_events",
+        "self_rated_proficiency_level",
+        "self_rated_proficiency_float",
+        "inferred_proficiency_level",
+        "inferred_proficiency_float",
+    ];
+
+    fn rows<E>(&self, emit: &mut dyn FnMut(&[Cow<'_, str>]) -> Result<(), E>) -> Result<(), E> {
+        let mut row: [Cow<'_, str>; 13] = Default::default();
+        row[0] = Cow::Borrowed(self.external_id.as_str());
+        row[1] = cells::shown(self.num_skill_events);
+        row[2] = cells::shown(self.low_data_availability);
+        row[3] = cells::shown(self.seniority.as_ref());
+        let skills = self.skill_list();
+        if skills.is_empty() {
+            return emit(&row);
+        }
+        for skill in skills {
+            row[4] = Cow::Borrowed(skill.skill_id.as_str());
+            row[5] = Cow::Borrowed(skill.skill.as_str());
+            row[6] = cells::label(&skill.validation_state, ValidationState::as_str);
+            row[7] = cells::joined(skill.sources.as_deref(), SkillSource::as_str);
+            row[8] = cells::json(skill.source_events.as_ref());
+            row[9] = cells::shown(skill.self_rated_proficiency_level);
+            row[10] = cells::shown(skill.self_rated_proficiency_float.as_ref());
+            row[11] = cells::shown(skill.inferred_proficiency_level);
+            row[12] = cells::shown(skill.inferred_proficiency_float.as_ref());
+            emit(&row)?;
+        }
+        Ok(())
+    }
+}

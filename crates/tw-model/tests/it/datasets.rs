@@ -1,0 +1,82 @@
+//! One suite per dataset, generated from `tw_model::with_datasets!`: the
+//! fixture request and response decode and round-trip, raw decoding agrees
+//! with typed decoding, and the schemas accept the fixtures.
+
+use serde_json::Value;
+use tw_model::{Dataset, ExportPage, PageRequest, decode, decode_raw};
+
+use crate::fixture;
+
+fn schema(file: &str) -> jsonschema::Validator {
+    let (_, schema) = tw_model::schemas()
+        .into_iter()
+        .find(|(name, _)| *name == file)
+        .unwrap_or_else(|| panic!("no schema named {file}"));
+    jsonschema::validator_for(&serde_json::to_value(schema).unwrap()).expect("schema compiles")
+}
+
+pub fn fixture_response_round_trips<D: Dataset>() {
+    let text = fixture(&format!("endpoints/{}.response.json", D::NAME));
+    let page: ExportPage<D::Record> = decode(text.as_bytes()).unwrap();
+    assert!(page.records.len() >= 2, "a minimal and a full record");
+    let sent: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(serde_json::to_value(&page).unwrap(), sent, "no key dropped or invented");
+    let raw = decode_raw::<D::Record>(text.as_bytes()).unwrap();
+    assert_eq!(raw.records.len(), page.records.len());
+    for (typed, range) in page.records.iter().zip(&raw.records) {
+        let text: Value = serde_json::from_slice(&text.as_bytes()[range.clone()]).unwrap();
+        assert_eq!(serde_json::to_value(typed).unwrap(), text);
+    }
+    assert!(schema(&format!("{}-page.json", D::NAME)).is_valid(&sent));
+    for record in &sent["records"].as_array().unwrap()[..] {
+        assert!(schema(&format!("{}-record.json", D::NAME)).is_valid(record));
+    }
+}
+
+pub fn fixture_request_round_trips<D: Dataset>() {
+    let text = fixture(&format!("endpoints/{}.request.json", D::NAME));
+    let request: PageRequest<D> = decode(text.as_bytes()).unwrap();
+    let sent: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(serde_json::to_value(&request).unwrap(), sent);
+    assert!(schema(&format!("{}-request.json", D::NAME)).is_valid(&sent));
+    let mut over = sent.clone();
+    over["limit"] = Value::from(D::MAX_LIMIT + 1);
+    assert!(decode::<PageRequest<D>>(over.to_string().as_bytes()).is_err());
+    assert!(!schema(&format!("{}-request.json", D::NAME)).is_valid(&over));
+}
+
+pub fn records_missing_a_key_are_rejected_alike<D: Dataset>() {
+    let text = fixture(&format!("endpoints/{}.response.json", D::NAME));
+    let mut page: Value = serde_json::from_str(&text).unwrap();
+    page["records"][1].as_object_mut().unwrap().remove(D::KEY[0]);
+    let text = page.to_string();
+    let typed = decode::<ExportPage<D::Record>>(text.as_bytes()).unwrap_err();
+    let raw = decode_raw::<D::Record>(text.as_bytes()).unwrap_err();
+    assert_eq!(typed.to_string(), raw.to_string());
+    assert!(typed.to_string().contains(D::KEY[0]), "{typed}");
+}
+
+macro_rules! suites {
+    ($($module:ident: $dataset:ty,)*) => {
+        $(
+            mod $module {
+                #[test]
+                fn fixture_response_round_trips() {
+                    super::fixture_response_round_trips::<$dataset>();
+                }
+
+                #[test]
+                fn fixture_request_round_trips() {
+                    super::fixture_request_round_trips::<$dataset>();
+                }
+
+                #[test]
+                fn records_missing_a_key_are_rejected_alike() {
+                    super::records_missing_a_key_are_rejected_alike::<$dataset>();
+                }
+            }
+        )*
+    };
+}
+
+tw_model::with_datasets!(suites);

@@ -153,7 +153,7 @@ fn verdict(met: bool) -> &'static str {
     if met { "met" } else { "**missed**" }
 }
 
-pub fn run(quick: bool) -> anyhow::Result<()> {
+pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
     let root = root();
     let sizes = if quick {
         Sizes {
@@ -180,8 +180,9 @@ pub fn run(quick: bool) -> anyhow::Result<()> {
             "--quiet",
             "-p",
             "tw-export",
-            "--bin",
-            "tw-export",
+            "-p",
+            "tw-export-cli",
+            "--bins",
             "--examples",
         ])
         .status()?;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 
 /// `schemas/` at the workspace root.
-pub fn schemas_dir() -> PathBuf {
+pub(crate) fn schemas_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("xtask lives one level below the workspace root")
@@ -16,7 +16,7 @@ pub fn schemas_dir() -> PathBuf {
 
 /// What `schemas/` should hold: file name to contents (pretty JSON with a
 /// trailing newline, so the output is deterministic and diff-friendly).
-pub fn expected() -> anyhow::Result<BTreeMap<String, String>> {
+pub(crate) fn expected() -> anyhow::Result<BTreeMap<String, String>> {
     let mut files = BTreeMap::new();
     for (name, schema) in tw_model::schemas() {
         let mut text = serde_json::to_string_pretty(&schema)
@@ -47,7 +47,7 @@ fn existing(dir: &Path) -> anyhow::Result<BTreeMap<String, String>> {
 }
 
 /// Writes the schemas and removes `.json` files that no type generates.
-pub fn write(dir: &Path) -> anyhow::Result<()> {
+pub(crate) fn write(dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let expected = expected()?;
     for name in existing(dir)?.keys() {
@@ -69,7 +69,7 @@ pub fn write(dir: &Path) -> anyhow::Result<()> {
 
 /// Fails, naming each stale file with the first lines that differ, when
 /// `dir` does not hold exactly what [`write()`] would write.
-pub fn check(dir: &Path) -> anyhow::Result<()> {
+pub(crate) fn check(dir: &Path) -> anyhow::Result<()> {
     let report = stale_report(&expected()?, &existing(dir)?);
     if report.is_empty() {
         return Ok(());

@@ -13,25 +13,39 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use tw_model::SkillClustersPage;
-use tw_sandbox::{IncludeSet, Tenant};
+use tw_transport::{BaseUrl, HttpTransport, Request, Transport};
 
+/// Every page of a sandbox tenant of `employees`, all includes, as served.
 fn pages(employees: u32) -> Vec<Vec<u8>> {
-    let tenant = Tenant::generate(employees, 42);
-    (0..tenant.len())
-        .collect::<Vec<_>>()
-        .chunks(100)
-        .map(|chunk| {
-            let mut page = b"{\"has_next\":true,\"records\":[".to_vec();
-            for (i, &index) in chunk.iter().enumerate() {
-                if i > 0 {
-                    page.push(b',');
-                }
-                tenant.render(index, IncludeSet::ALL, &mut page);
-            }
-            page.extend_from_slice(b"],\"next_starting_after\":\"sc1000000000000000000000\"}");
-            page
-        })
-        .collect()
+    let sandbox = tw_sandbox::Sandbox::start(tw_sandbox::SandboxConfig {
+        employees,
+        ..Default::default()
+    })
+    .expect("the sandbox starts");
+    let http = HttpTransport::new(BaseUrl::parse(&sandbox.base_url()).unwrap()).unwrap();
+    let mut pages = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut body = serde_json::json!({
+            "limit": 100,
+            "include": ["current_skills", "related_skills", "rejected_skills", "sources"]
+        });
+        if let Some(cursor) = &cursor {
+            body["starting_after"] = cursor.as_str().into();
+        }
+        let request = Request::post_json(
+            "/export/employees/skill_clusters",
+            body.to_string().into_bytes(),
+        )
+        .with_header("Authorization", "Bearer sandbox-token");
+        let page = http.send(&request).expect("the sandbox answers").body;
+        let raw = tw_model::decode_raw::<tw_model::EmployeeSkillClusters>(&page).unwrap();
+        pages.push(page);
+        match raw.next_starting_after {
+            Some(next) if raw.has_next => cursor = Some(next),
+            _ => return pages,
+        }
+    }
 }
 
 fn main() {

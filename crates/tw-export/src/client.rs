@@ -4,7 +4,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tw_model::{EmployeeSkillClusters, SkillClustersPage, SkillClustersRequest};
+use std::marker::PhantomData;
+
+use tw_model::{Dataset, ExportPage, ExportRequest, Method, Paging, SkillClusters, SkillProfiles};
 use tw_paginate::{Checkpoint, Cursor, Page, PageSource, Paginator};
 use tw_transport::{
     AuthTransport, BaseUrl, ClientCredentials, Credentials, HttpConfig, HttpTransport, Request,
@@ -12,9 +14,6 @@ use tw_transport::{
 };
 
 use crate::Error;
-
-/// The export endpoint this client reads.
-pub const SKILL_CLUSTERS_PATH: &str = "/export/employees/skill_clusters";
 
 type RetryHook = Arc<dyn Fn(&RetryEvent<'_>) + Send + Sync>;
 
@@ -141,8 +140,8 @@ impl ClientBuilder {
     }
 
     /// Send `X-API-Version: <date>` to override the tenant's pinned version.
-    pub fn api_version(mut self, version: impl Into<String>) -> Self {
-        self.http.api_version = Some(version.into());
+    pub fn api_version(mut self, version: tw_model::Date) -> Self {
+        self.http.api_version = Some(version.to_string());
         self
     }
 
@@ -323,46 +322,34 @@ impl Client {
         self.retries.load(Ordering::Relaxed)
     }
 
-    /// Where an export of `request` starts: after its `starting_after`, or
-    /// at the first page.
-    pub fn start_of(request: &SkillClustersRequest) -> Checkpoint {
-        request
-            .starting_after
-            .as_ref()
-            .map_or_else(Checkpoint::start, |c| {
-                Checkpoint::after(Cursor::new(c.as_str()))
-            })
-    }
-
-    /// Every employee's skill clusters, one record at a time, fetched lazily
-    /// page by page. Starts after `request.starting_after` if set.
+    /// Every record of dataset `D`, one at a time, fetched lazily page by
+    /// page from the first page.
     ///
     /// ```no_run
     /// # let client: tw_export::Client = todo!();
-    /// use tw_model::{Include, SkillClustersRequest};
+    /// use tw_export::model::{ExportRequest, SkillProfiles};
     ///
-    /// let request = SkillClustersRequest::new(100)?.with_include(Include::ALL);
-    /// for employee in client.skill_clusters(request) {
+    /// let request = ExportRequest::<SkillProfiles>::new(100)?;
+    /// for employee in client.export(request) {
     ///     let employee = employee?;
-    ///     println!("{}: {} clusters", employee.external_id, employee.clusters().len());
+    ///     println!("{}: {} skills", employee.external_id, employee.skill_list().len());
     /// }
     /// # Ok::<(), tw_export::Error>(())
     /// ```
-    pub fn skill_clusters(&self, request: SkillClustersRequest) -> SkillClusters {
-        let start = Client::start_of(&request);
-        self.resume_skill_clusters(request, start)
+    pub fn export<D: Dataset>(&self, request: ExportRequest<D>) -> Records<D> {
+        self.export_from(request, Checkpoint::start())
     }
 
-    /// Like [`Client::skill_clusters`], continuing from a checkpoint (taken
-    /// with [`SkillClusters::checkpoint`] or from an error); the request's
-    /// own `starting_after` is ignored.
-    pub fn resume_skill_clusters(
+    /// Like [`Client::export`], continuing from a checkpoint (taken with
+    /// [`Records::checkpoint`], from an error, or [`Checkpoint::after`] a
+    /// cursor).
+    pub fn export_from<D: Dataset>(
         &self,
-        request: SkillClustersRequest,
+        request: ExportRequest<D>,
         checkpoint: Checkpoint,
-    ) -> SkillClusters {
-        let paginator = self.paginator(Source::new(self, request, &checkpoint), checkpoint, None);
-        SkillClusters {
+    ) -> Records<D> {
+        let paginator = self.paginator::<D, Typed>(request, checkpoint, None);
+        Records {
             inner: if self.read_ahead {
                 paginator.items_read_ahead()
             } else {
@@ -371,59 +358,21 @@ impl Client {
         }
     }
 
-    /// Whole pages of the export, for callers that write in batches and
-    /// record a checkpoint after each page. `max_records` ends the export
-    /// cleanly after that many records.
-    pub fn skill_cluster_pages(
+    /// Whole pages of dataset `D` from `checkpoint`, with records in
+    /// representation `R`: [`Typed`] records, or [`Raw`] records (the
+    /// server's JSON text, checked against the model, which accepts exactly
+    /// what typed decoding accepts). Writing raw records gives the same JSON
+    /// values as decoding and re-serializing, at about twice the speed; the
+    /// `tw-export` command does this for JSON Lines and JSON. `max_records`
+    /// ends the export cleanly after that many records.
+    pub fn pages<D: Dataset, R: Repr<D>>(
         &self,
-        request: SkillClustersRequest,
+        request: ExportRequest<D>,
         checkpoint: Checkpoint,
         max_records: Option<u64>,
-    ) -> SkillClusterPages {
-        let source = Source::new(self, request, &checkpoint);
-        self.pages(self.paginator(source, checkpoint, max_records))
-    }
-
-    /// Whole pages with each record as the server's JSON text (checked
-    /// against the model, which accepts exactly the same records as
-    /// [`Client::skill_cluster_pages`] does). Writing these bytes gives the
-    /// same JSON values as decoding and re-serializing, at about twice the
-    /// speed; the `tw-export` command does this for JSON Lines and JSON.
-    pub fn skill_cluster_raw_pages(
-        &self,
-        request: SkillClustersRequest,
-        checkpoint: Checkpoint,
-        max_records: Option<u64>,
-    ) -> SkillClusterRawPages {
-        let source = RawSource(Source::new(self, request, &checkpoint));
-        self.pages(self.paginator(source, checkpoint, max_records))
-    }
-
-    fn paginator<S>(
-        &self,
-        source: S,
-        checkpoint: Checkpoint,
-        max_records: Option<u64>,
-    ) -> Paginator<S>
-    where
-        S: PageSource<Error = Error> + HasExternalId,
-    {
-        let mut paginator = Paginator::resume(source, checkpoint);
-        if let Some(max) = max_records {
-            paginator = paginator.max_items(max);
-        }
-        if self.derive_missing_cursors {
-            paginator = paginator.cursor_fallback(|item| S::external_id(item).map(Cursor::new));
-        }
-        paginator
-    }
-
-    fn pages<S>(&self, paginator: Paginator<S>) -> ExportPages<S>
-    where
-        S: PageSource<Error = Error> + Send + 'static,
-        S::Item: Send + 'static,
-    {
-        ExportPages {
+    ) -> Pages<D, R> {
+        let paginator = self.paginator::<D, R>(request, checkpoint, max_records);
+        Pages {
             inner: if self.read_ahead {
                 paginator.pages_read_ahead()
             } else {
@@ -431,51 +380,149 @@ impl Client {
             },
         }
     }
-}
 
-/// How the missing-cursor fallback finds a record's external id.
-pub trait HasExternalId: PageSource {
-    /// The external id of `item`, if it has one.
-    fn external_id(item: &Self::Item) -> Option<String>;
-}
-
-impl HasExternalId for Source {
-    fn external_id(item: &EmployeeSkillClusters) -> Option<String> {
-        Some(item.external_id.clone())
+    /// Every employee's skill clusters: [`Client::export`] for
+    /// [`SkillClusters`].
+    pub fn skill_clusters(&self, request: ExportRequest<SkillClusters>) -> Records<SkillClusters> {
+        self.export(request)
     }
-}
 
-impl HasExternalId for RawSource {
-    fn external_id(item: &RawRecord) -> Option<String> {
-        #[derive(serde::Deserialize)]
-        struct Id {
-            external_id: String,
-        }
-        serde_json::from_str::<Id>(item.as_str())
-            .ok()
-            .map(|id| id.external_id)
+    /// Every employee's skill profile: [`Client::export`] for
+    /// [`SkillProfiles`].
+    pub fn skill_profiles(&self, request: ExportRequest<SkillProfiles>) -> Records<SkillProfiles> {
+        self.export(request)
     }
-}
 
-/// The page source: one POST per page, decoded with tw-model.
-pub struct Source {
-    transport: Arc<dyn Transport>,
-    request: SkillClustersRequest,
-    page: u64,
-}
-
-impl Source {
-    fn new(client: &Client, mut request: SkillClustersRequest, checkpoint: &Checkpoint) -> Source {
-        request.starting_after = None;
-        Source {
-            transport: client.transport.clone(),
+    fn paginator<D: Dataset, R: Repr<D>>(
+        &self,
+        request: ExportRequest<D>,
+        checkpoint: Checkpoint,
+        max_records: Option<u64>,
+    ) -> Paginator<Source<D, R>> {
+        let source = Source {
+            transport: self.transport.clone(),
+            query: request.query_pairs(),
             request,
             page: checkpoint.pages,
+            repr: PhantomData,
+        };
+        let mut paginator = Paginator::resume(source, checkpoint);
+        if let Some(max) = max_records {
+            paginator = paginator.max_items(max);
+        }
+        if let (true, [key]) = (self.derive_missing_cursors, D::KEY) {
+            paginator = paginator.cursor_fallback(|item| R::key(item, key).map(Cursor::new));
+        }
+        paginator
+    }
+}
+
+/// How a page's records are handed out: [`Typed`] or [`Raw`]. Both decode
+/// with tw-model's one envelope visitor, so they accept the same pages.
+pub trait Repr<D: Dataset>: Send + 'static {
+    /// One record.
+    type Item: Send + 'static;
+
+    /// Decodes a page body of a cursor-paginated export.
+    fn decode_page(body: Vec<u8>) -> Result<Page<Self::Item>, tw_model::DecodeError>;
+
+    /// Decodes the body of a whole-document export as its one record.
+    fn decode_whole(body: Vec<u8>) -> Result<Self::Item, tw_model::DecodeError>;
+
+    /// The text of a string field of `item` (for the cursor fallback).
+    fn key(item: &Self::Item, field: &str) -> Option<String>;
+}
+
+/// Records decoded into the model's types (`D::Record`).
+#[derive(Debug, Clone, Copy)]
+pub struct Typed;
+
+/// Records kept as the server's JSON text ([`RawRecord`]), checked against
+/// the model.
+#[derive(Debug, Clone, Copy)]
+pub struct Raw;
+
+fn next_cursor(next: Option<String>) -> Option<Cursor> {
+    next.filter(|c| !c.is_empty()).map(Cursor::new)
+}
+
+impl<D: Dataset> Repr<D> for Typed {
+    type Item = D::Record;
+
+    fn decode_page(body: Vec<u8>) -> Result<Page<D::Record>, tw_model::DecodeError> {
+        let page: ExportPage<D::Record> = tw_model::decode(&body)?;
+        Ok(Page {
+            items: page.records,
+            has_next: page.has_next,
+            next_cursor: next_cursor(page.next_starting_after),
+        })
+    }
+
+    fn decode_whole(body: Vec<u8>) -> Result<D::Record, tw_model::DecodeError> {
+        tw_model::decode(&body)
+    }
+
+    fn key(item: &D::Record, field: &str) -> Option<String> {
+        match serde_json::to_value(item).ok()?.get(field)? {
+            serde_json::Value::String(text) => Some(text.clone()),
+            _ => None,
         }
     }
 }
 
-impl std::fmt::Debug for Source {
+impl<D: Dataset> Repr<D> for Raw {
+    type Item = RawRecord;
+
+    fn decode_page(body: Vec<u8>) -> Result<Page<RawRecord>, tw_model::DecodeError> {
+        let page = tw_model::decode_raw::<D::Record>(&body)?;
+        let body = Arc::new(body);
+        Ok(Page {
+            items: page
+                .records
+                .into_iter()
+                .map(|range| RawRecord {
+                    body: body.clone(),
+                    range,
+                })
+                .collect(),
+            has_next: page.has_next,
+            next_cursor: next_cursor(page.next_starting_after),
+        })
+    }
+
+    fn decode_whole(body: Vec<u8>) -> Result<RawRecord, tw_model::DecodeError> {
+        tw_model::decode::<D::Record>(&body)?;
+        let text = std::str::from_utf8(&body).expect("decoded JSON is UTF-8");
+        let start = text.len() - text.trim_start().len();
+        let end = text.trim_end().len();
+        Ok(RawRecord {
+            body: Arc::new(body),
+            range: start..end,
+        })
+    }
+
+    fn key(item: &RawRecord, field: &str) -> Option<String> {
+        match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(item.as_str())
+            .ok()?
+            .remove(field)?
+        {
+            serde_json::Value::String(text) => Some(text),
+            _ => None,
+        }
+    }
+}
+
+/// The page source of every dataset: one request per page, decoded in
+/// representation `R`.
+struct Source<D: Dataset, R> {
+    transport: Arc<dyn Transport>,
+    request: ExportRequest<D>,
+    query: Vec<(String, String)>,
+    page: u64,
+    repr: PhantomData<R>,
+}
+
+impl<D: Dataset, R> std::fmt::Debug for Source<D, R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Source")
             .field("request", &self.request)
@@ -484,88 +531,73 @@ impl std::fmt::Debug for Source {
     }
 }
 
-/// Sends the request for the page after `cursor` (page number `page`).
-fn post_page(
-    transport: &dyn Transport,
-    request: &SkillClustersRequest,
-    cursor: Option<&Cursor>,
-    page: u64,
-) -> Result<tw_transport::Response, Error> {
-    let starting_after = match cursor {
-        None => None,
-        Some(cursor) => Some(tw_model::Cursor::new(cursor.as_str()).map_err(|_| Error::Protocol {
-            message: format!(
-                "page {} carried a cursor of {} characters as next_starting_after; the API accepts at most {}",
-                page - 1,
-                cursor.as_str().chars().count(),
-                tw_model::Cursor::MAX_LEN
-            ),
-            checkpoint: None,
-        })?),
-    };
-    let body = {
-        let mut request = request.clone();
-        request.starting_after = starting_after;
-        serde_json::to_vec(&request).expect("a request always serializes")
-    };
-    Ok(transport.send(&Request::post_json(SKILL_CLUSTERS_PATH, body))?)
-}
-
-fn next_cursor(next: Option<String>) -> Option<Cursor> {
-    next.filter(|c| !c.is_empty()).map(Cursor::new)
-}
-
-impl PageSource for Source {
-    type Item = EmployeeSkillClusters;
-    type Error = Error;
-
-    fn fetch(&mut self, cursor: Option<&Cursor>) -> Result<Page<EmployeeSkillClusters>, Error> {
-        let (_, page) = self.fetch_decoded(cursor, tw_model::decode::<SkillClustersPage>, |p| {
-            (p.records.len(), p.has_next)
-        })?;
-        Ok(Page {
-            items: page.records,
-            has_next: page.has_next,
-            next_cursor: next_cursor(page.next_starting_after),
-        })
+impl<D: Dataset, R> Source<D, R> {
+    /// The HTTP request for the page after `cursor` (page number `self.page`).
+    fn http_request(&self, cursor: Option<&Cursor>) -> Result<Request, Error> {
+        let mut request = match D::PAGING {
+            Paging::Whole => Request::get(D::PATH),
+            Paging::Cursor => {
+                if let Some(cursor) = cursor {
+                    tw_model::check_cursor(cursor.as_str()).map_err(|_| Error::Protocol {
+                        message: format!(
+                            "page {} carried a cursor of {} characters as next_starting_after; the API accepts at most {}",
+                            self.page - 1,
+                            cursor.as_str().chars().count(),
+                            tw_model::CURSOR_MAX_LEN
+                        ),
+                        checkpoint: None,
+                    })?;
+                }
+                let body = self.request.page_body(cursor.map(Cursor::as_str));
+                let body = serde_json::to_vec(&body).expect("a request always serializes");
+                match D::METHOD {
+                    Method::Post => Request::post_json(D::PATH, body),
+                    Method::Get => Request::get(D::PATH),
+                }
+            }
+        };
+        for (name, value) in &self.query {
+            request = request.with_query(name, value);
+        }
+        Ok(request)
     }
 }
 
-impl Source {
-    /// Requests the next page and decodes it with `decode`; counts pages,
-    /// names the page in decode errors and logs it (`summary` gives the
-    /// record count and `has_next`). Returns the body with the decoded page.
-    fn fetch_decoded<P>(
-        &mut self,
-        cursor: Option<&Cursor>,
-        decode: impl FnOnce(&[u8]) -> Result<P, tw_model::DecodeError>,
-        summary: impl Fn(&P) -> (usize, bool),
-    ) -> Result<(Vec<u8>, P), Error> {
+impl<D: Dataset, R: Repr<D>> PageSource for Source<D, R> {
+    type Item = R::Item;
+    type Error = Error;
+
+    fn fetch(&mut self, cursor: Option<&Cursor>) -> Result<Page<R::Item>, Error> {
         self.page += 1;
         let started = std::time::Instant::now();
-        let response = post_page(&*self.transport, &self.request, cursor, self.page)?;
-        let page = decode(&response.body).map_err(|source| Error::Decode {
+        let request = self.http_request(cursor)?;
+        let response = self.transport.send(&request)?;
+        let bytes = response.body.len();
+        let decode_error = |source| Error::Decode {
             page: self.page,
             source,
             checkpoint: None,
-        })?;
-        let (records, has_next) = summary(&page);
+        };
+        let page = match D::PAGING {
+            Paging::Cursor => R::decode_page(response.body).map_err(decode_error)?,
+            Paging::Whole => Page {
+                items: vec![R::decode_whole(response.body).map_err(decode_error)?],
+                has_next: false,
+                next_cursor: None,
+            },
+        };
         tracing::debug!(
+            dataset = D::NAME,
             page = self.page,
-            records,
-            bytes = response.body.len(),
+            records = page.items.len(),
+            bytes,
             elapsed_ms = started.elapsed().as_millis() as u64,
-            has_next,
+            has_next = page.has_next,
             "fetched page"
         );
-        Ok((response.body, page))
+        Ok(page)
     }
 }
-
-/// The page source of [`Client::skill_cluster_raw_pages`]: records stay the
-/// server's JSON text, each checked against the model.
-#[derive(Debug)]
-pub struct RawSource(Source);
 
 /// One record as the server's JSON text, checked against the model. It
 /// shares its page's body with the page's other records, so a page of
@@ -590,42 +622,24 @@ impl std::fmt::Debug for RawRecord {
     }
 }
 
-impl PageSource for RawSource {
-    type Item = RawRecord;
-    type Error = Error;
-
-    fn fetch(&mut self, cursor: Option<&Cursor>) -> Result<Page<RawRecord>, Error> {
-        let (body, page) =
-            self.0
-                .fetch_decoded(cursor, tw_model::decode_raw::<EmployeeSkillClusters>, |p| {
-                    (p.records.len(), p.has_next)
-                })?;
-        let body = Arc::new(body);
-        Ok(Page {
-            items: page
-                .records
-                .into_iter()
-                .map(|range| RawRecord {
-                    body: body.clone(),
-                    range,
-                })
-                .collect(),
-            has_next: page.has_next,
-            next_cursor: next_cursor(page.next_starting_after),
-        })
-    }
-}
-
-/// An iterator of employees' skill clusters; see [`Client::skill_clusters`].
+/// The records of an export; see [`Client::export`].
 ///
 /// Fused: after an `Err` it yields `None`. The error carries the checkpoint
 /// to resume from.
-#[derive(Debug)]
-pub struct SkillClusters {
-    inner: tw_paginate::Items<Source>,
+pub struct Records<D: Dataset> {
+    inner: tw_paginate::Items<Source<D, Typed>>,
 }
 
-impl SkillClusters {
+impl<D: Dataset> std::fmt::Debug for Records<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Records")
+            .field("dataset", &D::NAME)
+            .field("checkpoint", self.checkpoint())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<D: Dataset> Records<D> {
     /// Where a new iterator continues without losing or repeating a record
     /// (at page granularity; see tw-paginate's checkpoint contract).
     pub fn checkpoint(&self) -> &Checkpoint {
@@ -638,42 +652,43 @@ impl SkillClusters {
     }
 }
 
-impl Iterator for SkillClusters {
-    type Item = Result<EmployeeSkillClusters, Error>;
+impl<D: Dataset> Iterator for Records<D> {
+    type Item = Result<D::Record, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
         Some(self.inner.next()?.map_err(Error::from_pagination))
     }
 }
 
-impl std::iter::FusedIterator for SkillClusters {}
+impl<D: Dataset> std::iter::FusedIterator for Records<D> {}
 
-/// An iterator of whole pages of an export; see
-/// [`Client::skill_cluster_pages`] and [`Client::skill_cluster_raw_pages`].
-#[derive(Debug)]
-pub struct ExportPages<S: PageSource> {
-    inner: tw_paginate::Pages<S>,
+/// Whole pages of an export; see [`Client::pages`].
+pub struct Pages<D: Dataset, R: Repr<D>> {
+    inner: tw_paginate::Pages<Source<D, R>>,
 }
 
-/// Pages of decoded records.
-pub type SkillClusterPages = ExportPages<Source>;
+impl<D: Dataset, R: Repr<D>> std::fmt::Debug for Pages<D, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pages")
+            .field("dataset", &D::NAME)
+            .field("checkpoint", self.checkpoint())
+            .finish_non_exhaustive()
+    }
+}
 
-/// Pages of records kept as the server's JSON text.
-pub type SkillClusterRawPages = ExportPages<RawSource>;
-
-impl<S: PageSource<Error = Error>> ExportPages<S> {
+impl<D: Dataset, R: Repr<D>> Pages<D, R> {
     /// The position after the last page yielded.
     pub fn checkpoint(&self) -> &Checkpoint {
         self.inner.checkpoint()
     }
 }
 
-impl<S: PageSource<Error = Error>> Iterator for ExportPages<S> {
-    type Item = Result<Vec<S::Item>, Error>;
+impl<D: Dataset, R: Repr<D>> Iterator for Pages<D, R> {
+    type Item = Result<Vec<R::Item>, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
         Some(self.inner.next()?.map_err(Error::from_pagination))
     }
 }
 
-impl<S: PageSource<Error = Error>> std::iter::FusedIterator for ExportPages<S> {}
+impl<D: Dataset, R: Repr<D>> std::iter::FusedIterator for Pages<D, R> {}

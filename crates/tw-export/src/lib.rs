@@ -5,9 +5,13 @@
 //! This is the layer people use: [`Client`] composes the model
 //! (`tw-model`), the transport (`tw-transport`: HTTP, OAuth2, retries) and
 //! the pagination loop (`tw-paginate`) into typed, blocking iterators, so a
-//! script that reads every employee's skill clusters is a `for` loop. The
-//! `tw-export` command built on it writes JSONL, JSON or CSV files that are
-//! never half-written and can be resumed; see the README.
+//! script that reads every employee's skill clusters is a `for` loop. One
+//! generic path serves every dataset: [`Client::export`] takes an
+//! [`ExportRequest`] of any [`Dataset`] declared in tw-model. The
+//! `tw-export` command (crate `tw-export-cli`) is built on it.
+//!
+//! A script depends on this crate alone: the model is re-exported as
+//! [`model`], and the names a script needs are re-exported at the root.
 //!
 //! # Example
 //!
@@ -16,9 +20,8 @@
 //! ```
 //! use std::collections::BTreeMap;
 //!
-//! use tw_export::Client;
-//! use tw_model::{Filter, Include, SkillClustersRequest};
-//! use tw_transport::Secret;
+//! use tw_export::model::skill_clusters::Include;
+//! use tw_export::{Client, ExportRequest, Filter, Secret, SkillClusters};
 //!
 //! let sandbox = tw_sandbox::Sandbox::start(Default::default())?;
 //! let client = Client::builder()
@@ -26,11 +29,11 @@
 //!     .bearer_token(Secret::new("sandbox-token"))
 //!     .build()?;
 //!
-//! let request = SkillClustersRequest::new(100)?
+//! let request = ExportRequest::<SkillClusters>::new(100)?
 //!     .with_filter(Filter::is_active(true))
 //!     .with_include([Include::CurrentSkills]);
 //! let mut per_cluster: BTreeMap<String, usize> = BTreeMap::new();
-//! for employee in client.skill_clusters(request) {
+//! for employee in client.export(request) {
 //!     for cluster in employee?.clusters() {
 //!         let name = cluster.skill_cluster_name.clone().unwrap_or_default();
 //!         *per_cluster.entry(name).or_default() += 1;
@@ -46,9 +49,12 @@ mod client;
 mod error;
 pub mod output;
 
-pub use crate::client::{
-    Client, ClientBuilder, ExportPages, HasExternalId, RawRecord, RawSource, SKILL_CLUSTERS_PATH,
-    SkillClusterPages, SkillClusterRawPages, SkillClusters, Source,
-};
+pub use crate::client::{Client, ClientBuilder, Pages, Raw, RawRecord, Records, Repr, Typed};
 pub use crate::error::Error;
-pub use tw_paginate::Checkpoint;
+pub use tw_model as model;
+pub use tw_model::{
+    Dataset, Date, ExportRequest, Filter, SkillClusters, SkillClustersRequest, SkillProfiles,
+    SkillProfilesRequest,
+};
+pub use tw_paginate::{Checkpoint, Cursor};
+pub use tw_transport::{RetryEvent, RetryPolicy, Secret};

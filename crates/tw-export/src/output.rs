@@ -3,7 +3,11 @@
 use std::borrow::Cow;
 use std::io::{self, BufWriter, Write};
 
-use tw_model::{EmployeeSkillClusters, SkillCluster, SkillSource};
+use std::marker::PhantomData;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tw_model::Table;
 
 /// How records are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -13,7 +17,7 @@ pub enum Format {
     Jsonl,
     /// One JSON array of the same objects, valid only once complete.
     Json,
-    /// One row per (employee, cluster, skill); see [`CSV_HEADER`].
+    /// The record type's [`Table`] rows.
     Csv(CsvDialect),
 }
 
@@ -40,93 +44,6 @@ pub enum CsvDialect {
     Rfc4180,
 }
 
-/// The CSV columns, in order.
-pub const CSV_HEADER: [&str; 12] = [
-    "employee_external_id",
-    "skill_cluster_id",
-    "skill_cluster_name",
-    "domain_name",
-    "proficiency_level",
-    "cluster_validation_state",
-    "cluster_sources",
-    "list",
-    "skill_id",
-    "skill_name",
-    "skill_validation_state",
-    "skill_sources",
-];
-
-/// Joins sources with `;`.
-fn join_sources(sources: Option<&[SkillSource]>) -> Cow<'static, str> {
-    match sources {
-        None | Some([]) => Cow::Borrowed(""),
-        Some([one]) => Cow::Owned(one.as_str().to_owned()),
-        Some(many) => Cow::Owned(
-            many.iter()
-                .map(SkillSource::as_str)
-                .collect::<Vec<_>>()
-                .join(";"),
-        ),
-    }
-}
-
-/// The CSV rows of one record: one per (cluster, skill), one per cluster
-/// without skills, and one for an employee without clusters, so every
-/// employee appears.
-pub fn csv_rows(record: &EmployeeSkillClusters) -> Vec<[Cow<'_, str>; 12]> {
-    let id = Cow::Borrowed(record.external_id.as_str());
-    let empty = || Cow::Borrowed("");
-    let clusters = record.clusters();
-    if clusters.is_empty() {
-        let mut row: [Cow<'_, str>; 12] = Default::default();
-        row[0] = id;
-        return vec![row];
-    }
-    let mut rows = Vec::new();
-    for cluster in clusters {
-        let head = cluster_columns(&id, cluster);
-        let mut skills = cluster.skills().peekable();
-        if skills.peek().is_none() {
-            let mut row: [Cow<'_, str>; 12] = Default::default();
-            row[..7].clone_from_slice(&head);
-            rows.push(row);
-            continue;
-        }
-        for (list, skill) in skills {
-            let mut row: [Cow<'_, str>; 12] = Default::default();
-            row[..7].clone_from_slice(&head);
-            row[7] = Cow::Borrowed(list.as_str());
-            row[8] = skill.skill_id.as_deref().map_or_else(empty, Cow::Borrowed);
-            row[9] = Cow::Borrowed(skill.name.as_str());
-            row[10] = skill
-                .validation_state
-                .as_ref()
-                .map_or_else(empty, |s| Cow::Borrowed(s.as_str()));
-            row[11] = join_sources(skill.skill_sources.as_deref());
-            rows.push(row);
-        }
-    }
-    rows
-}
-
-fn cluster_columns<'a>(id: &Cow<'a, str>, cluster: &'a SkillCluster) -> [Cow<'a, str>; 7] {
-    let text = |v: &'a Option<String>| v.as_deref().map_or(Cow::Borrowed(""), Cow::Borrowed);
-    [
-        id.clone(),
-        text(&cluster.skill_cluster_id),
-        text(&cluster.skill_cluster_name),
-        text(&cluster.domain_name),
-        cluster
-            .proficiency_level
-            .map_or(Cow::Borrowed(""), |p| Cow::Owned(p.to_string())),
-        cluster
-            .validation_state
-            .as_ref()
-            .map_or(Cow::Borrowed(""), |s| Cow::Borrowed(s.as_str())),
-        join_sources(cluster.sources.as_deref()),
-    ]
-}
-
 /// The TechWolf formula-injection guard: a backtick before values starting
 /// with `=`, `+`, `-`, `@`, tab or carriage return.
 pub fn guard_formula(value: &str) -> Cow<'_, str> {
@@ -151,12 +68,14 @@ enum Sink<W: Write> {
     Csv(Box<csv::Writer<W>>, CsvDialect),
 }
 
-/// Writes records in a [`Format`] to `W`, header and trailer included.
+/// Writes records of type `T` in a [`Format`] to `W`, header and trailer
+/// included. CSV columns and rows come from `T`'s [`Table`] impl.
 ///
 /// ```
+/// use tw_export::model::EmployeeSkillClusters;
 /// use tw_export::output::{CsvDialect, Format, RecordWriter};
 ///
-/// let record: tw_model::EmployeeSkillClusters =
+/// let record: EmployeeSkillClusters =
 ///     serde_json::from_str(r#"{"external_id": "e1", "skill_clusters": []}"#).unwrap();
 /// let mut writer = RecordWriter::new(Vec::new(), Format::Csv(CsvDialect::Rfc4180));
 /// writer.begin()?;
@@ -165,13 +84,14 @@ enum Sink<W: Write> {
 /// assert!(String::from_utf8(bytes).unwrap().ends_with("e1,,,,,,,,,,,\n"));
 /// # Ok::<(), std::io::Error>(())
 /// ```
-pub struct RecordWriter<W: Write> {
+pub struct RecordWriter<W: Write, T> {
     sink: Sink<W>,
     format: Format,
     records: u64,
+    record: PhantomData<fn(&T)>,
 }
 
-impl<W: Write> std::fmt::Debug for RecordWriter<W> {
+impl<W: Write, T> std::fmt::Debug for RecordWriter<W, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RecordWriter")
             .field("format", &self.format)
@@ -180,7 +100,7 @@ impl<W: Write> std::fmt::Debug for RecordWriter<W> {
     }
 }
 
-impl<W: Write> RecordWriter<W> {
+impl<W: Write, T: Table + Serialize + DeserializeOwned> RecordWriter<W, T> {
     /// A writer for a new output; call [`RecordWriter::begin`] first.
     pub fn new(out: W, format: Format) -> Self {
         Self::resume(out, format, 0)
@@ -209,6 +129,7 @@ impl<W: Write> RecordWriter<W> {
             sink,
             format,
             records: records_before,
+            record: PhantomData,
         }
     }
 
@@ -217,12 +138,12 @@ impl<W: Write> RecordWriter<W> {
         match &mut self.sink {
             Sink::Json(out) if self.format == Format::Json => out.write_all(b"["),
             Sink::Json(_) => Ok(()),
-            Sink::Csv(out, _) => out.write_record(CSV_HEADER).map_err(io::Error::from),
+            Sink::Csv(out, _) => out.write_record(T::COLUMNS).map_err(io::Error::from),
         }
     }
 
     /// Writes one record.
-    pub fn write(&mut self, record: &EmployeeSkillClusters) -> io::Result<()> {
+    pub fn write(&mut self, record: &T) -> io::Result<()> {
         match &mut self.sink {
             Sink::Json(out) => {
                 if self.format == Format::Json {
@@ -234,7 +155,8 @@ impl<W: Write> RecordWriter<W> {
                 }
             }
             Sink::Csv(out, dialect) => {
-                for row in csv_rows(record) {
+                let dialect = *dialect;
+                record.rows(&mut |row: &[Cow<'_, str>]| -> io::Result<()> {
                     match dialect {
                         CsvDialect::Techwolf => {
                             out.write_record(row.iter().map(|v| Field(guard_formula(v))))?
@@ -243,7 +165,8 @@ impl<W: Write> RecordWriter<W> {
                             out.write_record(row.iter().map(|v| v.as_bytes()))?
                         }
                     }
-                }
+                    Ok(())
+                })?;
             }
         }
         self.records += 1;
@@ -260,7 +183,7 @@ impl<W: Write> RecordWriter<W> {
     pub fn write_raw(&mut self, text: &str) -> io::Result<()> {
         // `contains` on bytes is a memchr.
         if text.as_bytes().contains(&b'\n') || text.as_bytes().contains(&b'\r') {
-            let decoded: EmployeeSkillClusters = serde_json::from_str(text)?;
+            let decoded: T = serde_json::from_str(text)?;
             return self.write(&decoded);
         }
         match &mut self.sink {

@@ -92,6 +92,9 @@ pub trait Dataset: Send + Sync + 'static {
         + 'static;
 }
 
+/// The callback of [`Table::rows`]: receives one row's fields.
+pub type EmitRow<'e, E> = dyn FnMut(&[Cow<'_, str>]) -> Result<(), E> + 'e;
+
 /// A record type's CSV shape: its columns, and the rows of one record.
 ///
 /// Every row has exactly `COLUMNS.len()` fields. A record whose nested
@@ -102,7 +105,7 @@ pub trait Table {
     const COLUMNS: &'static [&'static str];
 
     /// Calls `emit` once per row of this record.
-    fn rows<E>(&self, emit: &mut dyn FnMut(&[Cow<'_, str>]) -> Result<(), E>) -> Result<(), E>;
+    fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E>;
 }
 
 /// Helpers for writing [`Table`] impls.
@@ -123,7 +126,9 @@ pub mod cells {
 
     /// An open enum value (`as_str`), or blank.
     pub fn label<'a, T>(value: &'a Option<T>, as_str: fn(&'a T) -> &'a str) -> Cow<'a, str> {
-        value.as_ref().map_or(Cow::Borrowed(""), |v| Cow::Borrowed(as_str(v)))
+        value
+            .as_ref()
+            .map_or(Cow::Borrowed(""), |v| Cow::Borrowed(as_str(v)))
     }
 
     /// A list joined with `;`, or blank.

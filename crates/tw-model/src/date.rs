@@ -58,7 +58,8 @@ impl Date {
 
     /// The date `year-month-day`, if it exists (year 1 to 9999).
     pub fn new(year: u32, month: u32, day: u32) -> Option<Date> {
-        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let leap =
+            (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
         let days = match month {
             1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
             4 | 6 | 9 | 11 => 30,
@@ -177,14 +178,27 @@ mod tests {
             assert_eq!(Date::parse(&date.to_string()), Ok(date));
         }
         assert_eq!(Date::parse("1970-01-01").unwrap().days_since_epoch(), 0);
-        assert_eq!(Date::parse("2021-01-01").unwrap().days_since_epoch(), 18_628);
+        assert_eq!(
+            Date::parse("2021-01-01").unwrap().days_since_epoch(),
+            18_628
+        );
     }
 
     #[test]
     fn rejects_impossible_dates() {
         for bad in [
-            "2024-02-30", "2023-02-29", "2024-13-01", "2024-00-10", "2024-01-00", "0000-01-01",
-            "24-01-01", "2024-1-01", "2024/01/01", "2024-01-0a", "+024-01-01", "2024-01-01 ",
+            "2024-02-30",
+            "2023-02-29",
+            "2024-13-01",
+            "2024-00-10",
+            "2024-01-00",
+            "0000-01-01",
+            "24-01-01",
+            "2024-1-01",
+            "2024/01/01",
+            "2024-01-0a",
+            "+024-01-01",
+            "2024-01-01 ",
         ] {
             assert!(Date::parse(bad).is_err(), "{bad}");
         }

@@ -70,7 +70,7 @@ mod wire;
 pub mod skill_clusters;
 pub mod skill_profiles;
 
-pub use crate::dataset::{Dataset, Method, Paging, Table, cells};
+pub use crate::dataset::{Dataset, EmitRow, Method, Paging, Table, cells};
 pub use crate::date::Date;
 pub use crate::decode::decode;
 pub use crate::enums::{SkillSource, ValidationState};

@@ -9,7 +9,6 @@ use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, Vis
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
-
 /// One page of a cursor-paginated export: the envelope every TechWolf export
 /// endpoint shares.
 ///
@@ -191,4 +190,3 @@ impl<T: JsonSchema> JsonSchema for ExportPage<T> {
         })
     }
 }
-

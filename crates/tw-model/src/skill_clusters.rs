@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::dataset::{Dataset, Method, Paging, Table, cells};
+use crate::dataset::{Dataset, EmitRow, Method, Paging, Table, cells};
 use crate::enums::{SkillSource, ValidationState};
 use crate::request::{ExportRequest, Filter, HasFilters, HasInclude, NoQuery};
 use crate::wire::{open_enum, wire_struct};
@@ -229,7 +229,7 @@ impl Table for EmployeeSkillClusters {
         "skill_sources",
     ];
 
-    fn rows<E>(&self, emit: &mut dyn FnMut(&[Cow<'_, str>]) -> Result<(), E>) -> Result<(), E> {
+    fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
         let mut row: [Cow<'_, str>; 12] = Default::default();
         row[0] = Cow::Borrowed(self.external_id.as_str());
         let clusters = self.clusters();

@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Number, Value};
 
-use crate::dataset::{Dataset, Method, Paging, Table, cells};
+use crate::dataset::{Dataset, EmitRow, Method, Paging, Table, cells};
 use crate::enums::{SkillSource, ValidationState};
 use crate::request::{ExportRequest, Filter, HasFilters, HasInclude};
 use crate::wire::{open_enum, wire_struct};
@@ -216,7 +216,7 @@ impl Table for EmployeeSkillProfile {
         "inferred_proficiency_float",
     ];
 
-    fn rows<E>(&self, emit: &mut dyn FnMut(&[Cow<'_, str>]) -> Result<(), E>) -> Result<(), E> {
+    fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
         let mut row: [Cow<'_, str>; 13] = Default::default();
         row[0] = Cow::Borrowed(self.external_id.as_str());
         row[1] = cells::shown(self.num_skill_events);

@@ -43,7 +43,7 @@ fn cursor_hash(cursor: &Cursor) -> u64 {
 }
 
 impl<S: PageSource> Engine<S> {
-    pub fn new(source: S, config: Config<S::Item>, start: Checkpoint) -> Self {
+    pub(crate) fn new(source: S, config: Config<S::Item>, start: Checkpoint) -> Self {
         let mut seen = HashSet::new();
         if let Some(cursor) = &start.cursor {
             seen.insert(cursor_hash(cursor));
@@ -63,7 +63,7 @@ impl<S: PageSource> Engine<S> {
         Some(Err(error))
     }
 
-    pub fn next_page(&mut self) -> Step<S::Item, S::Error> {
+    pub(crate) fn next_page(&mut self) -> Step<S::Item, S::Error> {
         if self.done || self.state.complete {
             return None;
         }

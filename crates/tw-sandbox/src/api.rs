@@ -5,21 +5,24 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use serde_json::{Value, json};
-use tw_model::{Filter, Operator, SkillClustersRequest};
+use std::sync::Arc;
 
+use serde_json::{Value, json};
+
+use crate::collections::{self, Collection};
 use crate::cursor::{self, Position};
 use crate::server::{Answer, HttpRequest};
-use crate::tenant::{IncludeSet, Tenant};
+use crate::tenant::Tenant;
 use crate::{RequestRecord, SandboxConfig};
 
-pub(crate) const EXPORT_PATH: &str = "/export/employees/skill_clusters";
 pub(crate) const TOKEN_PATH: &str = "/oauth/token";
 const LOG_CAP: usize = 100_000;
 
 pub(crate) struct State {
     pub config: SandboxConfig,
-    pub tenant: Tenant,
+    pub tenant: Arc<Tenant>,
+    /// The route table: one collection per dataset.
+    collections: Vec<Box<dyn Collection>>,
     tokens: Mutex<HashMap<String, Instant>>,
     token_counter: AtomicU64,
     token_salt: u64,
@@ -39,6 +42,18 @@ fn error(status: u16, code: &str, detail: impl Into<String>) -> Answer {
     json_answer(status, &json!({"error": code, "detail": detail.into()}))
 }
 
+fn not_allowed(method: &str, allowed: &'static str) -> Answer {
+    let mut answer = error(
+        405,
+        "method_not_allowed",
+        format!("{method} is not allowed here; use {allowed}"),
+    );
+    if let Answer::Respond { headers, .. } = &mut answer {
+        headers.push(("Allow", allowed.into()));
+    }
+    answer
+}
+
 fn status_of(answer: &Answer) -> u16 {
     match answer {
         Answer::Respond { status, .. } => *status,
@@ -48,84 +63,65 @@ fn status_of(answer: &Answer) -> u16 {
     }
 }
 
-/// Days since 1970-01-01 of a `YYYY-MM-DD` date.
-fn parse_day(value: &str) -> Option<u32> {
-    let b = value.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let year: i64 = value[0..4].parse().ok()?;
-    let month: i64 = value[5..7].parse().ok()?;
-    let day: i64 = value[8..10].parse().ok()?;
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
-        return None;
-    }
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    u32::try_from(era * 146_097 + doe - 719_468).ok()
-}
-
-/// The employees a request selects.
-struct Selection {
-    active: Option<bool>,
-    after: Option<u32>,
-    before: Option<u32>,
-}
-
-impl Selection {
-    fn from_filters(filters: &[Filter]) -> Result<Self, String> {
-        let mut selection = Selection {
-            active: None,
-            after: None,
-            before: None,
-        };
-        for filter in filters {
-            match filter {
-                Filter::IsActive { is_active } => selection.active = Some(*is_active),
-                Filter::LastUpdated { value, operator } => {
-                    let day = parse_day(value).ok_or_else(|| {
-                        format!("last_updated value {value:?} is not a date written as YYYY-MM-DD")
-                    })?;
-                    match operator {
-                        Operator::Gt => selection.after = Some(day),
-                        Operator::Lt => selection.before = Some(day),
-                        Operator::Other(other) => {
-                            return Err(format!(
-                                "last_updated operator {other:?} is not supported; use \"gt\" or \"lt\""
-                            ));
+/// The query of a request target, percent-decoded.
+fn query_of(target: &str) -> Vec<(String, String)> {
+    fn decode(text: &str) -> String {
+        let bytes = text.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'+' => out.push(b' '),
+                b'%' if i + 2 < bytes.len() && text.is_char_boundary(i + 3) => {
+                    match u8::from_str_radix(&text[i + 1..i + 3], 16) {
+                        Ok(byte) => {
+                            out.push(byte);
+                            i += 2;
                         }
+                        Err(_) => out.push(b'%'),
                     }
                 }
-                Filter::Other(map) => {
-                    return Err(format!(
-                        "unsupported filter {}; this endpoint supports is_active and last_updated",
-                        Value::Object(map.clone())
-                    ));
-                }
+                byte => out.push(byte),
             }
+            i += 1;
         }
-        Ok(selection)
+        String::from_utf8_lossy(&out).into_owned()
     }
+    let Some((_, query)) = target.split_once('?') else {
+        return Vec::new();
+    };
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode(name), decode(value))
+        })
+        .collect()
+}
 
-    fn matches(&self, tenant: &Tenant, index: usize) -> bool {
-        self.active.is_none_or(|a| tenant.is_active(index) == a)
-            && self.after.is_none_or(|d| tenant.updated_day(index) > d)
-            && self.before.is_none_or(|d| tenant.updated_day(index) < d)
-    }
+/// A per-dataset salt for cursors, so one dataset's cursor is rejected by
+/// another (FNV-1a of the path).
+fn salt(path: &str) -> u64 {
+    path.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 impl State {
-    pub fn new(config: SandboxConfig, tenant: Tenant) -> State {
+    pub(crate) fn new(config: SandboxConfig, tenant: Tenant) -> State {
+        let tenant = Arc::new(tenant);
+        let collections: Vec<Box<dyn Collection>> = vec![
+            Box::new(collections::SkillClusters(tenant.clone())),
+            Box::new(collections::SkillProfiles::new(tenant.clone())),
+        ];
         let salt = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(7, |d| d.as_nanos() as u64);
         State {
             config,
             tenant,
+            collections,
             tokens: Mutex::new(HashMap::new()),
             token_counter: AtomicU64::new(0),
             token_salt: salt,
@@ -134,15 +130,15 @@ impl State {
         }
     }
 
-    pub fn requests(&self) -> Vec<RequestRecord> {
+    pub(crate) fn requests(&self) -> Vec<RequestRecord> {
         self.log.lock().unwrap().iter().cloned().collect()
     }
 
-    pub fn export_requests(&self) -> u64 {
+    pub(crate) fn export_requests(&self) -> u64 {
         self.export_requests.load(Ordering::SeqCst)
     }
 
-    pub fn handle(&self, request: &HttpRequest) -> Answer {
+    pub(crate) fn handle(&self, request: &HttpRequest) -> Answer {
         let answer = self.route(request);
         let body = if request.path() == TOKEN_PATH {
             "<redacted: holds the client secret>".to_owned()
@@ -165,29 +161,22 @@ impl State {
 
     fn route(&self, request: &HttpRequest) -> Answer {
         let method = request.method.as_str();
-        match (request.path(), method) {
-            (EXPORT_PATH, "POST") => self.export(request),
+        let path = request.path();
+        if let Some(collection) = self.collections.iter().find(|c| c.path() == path) {
+            return if collection.method() == method {
+                self.export(&**collection, request)
+            } else {
+                not_allowed(method, collection.method())
+            };
+        }
+        match (path, method) {
             (TOKEN_PATH, "POST") => self.token(request),
             ("/version", "GET") => match self.authorize(request) {
                 Err(answer) => answer,
                 Ok(()) => json_answer(200, &json!({"version": self.config.api_version})),
             },
-            (EXPORT_PATH | TOKEN_PATH, _) => {
-                let mut answer = error(
-                    405,
-                    "method_not_allowed",
-                    format!("{method} is not allowed here; use POST"),
-                );
-                if let Answer::Respond { headers, .. } = &mut answer {
-                    headers.push(("Allow", "POST".into()));
-                }
-                answer
-            }
-            ("/version", _) => error(
-                405,
-                "method_not_allowed",
-                format!("{method} is not allowed here; use GET"),
-            ),
+            (TOKEN_PATH, _) => not_allowed(method, "POST"),
+            ("/version", _) => not_allowed(method, "GET"),
             (path, _) => error(404, "not_found", format!("no endpoint at {path}")),
         }
     }
@@ -261,7 +250,7 @@ impl State {
     /// The fault, if any, for the `n`-th export request (1-based).
     fn fault(&self, n: u64, page: impl FnOnce() -> Answer) -> Answer {
         let faults = &self.config.faults;
-        let every = |k: Option<u32>| k.is_some_and(|k| k > 0 && n % u64::from(k) == 0);
+        let every = |k: Option<u32>| k.is_some_and(|k| k > 0 && n.is_multiple_of(u64::from(k)));
         let answer = if every(faults.close_every) {
             Answer::Close
         } else if every(faults.cut_body_every) {
@@ -293,71 +282,80 @@ impl State {
         }
     }
 
-    fn export(&self, request: &HttpRequest) -> Answer {
+    fn export(&self, collection: &dyn Collection, request: &HttpRequest) -> Answer {
         if let Err(answer) = self.authorize(request) {
             return answer;
         }
         let n = self.export_requests.fetch_add(1, Ordering::SeqCst) + 1;
-        self.fault(n, || self.page(request))
+        self.fault(n, || self.page(collection, request))
     }
 
-    fn page(&self, request: &HttpRequest) -> Answer {
+    fn page(&self, collection: &dyn Collection, request: &HttpRequest) -> Answer {
         let Ok(body) = serde_json::from_slice::<Value>(&request.body) else {
             return error(400, "invalid_json", "the request body is not valid JSON");
         };
-        if !body.is_object() {
+        let Value::Object(body) = body else {
             return error(
                 400,
                 "invalid_json",
                 "the request body must be a JSON object",
             );
-        }
-        let export: SkillClustersRequest = match serde_json::from_value(body) {
-            Ok(export) => export,
-            Err(err) => return error(422, "validation_error", err.to_string()),
         };
-        let include = match IncludeSet::from_includes(&export.include) {
-            Ok(include) => include,
-            Err(other) => {
+        let max = collection.max_limit();
+        let limit = match body.get("limit").map(Value::as_u64) {
+            Some(Some(limit)) if (1..=u64::from(max)).contains(&limit) => limit as u32,
+            Some(_) => {
                 return error(
                     422,
                     "validation_error",
-                    format!(
-                        "unknown include {other:?}; allowed: current_skills, related_skills, rejected_skills, sources"
-                    ),
+                    format!("limit must be an integer from 1 to {max}"),
+                );
+            }
+            None => return error(422, "validation_error", "missing field `limit`"),
+        };
+        let starting_after = match body.get("starting_after") {
+            None => None,
+            Some(Value::String(cursor)) if (1..=100).contains(&cursor.chars().count()) => {
+                Some(cursor.as_str())
+            }
+            Some(_) => {
+                return error(
+                    422,
+                    "validation_error",
+                    "starting_after must be a string of 1 to 100 characters",
                 );
             }
         };
-        let selection = match Selection::from_filters(&export.filters) {
+        let selection = match collection.select(&body, &query_of(&request.target)) {
             Ok(selection) => selection,
             Err(detail) => return error(422, "validation_error", detail),
         };
-        let seed = self.tenant.seed();
-        let total = self.tenant.len();
-        let start = match &export.starting_after {
+        let seed = self.tenant.seed() ^ salt(collection.path());
+        let total = collection.len();
+        let start = match starting_after {
             None => Position {
                 next: 0,
                 empties: 0,
             },
-            Some(cursor) => match cursor::decode(cursor.as_str(), seed) {
+            Some(cursor) => match cursor::decode(cursor, seed) {
                 Some(position) if (position.next as usize) <= total => position,
                 _ => {
                     return error(
                         400,
                         "invalid_cursor",
                         format!(
-                            "starting_after {:?} is not a cursor this tenant issued; \
+                            "starting_after {cursor:?} is not a cursor this tenant issued for {}; \
                              send the previous page's next_starting_after",
-                            cursor.as_str()
+                            collection.path()
                         ),
                     );
                 }
             },
         };
         let faults = &self.config.faults;
-        let mut out = Vec::with_capacity(export.limit.get() as usize * 1536 + 128);
+        let mut out = Vec::with_capacity(limit as usize * 1536 + 128);
         out.extend_from_slice(b"{\"has_next\":");
-        let next = if export.starting_after.is_some() && start.empties < faults.empty_pages {
+        let next = if starting_after.is_some() && start.empties < faults.empty_pages {
             out.extend_from_slice(b"true,\"records\":[");
             Some(Position {
                 next: start.next,
@@ -366,19 +364,19 @@ impl State {
         } else {
             let mut index = start.next as usize;
             let mut taken = 0;
-            let limit = export.limit.get() as usize;
+            let limit = limit as usize;
             let mut records = Vec::with_capacity(limit * 1536);
             while index < total && taken < limit {
-                if selection.matches(&self.tenant, index) {
+                if selection.matches(index) {
                     if taken > 0 {
                         records.push(b',');
                     }
-                    self.tenant.render(index, include, &mut records);
+                    selection.render(index, &mut records);
                     taken += 1;
                 }
                 index += 1;
             }
-            while index < total && !selection.matches(&self.tenant, index) {
+            while index < total && !selection.matches(index) {
                 index += 1;
             }
             let has_next = index < total;
@@ -395,7 +393,7 @@ impl State {
             if faults.repeat_cursor {
                 // Always the cursor after the first page: the client loops.
                 next = Position {
-                    next: next.next.min(export.limit.get()),
+                    next: next.next.min(limit),
                     empties: 0,
                 };
             }

@@ -46,6 +46,7 @@
 #![deny(missing_docs)]
 
 mod api;
+mod collections;
 mod cursor;
 mod rng;
 mod server;
@@ -56,43 +57,82 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use crate::tenant::{IncludeSet, Tenant};
+pub use crate::tenant::Tenant;
 
 /// Failures and protocol violations to inject. "Every k-th" counts export
-/// requests (1-based) across all connections; `None` turns a fault off.
-/// When several faults fall on the same request, the first in field order
-/// wins.
+/// requests (1-based) across all connections and datasets; `None` turns a
+/// fault off. When several faults fall on the same request, the first in
+/// field order wins. With the `clap` feature this is also the fault flags
+/// of `tw-export sandbox` (declared once, here).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
 #[non_exhaustive]
 pub struct Faults {
     /// Every k-th export request: the connection is closed without a response.
+    #[cfg_attr(feature = "clap", arg(long, value_name = "K", help_heading = "Faults"))]
     pub close_every: Option<u32>,
     /// Every k-th export request: the page is cut off half-way and the
     /// connection closed.
+    #[cfg_attr(feature = "clap", arg(long, value_name = "K", help_heading = "Faults"))]
     pub cut_body_every: Option<u32>,
     /// Every k-th export request: 429 with `Retry-After: retry_after_secs`.
+    #[cfg_attr(feature = "clap", arg(long, value_name = "K", help_heading = "Faults"))]
     pub rate_limit_every: Option<u32>,
     /// The `Retry-After` of rate-limited answers, in seconds (default 1).
+    #[cfg_attr(
+        feature = "clap",
+        arg(
+            long = "retry-after",
+            default_value_t = 1,
+            value_name = "SECS",
+            help_heading = "Faults"
+        )
+    )]
     pub retry_after_secs: u64,
     /// Every k-th export request: 503.
+    #[cfg_attr(feature = "clap", arg(long, value_name = "K", help_heading = "Faults"))]
     pub server_error_every: Option<u32>,
     /// Every k-th export request: 401, as if the token had expired.
+    #[cfg_attr(feature = "clap", arg(long, value_name = "K", help_heading = "Faults"))]
     pub unauthorized_every: Option<u32>,
     /// Every k-th export request: answered after `slow_delay`.
+    #[cfg_attr(feature = "clap", arg(long, value_name = "K", help_heading = "Faults"))]
     pub slow_every: Option<u32>,
-    /// The delay of slow answers.
+    /// The delay of slow answers (default 2 s).
+    #[cfg_attr(
+        feature = "clap",
+        arg(long = "slow-ms", default_value = "2000", value_name = "MS", value_parser = millis, help_heading = "Faults")
+    )]
     pub slow_delay: Duration,
     /// Added to every export answer (to simulate network latency).
+    #[cfg_attr(
+        feature = "clap",
+        arg(long = "latency-ms", default_value = "0", value_name = "MS", value_parser = millis, help_heading = "Faults")
+    )]
     pub latency: Duration,
     /// Every page carries the same `next_starting_after` (clients must not
     /// loop).
+    #[cfg_attr(feature = "clap", arg(long, help_heading = "Faults"))]
     pub repeat_cursor: bool,
     /// Pages say `has_next: true` without `next_starting_after`.
+    #[cfg_attr(feature = "clap", arg(long, help_heading = "Faults"))]
     pub missing_cursor: bool,
     /// After each page that has a next one, this many empty pages with
     /// `has_next: true` (each with a new cursor) come first; `u32::MAX`
     /// for endless.
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, default_value_t = 0, value_name = "N", help_heading = "Faults")
+    )]
     pub empty_pages: u32,
+}
+
+#[cfg(feature = "clap")]
+fn millis(value: &str) -> Result<Duration, String> {
+    value
+        .parse::<u64>()
+        .map(Duration::from_millis)
+        .map_err(|_| format!("invalid duration {value:?}: expected whole milliseconds, e.g. 250"))
 }
 
 impl Default for Faults {

@@ -28,14 +28,14 @@ pub(crate) struct HttpRequest {
 }
 
 impl HttpRequest {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
 
-    pub fn path(&self) -> &str {
+    pub(crate) fn path(&self) -> &str {
         self.target.split('?').next().unwrap_or_default()
     }
 }
@@ -65,7 +65,7 @@ pub(crate) struct Server {
 }
 
 impl Server {
-    pub fn start(listener: TcpListener, handler: Arc<Handler>) -> io::Result<Server> {
+    pub(crate) fn start(listener: TcpListener, handler: Arc<Handler>) -> io::Result<Server> {
         let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
         let connections = Arc::new(AtomicU64::new(0));
@@ -96,18 +96,18 @@ impl Server {
         })
     }
 
-    pub fn addr(&self) -> SocketAddr {
+    pub(crate) fn addr(&self) -> SocketAddr {
         self.addr
     }
 
     /// Blocks until the server is stopped from another thread.
-    pub fn wait(&mut self) {
+    pub(crate) fn wait(&mut self) {
         if let Some(accept) = self.accept.take() {
             let _ = accept.join();
         }
     }
 
-    pub fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         // Wake the accept loop.
         let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));

@@ -3,7 +3,7 @@
 //! from according to `include`.
 
 use serde_json::{Map, Value};
-use tw_model::{Include, Skill, SkillCluster, SkillSource, ValidationState};
+use tw_model::{Skill, SkillCluster, SkillSource, ValidationState};
 
 use crate::rng::Rng;
 use crate::vocabulary::{CLUSTERS, GROUPS, SOURCES};
@@ -11,28 +11,25 @@ use crate::vocabulary::{CLUSTERS, GROUPS, SOURCES};
 /// Pieces per cluster: base, current, related, rejected, sources.
 const PIECES: usize = 5;
 
-/// Which optional lists a page carries, as a bit set over
+/// Which optional lists a skill-clusters page carries, as a bit set over
 /// `[current, related, rejected, sources]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct IncludeSet(u8);
+pub(crate) struct IncludeSet(u8);
 
 impl IncludeSet {
-    /// Every optional list.
-    pub const ALL: IncludeSet = IncludeSet(0b1111);
+    /// The bit of an `include` value; `None` for a value the API does not know.
+    pub(crate) fn bit(include: &str) -> Option<u8> {
+        Some(match include {
+            "current_skills" => 1,
+            "related_skills" => 2,
+            "rejected_skills" => 4,
+            "sources" => 8,
+            _ => return None,
+        })
+    }
 
-    /// The set of `include` values; `None` for a value the sandbox does not know.
-    pub fn from_includes(includes: &[Include]) -> Result<Self, String> {
-        let mut bits = 0;
-        for include in includes {
-            bits |= match include {
-                Include::CurrentSkills => 1,
-                Include::RelatedSkills => 2,
-                Include::RejectedSkills => 4,
-                Include::Sources => 8,
-                Include::Other(other) => return Err(other.clone()),
-            };
-        }
-        Ok(IncludeSet(bits))
+    pub(crate) fn from_bits(bits: u8) -> IncludeSet {
+        IncludeSet(bits)
     }
 
     fn has(self, piece: usize) -> bool {
@@ -41,7 +38,21 @@ impl IncludeSet {
     }
 }
 
-/// A generated tenant. Same seed and size, same bytes.
+/// One skill an employee has (or rejected), as the skill-profiles
+/// collection needs it: an index into the vocabulary and its state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct HeldSkill {
+    pub template: u8,
+    pub skill: u8,
+    /// 0 suggested, 1 validated, 2 rejected.
+    pub state: u8,
+    /// Bit i set: `SOURCES[i]`.
+    pub sources: u16,
+}
+
+/// The synthetic tenant's employees: who they are, whether they are
+/// active, when they were last updated. Same seed and size, same data, and
+/// every dataset of the sandbox is rendered from it.
 #[derive(Debug)]
 pub struct Tenant {
     seed: u64,
@@ -54,6 +65,9 @@ pub struct Tenant {
     ends: Vec<u32>,
     active: Vec<bool>,
     updated: Vec<u32>,
+    /// Per employee: its skills in `held`; one extra.
+    first_held: Vec<u32>,
+    held: Vec<HeldSkill>,
 }
 
 /// The first day `last_updated` can fall on: 2021-01-01, in days since 1970.
@@ -73,13 +87,22 @@ impl Tenant {
             ends: Vec::with_capacity(n * 12),
             active: Vec::with_capacity(n),
             updated: Vec::with_capacity(n),
+            first_held: Vec::with_capacity(n + 1),
+            held: Vec::with_capacity(n * 6),
         };
         for index in 0..employees {
             tenant.push_employee(index);
         }
         tenant.starts.push(tenant.arena.len() as u64);
         tenant.first_piece.push(tenant.ends.len() as u32);
+        tenant.first_held.push(tenant.held.len() as u32);
         tenant
+    }
+
+    /// Employee `index`'s skills: the current skills of its clusters, then
+    /// the rejected ones, each once.
+    pub(crate) fn held(&self, index: usize) -> &[HeldSkill] {
+        &self.held[self.first_held[index] as usize..self.first_held[index + 1] as usize]
     }
 
     /// The seed.
@@ -97,7 +120,7 @@ impl Tenant {
         self.active.is_empty()
     }
 
-    /// Bytes of pre-rendered JSON held.
+    /// Bytes of pre-rendered skill-clusters JSON held.
     pub fn rendered_bytes(&self) -> usize {
         self.arena.len()
     }
@@ -136,8 +159,9 @@ impl Tenant {
         (self.first_piece[index + 1] - self.first_piece[index]) as usize
     }
 
-    /// Appends employee `index`'s record, with the lists in `include`.
-    pub fn render(&self, index: usize, include: IncludeSet, out: &mut Vec<u8>) {
+    /// Appends employee `index`'s skill-clusters record, with the lists in
+    /// `include`.
+    pub(crate) fn render(&self, index: usize, include: IncludeSet, out: &mut Vec<u8>) {
         let pieces = self.pieces(index);
         let clusters = (pieces - 2) / PIECES;
         out.extend_from_slice(self.piece(index, 0));
@@ -160,6 +184,8 @@ impl Tenant {
 
     fn push_employee(&mut self, index: u32) {
         let mut rng = Rng::new(self.seed, u64::from(index));
+        self.first_held.push(self.held.len() as u32);
+        let mut rejected_skills = Vec::new();
         self.starts.push(self.arena.len() as u64);
         self.first_piece.push(self.ends.len() as u32);
         self.active.push(rng.chance(85));
@@ -186,7 +212,21 @@ impl Tenant {
         let mut templates: Vec<usize> = (0..CLUSTERS.len()).collect();
         shuffle(&mut rng, &mut templates);
         for (k, &template) in templates.iter().take(count).enumerate() {
-            let (base, lists) = cluster(&mut rng, template);
+            let (base, lists, held) = cluster(&mut rng, template);
+            for skill in held {
+                let known = self.held[*self.first_held.last().unwrap() as usize..]
+                    .iter()
+                    .chain(&rejected_skills)
+                    .any(|h: &HeldSkill| (h.template, h.skill) == (skill.template, skill.skill));
+                if known {
+                    continue;
+                }
+                if skill.state == 2 {
+                    rejected_skills.push(skill);
+                } else {
+                    self.held.push(skill);
+                }
+            }
             if k > 0 {
                 self.arena.extend_from_slice(b"},");
             }
@@ -215,6 +255,7 @@ impl Tenant {
         }
         self.arena.extend_from_slice(b"}");
         self.end_piece();
+        self.held.append(&mut rejected_skills);
     }
 }
 
@@ -246,7 +287,14 @@ fn sources(rng: &mut Rng, max: u64) -> Vec<SkillSource> {
     picked
 }
 
-fn skill(rng: &mut Rng, (id, name): (&str, &str), rejected: bool) -> Skill {
+fn source_bits(sources: &[SkillSource]) -> u16 {
+    sources
+        .iter()
+        .filter_map(|s| SOURCES.iter().position(|known| *known == s.as_str()))
+        .fold(0, |bits, i| bits | 1 << i)
+}
+
+fn skill_and_sources(rng: &mut Rng, (id, name): (&str, &str), rejected: bool) -> (Skill, u16) {
     let validation_state = if rejected {
         ValidationState::Rejected
     } else if rng.chance(40) {
@@ -261,20 +309,24 @@ fn skill(rng: &mut Rng, (id, name): (&str, &str), rejected: bool) -> Skill {
             Value::from(rng.below(100) as f64 / 100.0),
         );
     }
-    Skill {
+    let sources = sources(rng, 2);
+    let bits = source_bits(&sources);
+    let skill = Skill {
         name: name.to_owned(),
         skill_id: Some(id.to_owned()),
         validation_state: Some(validation_state),
-        skill_sources: Some(sources(rng, 2)),
+        skill_sources: Some(sources),
         extra,
-    }
+    };
+    (skill, bits)
 }
 
 type Lists = [(&'static str, Vec<u8>); 4];
 
-/// One cluster: its base object (no lists) and its four list pieces.
-fn cluster(rng: &mut Rng, template: usize) -> (SkillCluster, Lists) {
-    let template = &CLUSTERS[template];
+/// One cluster: its base object (no lists), its four list pieces, and the
+/// skills the employee holds or rejected in it.
+fn cluster(rng: &mut Rng, index: usize) -> (SkillCluster, Lists, Vec<HeldSkill>) {
+    let template = &CLUSTERS[index];
     let validation_state = match rng.below(20) {
         0..=11 => Some(ValidationState::Validated),
         12..=16 => Some(ValidationState::Suggested),
@@ -303,15 +355,31 @@ fn cluster(rng: &mut Rng, template: usize) -> (SkillCluster, Lists) {
     let current = 1 + rng.below(3) as usize;
     let related = rng.below(3) as usize;
     let rejected = rng.below(2) as usize;
-    let mut take = |n: usize, rejected: bool, rng: &mut Rng| -> Vec<Skill> {
+    let mut held = Vec::new();
+    let mut take = |n: usize, rejected: bool, hold: bool, rng: &mut Rng| -> Vec<Skill> {
         let n = n.min(pool.len());
         pool.drain(..n)
-            .map(|i| skill(rng, template.skills[i], rejected))
+            .map(|i| {
+                let (skill, sources) = skill_and_sources(rng, template.skills[i], rejected);
+                if hold {
+                    held.push(HeldSkill {
+                        template: index as u8,
+                        skill: i as u8,
+                        state: match &skill.validation_state {
+                            Some(ValidationState::Rejected) => 2,
+                            Some(ValidationState::Validated) => 1,
+                            _ => 0,
+                        },
+                        sources,
+                    });
+                }
+                skill
+            })
             .collect()
     };
-    let current = take(current, false, rng);
-    let related = take(related, false, rng);
-    let rejected = take(rejected, true, rng);
+    let current = take(current, false, true, rng);
+    let related = take(related, false, false, rng);
+    let rejected = take(rejected, true, true, rng);
     let sources = sources(rng, 3);
     let json = |v: Result<Vec<u8>, serde_json::Error>| v.expect("serializable");
     (
@@ -322,5 +390,6 @@ fn cluster(rng: &mut Rng, template: usize) -> (SkillCluster, Lists) {
             ("rejected_skills", json(serde_json::to_vec(&rejected))),
             ("sources", json(serde_json::to_vec(&sources))),
         ],
+        held,
     )
 }

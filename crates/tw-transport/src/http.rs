@@ -266,10 +266,10 @@ pub(crate) fn check_status(request: &Request, response: Response) -> Result<Resp
         .header("retry-after")
         .and_then(|value| crate::retry_after::parse(value, SystemTime::now()));
     let mut body = body_snippet(&response.body);
-    if (300..400).contains(&response.status) {
-        if let Some(location) = response.header("location") {
-            body = format!("unexpected redirect to {location}; {body}");
-        }
+    if (300..400).contains(&response.status)
+        && let Some(location) = response.header("location")
+    {
+        body = format!("unexpected redirect to {location}; {body}");
     }
     Err(Error::Status {
         request: request.describe(),

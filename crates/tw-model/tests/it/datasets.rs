@@ -15,12 +15,16 @@ fn schema(file: &str) -> jsonschema::Validator {
     jsonschema::validator_for(&serde_json::to_value(schema).unwrap()).expect("schema compiles")
 }
 
-pub fn fixture_response_round_trips<D: Dataset>() {
+pub(crate) fn fixture_response_round_trips<D: Dataset>() {
     let text = fixture(&format!("endpoints/{}.response.json", D::NAME));
     let page: ExportPage<D::Record> = decode(text.as_bytes()).unwrap();
     assert!(page.records.len() >= 2, "a minimal and a full record");
     let sent: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(serde_json::to_value(&page).unwrap(), sent, "no key dropped or invented");
+    assert_eq!(
+        serde_json::to_value(&page).unwrap(),
+        sent,
+        "no key dropped or invented"
+    );
     let raw = decode_raw::<D::Record>(text.as_bytes()).unwrap();
     assert_eq!(raw.records.len(), page.records.len());
     for (typed, range) in page.records.iter().zip(&raw.records) {
@@ -33,7 +37,7 @@ pub fn fixture_response_round_trips<D: Dataset>() {
     }
 }
 
-pub fn fixture_request_round_trips<D: Dataset>() {
+pub(crate) fn fixture_request_round_trips<D: Dataset>() {
     let text = fixture(&format!("endpoints/{}.request.json", D::NAME));
     let request: PageRequest<D> = decode(text.as_bytes()).unwrap();
     let sent: Value = serde_json::from_str(&text).unwrap();
@@ -45,10 +49,13 @@ pub fn fixture_request_round_trips<D: Dataset>() {
     assert!(!schema(&format!("{}-request.json", D::NAME)).is_valid(&over));
 }
 
-pub fn records_missing_a_key_are_rejected_alike<D: Dataset>() {
+pub(crate) fn records_missing_a_key_are_rejected_alike<D: Dataset>() {
     let text = fixture(&format!("endpoints/{}.response.json", D::NAME));
     let mut page: Value = serde_json::from_str(&text).unwrap();
-    page["records"][1].as_object_mut().unwrap().remove(D::KEY[0]);
+    page["records"][1]
+        .as_object_mut()
+        .unwrap()
+        .remove(D::KEY[0]);
     let text = page.to_string();
     let typed = decode::<ExportPage<D::Record>>(text.as_bytes()).unwrap_err();
     let raw = decode_raw::<D::Record>(text.as_bytes()).unwrap_err();

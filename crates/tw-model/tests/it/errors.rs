@@ -1,8 +1,8 @@
 //! Bad input gives errors that say where and what.
 
 use tw_model::{
-    Date, Filter, PageRequest, SkillClusters, SkillClustersPage, SkillClustersRequest, check_cursor,
-    decode,
+    Date, Filter, PageRequest, SkillClusters, SkillClustersPage, SkillClustersRequest,
+    check_cursor, decode,
 };
 
 fn decode_error(json: &str) -> tw_model::DecodeError {
@@ -84,7 +84,7 @@ fn invalid_request_bodies_are_rejected_on_parse() {
     ))
     .unwrap_err();
     assert!(err.to_string().contains("1 to 100 characters"), "{err}");
-    let err =
-        serde_json::from_str::<PageRequest<SkillClusters>>(r#"{"starting_after": "a"}"#).unwrap_err();
+    let err = serde_json::from_str::<PageRequest<SkillClusters>>(r#"{"starting_after": "a"}"#)
+        .unwrap_err();
     assert!(err.to_string().contains("missing field `limit`"), "{err}");
 }

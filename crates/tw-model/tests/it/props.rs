@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use tw_model::{EmployeeSkillClusters, SkillClustersPage, SkillClustersRequest, decode};
 
 /// Any JSON value, a few levels deep.
-pub fn any_json() -> impl Strategy<Value = Value> {
+pub(crate) fn any_json() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::from),
@@ -70,7 +70,7 @@ fn field(name: &str) -> String {
     name.to_owned()
 }
 
-pub fn skill_doc() -> impl Strategy<Value = Value> {
+pub(crate) fn skill_doc() -> impl Strategy<Value = Value> {
     (
         string(),
         optional(string()),
@@ -93,7 +93,7 @@ fn skills() -> impl Strategy<Value = Value> {
     prop::collection::vec(skill_doc(), 0..3).prop_map(Value::from)
 }
 
-pub fn cluster_doc() -> impl Strategy<Value = Value> {
+pub(crate) fn cluster_doc() -> impl Strategy<Value = Value> {
     (
         (optional(string()), optional(string()), optional(string())),
         optional((-5i64..10).prop_map(Value::from)),
@@ -120,7 +120,7 @@ pub fn cluster_doc() -> impl Strategy<Value = Value> {
         )
 }
 
-pub fn record_doc() -> impl Strategy<Value = Value> {
+pub(crate) fn record_doc() -> impl Strategy<Value = Value> {
     (
         "[A-Za-z0-9_-]{1,20}",
         optional(prop::collection::vec(cluster_doc(), 0..3).prop_map(Value::from)),
@@ -135,7 +135,7 @@ pub fn record_doc() -> impl Strategy<Value = Value> {
         })
 }
 
-pub fn page_doc() -> impl Strategy<Value = Value> {
+pub(crate) fn page_doc() -> impl Strategy<Value = Value> {
     (
         any::<bool>(),
         prop::collection::vec(record_doc(), 0..4),

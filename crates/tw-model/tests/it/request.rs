@@ -14,7 +14,10 @@ fn date(text: &str) -> Date {
 #[test]
 fn limit_boundaries() {
     for ok in [1, 2, 10, 99, 100] {
-        assert_eq!(SkillClustersRequest::new(ok).unwrap().limit().get(), ok as u32);
+        assert_eq!(
+            SkillClustersRequest::new(ok).unwrap().limit().get(),
+            ok as u32
+        );
     }
     for bad in [i64::MIN, -1, 0, 101, 1000, i64::MAX] {
         assert_eq!(
@@ -26,7 +29,10 @@ fn limit_boundaries() {
         );
     }
     assert_eq!(PageLimit::new(1000, 1000).unwrap().get(), 1000);
-    assert!(PageLimit::new(1001, 5000).is_err(), "capped at PageLimit::MAX");
+    assert!(
+        PageLimit::new(1001, 5000).is_err(),
+        "capped at PageLimit::MAX"
+    );
 }
 
 #[test]
@@ -142,7 +148,10 @@ fn documented_filters_are_checked_when_deserialized() {
         json!({"filter": "is_active"}),
     ] {
         let err = serde_json::from_value::<Filter>(bad.clone()).unwrap_err();
-        assert!(err.to_string().starts_with("invalid filter"), "{bad}: {err}");
+        assert!(
+            err.to_string().starts_with("invalid filter"),
+            "{bad}: {err}"
+        );
         assert!(Filter::other(bad.clone()).is_err(), "{bad}");
     }
 }

@@ -83,10 +83,10 @@ proptest! {
         let mut paths = Vec::new();
         pointers(&doc, String::new(), &mut paths);
         let path = &paths[pick % paths.len()];
-        if let Some((parent, key)) = path.rsplit_once('/') {
-            if let Some(Value::Object(map)) = doc.pointer_mut(parent) {
-                map.remove(&key.replace("~1", "/").replace("~0", "~"));
-            }
+        if let Some((parent, key)) = path.rsplit_once('/')
+            && let Some(Value::Object(map)) = doc.pointer_mut(parent)
+        {
+            map.remove(&key.replace("~1", "/").replace("~0", "~"));
         }
         same_verdict(&doc.to_string())?;
     }

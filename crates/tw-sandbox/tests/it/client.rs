@@ -7,35 +7,35 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 
 #[derive(Debug)]
-pub struct Reply {
+pub(crate) struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
 
 impl Reply {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
 
-    pub fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
     }
 }
 
 #[derive(Debug)]
-pub struct Client {
+pub(crate) struct Client {
     addr: SocketAddr,
     reader: BufReader<TcpStream>,
     writer: TcpStream,
 }
 
 impl Client {
-    pub fn connect(addr: SocketAddr) -> io::Result<Client> {
+    pub(crate) fn connect(addr: SocketAddr) -> io::Result<Client> {
         let stream = TcpStream::connect(addr)?;
         stream.set_nodelay(true)?;
         stream.set_read_timeout(Some(std::time::Duration::from_secs(30)))?;
@@ -46,7 +46,7 @@ impl Client {
         })
     }
 
-    pub fn send(
+    pub(crate) fn send(
         &mut self,
         method: &str,
         path: &str,
@@ -102,7 +102,7 @@ impl Client {
     }
 
     /// POSTs JSON with the sandbox's static token.
-    pub fn export(&mut self, body: &serde_json::Value) -> io::Result<Reply> {
+    pub(crate) fn export(&mut self, body: &serde_json::Value) -> io::Result<Reply> {
         self.send(
             "POST",
             "/export/employees/skill_clusters",

@@ -37,7 +37,7 @@ pub fn with_faults(employees: u32, faults: Faults) -> Sandbox {
 
 /// Every page of an export, following `next_starting_after`, for a body
 /// without `starting_after`.
-pub fn all_pages(client: &mut Client, body: &Value) -> Vec<Value> {
+pub(crate) fn all_pages(client: &mut Client, body: &Value) -> Vec<Value> {
     let mut pages = Vec::new();
     let mut body = body.clone();
     loop {

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 /// A request as the server saw it.
 #[derive(Debug, Clone)]
-pub struct Seen {
+pub(crate) struct Seen {
     pub method: String,
     pub target: String,
     pub headers: Vec<(String, String)>,
@@ -20,24 +20,24 @@ pub struct Seen {
 }
 
 impl Seen {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
 
-    pub fn path(&self) -> &str {
+    pub(crate) fn path(&self) -> &str {
         self.target.split('?').next().unwrap()
     }
 
-    pub fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).expect("a JSON body")
     }
 }
 
 /// What to do with a request.
-pub enum Reply {
+pub(crate) enum Reply {
     Respond {
         status: u16,
         headers: Vec<(String, String)>,
@@ -52,7 +52,7 @@ pub enum Reply {
 }
 
 impl Reply {
-    pub fn json(status: u16, body: impl Into<String>) -> Reply {
+    pub(crate) fn json(status: u16, body: impl Into<String>) -> Reply {
         Reply::Respond {
             status,
             headers: vec![("Content-Type".into(), "application/json".into())],
@@ -60,7 +60,7 @@ impl Reply {
         }
     }
 
-    pub fn with_header(self, name: &str, value: &str) -> Reply {
+    pub(crate) fn with_header(self, name: &str, value: &str) -> Reply {
         match self {
             Reply::Respond {
                 status,
@@ -81,7 +81,7 @@ impl Reply {
 
 type Handler = dyn Fn(&Seen, usize) -> Reply + Send + Sync;
 
-pub struct TestServer {
+pub(crate) struct TestServer {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
     log: Arc<Mutex<Vec<Seen>>>,
@@ -91,7 +91,9 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server; `handler` gets each request and its index (0-based,
     /// over all connections).
-    pub fn start(handler: impl Fn(&Seen, usize) -> Reply + Send + Sync + 'static) -> TestServer {
+    pub(crate) fn start(
+        handler: impl Fn(&Seen, usize) -> Reply + Send + Sync + 'static,
+    ) -> TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let stop = Arc::new(AtomicBool::new(false));
@@ -121,15 +123,15 @@ impl TestServer {
         }
     }
 
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
 
-    pub fn requests(&self) -> Vec<Seen> {
+    pub(crate) fn requests(&self) -> Vec<Seen> {
         self.log.lock().unwrap().clone()
     }
 
-    pub fn connections(&self) -> usize {
+    pub(crate) fn connections(&self) -> usize {
         let log = self.log.lock().unwrap();
         log.iter()
             .map(|s| s.connection)

@@ -64,8 +64,12 @@ fn main() -> ExitCode {
     };
     let result = match &cli.command {
         Command::SkillClusters(args) => {
-            init_logging(args.verbose);
-            cli::export::run(args)
+            init_logging(args.output.verbose);
+            cli::export::run(&**args)
+        }
+        Command::SkillProfiles(args) => {
+            init_logging(args.output.verbose);
+            cli::export::run(&**args)
         }
         Command::Sandbox(args) => {
             init_logging(1);

@@ -80,3 +80,16 @@ pub fn jsonl_ids(path: &Path) -> Vec<String> {
         })
         .collect()
 }
+
+/// The rows a record's `Table` impl emits, as strings.
+pub fn table_rows<T: tw_model::Table>(record: &T) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    record
+        .rows(&mut |row: &[std::borrow::Cow<'_, str>]| -> Result<(), ()> {
+            assert_eq!(row.len(), T::COLUMNS.len(), "every row has every column");
+            rows.push(row.iter().map(|c| c.to_string()).collect());
+            Ok(())
+        })
+        .unwrap();
+    rows
+}

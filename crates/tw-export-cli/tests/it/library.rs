@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use tw_export::{Client, Error};
-use tw_model::{Filter, Include, SkillClustersRequest};
+use tw_export::{Raw, SkillClusters};
+use tw_model::skill_clusters::Include;
+use tw_model::{Dataset, Filter, SkillClustersRequest};
 use tw_sandbox::{Faults, Sandbox, SandboxConfig};
 use tw_transport::{RetryPolicy, Secret};
 
@@ -55,7 +57,7 @@ fn filters_reach_the_server_on_every_page() {
     let sandbox = sandbox(500);
     let request = all(10)
         .with_filter(Filter::is_active(false))
-        .with_filter(Filter::updated_after("2023-01-01").unwrap());
+        .with_filter(Filter::updated_after("2023-01-01".parse().unwrap()));
     let got = client(&sandbox).skill_clusters(request).count();
     let tenant = sandbox.tenant();
     let expected = (0..500)
@@ -65,7 +67,7 @@ fn filters_reach_the_server_on_every_page() {
     let bodies: Vec<serde_json::Value> = sandbox
         .requests()
         .iter()
-        .filter(|r| r.path == tw_export::SKILL_CLUSTERS_PATH)
+        .filter(|r| r.path == SkillClusters::PATH)
         .map(|r| {
             let mut body: serde_json::Value = serde_json::from_str(&r.body).unwrap();
             body.as_object_mut().unwrap().remove("starting_after");
@@ -159,7 +161,7 @@ fn resume_from_a_checkpoint_continues_exactly() {
     drop(first);
     ids.extend(
         client
-            .resume_skill_clusters(all(25), checkpoint)
+            .export_from(all(25), checkpoint)
             .map(|r| r.unwrap().external_id),
     );
     assert_eq!(ids, ids_of_tenant(&sandbox));
@@ -238,9 +240,10 @@ fn raw_pages_keep_the_server_bytes_and_one_line_per_record() {
     );
     scripted.push_json(200, r#"{"has_next": false, "records": [{"external_id": "c", "skill_clusters": [{"domain_name": "\u00e9"}]}]}"#);
     let client = Client::with_transport(std::sync::Arc::new(scripted));
-    let mut writer = RecordWriter::new(Vec::new(), Format::Jsonl);
+    let mut writer =
+        RecordWriter::<_, tw_model::EmployeeSkillClusters>::new(Vec::new(), Format::Jsonl);
     writer.begin().unwrap();
-    for page in client.skill_cluster_raw_pages(all(2), tw_export::Checkpoint::start(), None) {
+    for page in client.pages::<SkillClusters, Raw>(all(2), tw_export::Checkpoint::start(), None) {
         for record in page.unwrap() {
             writer.write_raw(record.as_str()).unwrap();
         }
@@ -265,7 +268,7 @@ fn raw_pages_reject_what_the_model_rejects() {
     scripted.push_json(200, r#"{"has_next": false, "records": [{"external_id": "a"}, {"external_id": "b", "skill_clusters": [{"proficiency_level": "high"}]}]}"#);
     let client = Client::with_transport(std::sync::Arc::new(scripted));
     let err = client
-        .skill_cluster_raw_pages(all(2), tw_export::Checkpoint::start(), None)
+        .pages::<SkillClusters, Raw>(all(2), tw_export::Checkpoint::start(), None)
         .next()
         .unwrap()
         .unwrap_err();
@@ -302,7 +305,7 @@ fn derived_cursors_are_opt_in_and_use_the_last_external_id() {
         let last_id = sandbox.tenant().external_id(9).to_owned();
         let err = if raw {
             client
-                .skill_cluster_raw_pages(all(10), tw_export::Checkpoint::start(), None)
+                .pages::<SkillClusters, Raw>(all(10), tw_export::Checkpoint::start(), None)
                 .find_map(Result::err)
                 .unwrap()
         } else {

@@ -1,15 +1,15 @@
 //! The command line: arguments, validation, and the subcommands.
 
-pub mod args;
-pub mod checkpoint;
-pub mod export;
-pub mod sandbox;
+pub(crate) mod args;
+pub(crate) mod checkpoint;
+pub(crate) mod export;
+pub(crate) mod sandbox;
 
 use std::fmt;
 
 /// How the process ends, by failure class; see README "Exit codes".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
+pub(crate) enum Exit {
     /// Invalid arguments or input.
     Usage = 2,
     /// Authentication failed.
@@ -22,7 +22,7 @@ pub enum Exit {
 
 /// An error the user must fix in the command line or its inputs.
 #[derive(Debug)]
-pub struct UsageError(pub String);
+pub(crate) struct UsageError(pub String);
 
 impl fmt::Display for UsageError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -34,7 +34,7 @@ impl std::error::Error for UsageError {}
 
 /// A hint printed after the error (e.g. how to resume).
 #[derive(Debug)]
-pub struct Hint(pub String);
+pub(crate) struct Hint(pub String);
 
 impl fmt::Display for Hint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -45,7 +45,7 @@ impl fmt::Display for Hint {
 impl std::error::Error for Hint {}
 
 /// Classifies an error chain into an exit code.
-pub fn classify(err: &anyhow::Error) -> Exit {
+pub(crate) fn classify(err: &anyhow::Error) -> Exit {
     for cause in err.chain() {
         if cause.downcast_ref::<UsageError>().is_some() {
             return Exit::Usage;
@@ -79,7 +79,7 @@ pub fn classify(err: &anyhow::Error) -> Exit {
 }
 
 /// Whether the error is a closed stdout pipe (`tw-export ... | head`).
-pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+pub(crate) fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
         cause
             .downcast_ref::<std::io::Error>()

@@ -19,7 +19,7 @@ const VERSION: u32 = 1;
 
 /// The saved state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Saved {
+pub(crate) struct Saved {
     /// Format version.
     pub tw_export_checkpoint: u32,
     /// The options that shape the output; a resume must match them.
@@ -37,7 +37,7 @@ pub struct Saved {
 }
 
 impl Saved {
-    pub fn new(options: Value, at: &Checkpoint, bytes: u64) -> Saved {
+    pub(crate) fn new(options: Value, at: &Checkpoint, bytes: u64) -> Saved {
         Saved {
             tw_export_checkpoint: VERSION,
             options,
@@ -50,7 +50,7 @@ impl Saved {
     }
 
     /// The pagination checkpoint to resume from.
-    pub fn checkpoint(&self) -> Checkpoint {
+    pub(crate) fn checkpoint(&self) -> Checkpoint {
         Checkpoint {
             cursor: self.next_cursor.clone().map(Cursor::new),
             pages: self.pages,
@@ -60,7 +60,7 @@ impl Saved {
     }
 
     /// The options that differ from `options`, by name.
-    pub fn differences(&self, options: &Value) -> Vec<String> {
+    pub(crate) fn differences(&self, options: &Value) -> Vec<String> {
         let (Value::Object(saved), Value::Object(now)) = (&self.options, options) else {
             return vec!["all options".into()];
         };
@@ -82,14 +82,14 @@ impl Saved {
 
 /// `PATH.partial` and `PATH.checkpoint` for an output `PATH`.
 #[derive(Debug, Clone)]
-pub struct Paths {
+pub(crate) struct Paths {
     pub output: PathBuf,
     pub partial: PathBuf,
     pub checkpoint: PathBuf,
 }
 
 impl Paths {
-    pub fn for_output(output: &Path) -> Paths {
+    pub(crate) fn for_output(output: &Path) -> Paths {
         let with = |suffix: &str| {
             let mut name = output.as_os_str().to_owned();
             name.push(suffix);
@@ -102,7 +102,7 @@ impl Paths {
         }
     }
 
-    pub fn load(&self) -> std::io::Result<Option<Saved>> {
+    pub(crate) fn load(&self) -> std::io::Result<Option<Saved>> {
         match fs::read(&self.checkpoint) {
             Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|err| {
                 std::io::Error::new(
@@ -119,7 +119,7 @@ impl Paths {
     }
 
     /// Replaces the checkpoint atomically.
-    pub fn save(&self, saved: &Saved) -> std::io::Result<()> {
+    pub(crate) fn save(&self, saved: &Saved) -> std::io::Result<()> {
         let mut tmp = self.checkpoint.clone().into_os_string();
         tmp.push(".tmp");
         let tmp = PathBuf::from(tmp);
@@ -133,7 +133,7 @@ impl Paths {
 
 /// Creates (or truncates) a file readable by its owner only: exports hold
 /// personal data.
-pub fn create_private(path: &Path) -> std::io::Result<fs::File> {
+pub(crate) fn create_private(path: &Path) -> std::io::Result<fs::File> {
     let mut options = fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]

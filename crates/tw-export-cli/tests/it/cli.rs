@@ -3,8 +3,8 @@
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
-use tw_export::output::csv_rows;
 use tw_model::EmployeeSkillClusters;
+use tw_model::Table;
 use tw_sandbox::{Faults, Sandbox, SandboxConfig};
 
 use crate::{
@@ -88,14 +88,7 @@ fn csv_rows_parse_back_to_the_records() {
             .success()
     );
     let records = records_of(&jsonl);
-    let expected: Vec<Vec<String>> = records
-        .iter()
-        .flat_map(|r| {
-            csv_rows(r)
-                .into_iter()
-                .map(|row| row.iter().map(|c| c.to_string()).collect())
-        })
-        .collect();
+    let expected: Vec<Vec<String>> = records.iter().flat_map(crate::table_rows).collect();
     let employees: std::collections::BTreeSet<&str> =
         expected.iter().map(|r| r[0].as_str()).collect();
     assert_eq!(employees.len(), 400, "every employee has a row");
@@ -112,7 +105,7 @@ fn csv_rows_parse_back_to_the_records() {
     let mut reader = csv::ReaderBuilder::new().from_path(&rfc).unwrap();
     assert_eq!(
         reader.headers().unwrap().iter().collect::<Vec<_>>(),
-        tw_export::output::CSV_HEADER
+        EmployeeSkillClusters::COLUMNS
     );
     let rows: Vec<Vec<String>> = reader
         .records()

@@ -4,30 +4,17 @@ use std::io::Write;
 use std::time::Duration;
 
 use anyhow::Context;
-use tw_sandbox::{Faults, Sandbox, SandboxConfig};
+use tw_sandbox::{Sandbox, SandboxConfig};
 
 use crate::cli::args::SandboxArgs;
 
-pub fn run(args: &SandboxArgs) -> anyhow::Result<()> {
-    let mut faults = Faults::default();
-    faults.rate_limit_every = args.rate_limit_every;
-    faults.retry_after_secs = args.retry_after;
-    faults.server_error_every = args.server_error_every;
-    faults.unauthorized_every = args.unauthorized_every;
-    faults.close_every = args.close_every;
-    faults.cut_body_every = args.cut_body_every;
-    faults.slow_every = args.slow_every;
-    faults.slow_delay = Duration::from_millis(args.slow_ms);
-    faults.latency = Duration::from_millis(args.latency_ms);
-    faults.repeat_cursor = args.repeat_cursor;
-    faults.missing_cursor = args.missing_cursor;
-    faults.empty_pages = args.empty_pages;
+pub(crate) fn run(args: &SandboxArgs) -> anyhow::Result<()> {
     let config = SandboxConfig {
         employees: args.employees,
         seed: args.seed,
         port: args.port,
         token_lifetime: Duration::from_secs(args.token_lifetime),
-        faults,
+        faults: args.faults.clone(),
         ..SandboxConfig::default()
     };
     let sandbox = Sandbox::start(config).context("starting the sandbox")?;
@@ -41,7 +28,7 @@ pub fn run(args: &SandboxArgs) -> anyhow::Result<()> {
          \x20 token URL: {}\n\
          \x20 client id {:?}, client secret {:?}, or bearer token {:?} (demo values, not secrets)\n\
          \n\
-         Export from it in another terminal:\n\
+         Export from it in another terminal (any dataset: skill-clusters, skill-profiles):\n\
          \x20 TECHWOLF_TOKEN={} tw-export skill-clusters --base-url {base} -o skill-clusters.jsonl\n\
          or with client credentials:\n\
          \x20 TECHWOLF_CLIENT_ID={} TECHWOLF_CLIENT_SECRET={} tw-export skill-clusters --base-url {base} \

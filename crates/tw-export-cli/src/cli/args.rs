@@ -1,0 +1,433 @@
+//! Command-line arguments (clap). Names are part of the contract.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use tw_export::Cursor;
+use tw_model::{
+    Dataset, Date, Filter, NoQuery, SkillClusters, SkillProfiles, skill_clusters, skill_profiles,
+};
+use tw_sandbox::Faults;
+
+/// Export skills data from the TechWolf Skill Engine API.
+#[derive(Debug, Parser)]
+#[command(
+    name = "tw-export",
+    version,
+    term_width = 100,
+    propagate_version = true
+)]
+#[command(
+    after_help = "Exit codes: 0 success, 2 invalid arguments or input, 3 authentication \
+failed, 4 the API failed after retries or broke the pagination protocol, 5 local I/O error."
+)]
+pub(crate) struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands: one per dataset, and the sandbox.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Export every employee's skill clusters (POST /export/employees/skill_clusters).
+    SkillClusters(Box<ExportArgs<SkillClustersArgs>>),
+    /// Export every employee's skill profile (POST /export/employees/skill_profiles).
+    SkillProfiles(Box<ExportArgs<SkillProfilesArgs>>),
+    /// Run the built-in fake TechWolf API in the foreground.
+    Sandbox(SandboxArgs),
+}
+
+/// The flags of one dataset: each dataset declares only its own, and says
+/// how they become the request's body and query.
+pub(crate) trait DatasetArgs: Args + std::fmt::Debug {
+    /// The dataset.
+    type D: Dataset;
+    /// The body and query these flags ask for; `Err` is a usage error.
+    fn build(&self) -> Result<Built<Self::D>, String>;
+}
+
+/// A dataset's body and query.
+pub(crate) type Built<D> = (<D as Dataset>::Body, <D as Dataset>::Query);
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FormatArg {
+    /// One JSON object per line.
+    Jsonl,
+    /// One JSON array.
+    Json,
+    /// One row per table row of the dataset (see README).
+    Csv,
+}
+
+/// CSV dialects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DialectArg {
+    /// CRLF, every field quoted, formula guard (as TechWolf's own files).
+    Techwolf,
+    /// Minimal quoting, LF, values unchanged.
+    Rfc4180,
+}
+
+/// A dataset subcommand: the common flag groups, declared once, and the
+/// dataset's own flags.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Credentials come from the environment, never from flags: TECHWOLF_TOKEN \
+(a bearer token), or TECHWOLF_CLIENT_ID with TECHWOLF_CLIENT_SECRET (or --client-secret-file)."
+)]
+pub(crate) struct ExportArgs<A: DatasetArgs> {
+    /// Where the API is and how to log in.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// Page size, start and stop.
+    #[command(flatten)]
+    pub paging: PagingArgs,
+    /// The dataset's own flags.
+    #[command(flatten)]
+    pub dataset: A,
+    /// Format and destination.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Where the API is and how to log in.
+#[derive(Debug, Args)]
+pub(crate) struct ConnectionArgs {
+    /// Tenant name, as TechWolf issued it.
+    #[arg(long, env = "TECHWOLF_TENANT", value_parser = parse_label("tenant"), help_heading = "Connection")]
+    pub tenant: Option<String>,
+    /// Region: eu, us, or another DNS label.
+    #[arg(long, env = "TECHWOLF_REGION", value_parser = parse_label("region"), help_heading = "Connection")]
+    pub region: Option<String>,
+    /// Full API base URL, overriding tenant and region (https://, or http:// to loopback).
+    #[arg(long, env = "TECHWOLF_BASE_URL", value_parser = parse_url, help_heading = "Connection")]
+    pub base_url: Option<String>,
+    /// OAuth2 token endpoint (default: by region).
+    #[arg(long, env = "TECHWOLF_TOKEN_URL", value_parser = parse_url, help_heading = "Connection")]
+    pub token_url: Option<String>,
+    /// OAuth2 audience (default: by region).
+    #[arg(long, env = "TECHWOLF_AUDIENCE", help_heading = "Connection")]
+    pub audience: Option<String>,
+    /// Send X-API-Version: DATE (YYYY-MM-DD) to override the tenant's pinned API version.
+    #[arg(long, value_name = "DATE", value_parser = parse_date, help_heading = "Connection")]
+    pub api_version: Option<Date>,
+    /// Read the client secret from this file instead of TECHWOLF_CLIENT_SECRET.
+    #[arg(long, value_name = "PATH", help_heading = "Connection")]
+    pub client_secret_file: Option<PathBuf>,
+    /// Timeout of one request, in seconds.
+    #[arg(long, default_value_t = 120, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600), help_heading = "Connection")]
+    pub timeout: u64,
+    /// Attempts per request before giving up (1 disables retries).
+    #[arg(long, default_value_t = 5, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=20), help_heading = "Connection")]
+    pub max_attempts: u32,
+    /// Export from a built-in sandbox started in this process (no credentials needed).
+    #[arg(long, conflicts_with_all = ["base_url", "tenant", "region", "token_url"], help_heading = "Connection")]
+    pub sandbox: bool,
+    /// Employees in the --sandbox tenant.
+    #[arg(
+        long,
+        default_value_t = 1000,
+        value_name = "N",
+        requires = "sandbox",
+        help_heading = "Connection"
+    )]
+    pub sandbox_employees: u32,
+}
+
+/// Page size, start and stop.
+#[derive(Debug, Args)]
+pub(crate) struct PagingArgs {
+    /// Page size, from 1 to the dataset's largest (100 for most).
+    #[arg(long, default_value_t = 100, value_name = "N", value_parser = parse_limit, help_heading = "Request")]
+    pub limit: u32,
+    /// Start after this cursor (a next_starting_after from an earlier run).
+    #[arg(long, value_name = "CURSOR", value_parser = parse_cursor, conflicts_with = "resume", help_heading = "Request")]
+    pub starting_after: Option<Cursor>,
+    /// Stop after N records.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Request")]
+    pub max_records: Option<u64>,
+}
+
+/// Format and destination.
+#[derive(Debug, Args)]
+pub(crate) struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Jsonl, help_heading = "Output")]
+    pub format: FormatArg,
+    /// Write to PATH (atomically, resumable) instead of stdout; - is stdout.
+    #[arg(short, long, value_name = "PATH", help_heading = "Output")]
+    pub output: Option<PathBuf>,
+    /// CSV dialect.
+    #[arg(long, value_enum, default_value_t = DialectArg::Techwolf, help_heading = "Output")]
+    pub csv_dialect: DialectArg,
+    /// Continue an interrupted export to --output from its checkpoint.
+    #[arg(long, requires = "output", help_heading = "Output")]
+    pub resume: bool,
+    /// No progress display.
+    #[arg(short, long, help_heading = "Output")]
+    pub quiet: bool,
+    /// More log output on stderr (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, help_heading = "Output")]
+    pub verbose: u8,
+}
+
+/// The employee filters: `is_active` and `last_updated`.
+#[derive(Debug, Args)]
+pub(crate) struct EmployeeFilterArgs {
+    /// Only active employees.
+    #[arg(long, conflicts_with = "inactive_only", help_heading = "Request")]
+    pub active_only: bool,
+    /// Only inactive employees.
+    #[arg(long, help_heading = "Request")]
+    pub inactive_only: bool,
+    /// Only employees updated after DATE (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE", value_parser = parse_date, help_heading = "Request")]
+    pub updated_after: Option<Date>,
+    /// Only employees updated before DATE (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE", value_parser = parse_date, help_heading = "Request")]
+    pub updated_before: Option<Date>,
+}
+
+impl EmployeeFilterArgs {
+    /// The filters these flags ask for.
+    pub(crate) fn filters(&self) -> Result<Vec<Filter>, String> {
+        if let (Some(after), Some(before)) = (self.updated_after, self.updated_before)
+            && after >= before
+        {
+            return Err(format!(
+                "--updated-after {after} is not before --updated-before {before}: no record can match"
+            ));
+        }
+        let mut filters = Vec::new();
+        if self.active_only || self.inactive_only {
+            filters.push(Filter::is_active(self.active_only));
+        }
+        filters.extend(self.updated_after.map(Filter::updated_after));
+        filters.extend(self.updated_before.map(Filter::updated_before));
+        Ok(filters)
+    }
+}
+
+/// `tw-export skill-clusters`'s own flags.
+#[derive(Debug, Args)]
+pub(crate) struct SkillClustersArgs {
+    /// Optional lists to include, comma-separated.
+    #[arg(
+        long,
+        value_name = "LIST",
+        default_value = "current_skills,related_skills,rejected_skills,sources",
+        value_parser = parse_includes::<skill_clusters::Include>,
+        help_heading = "Request"
+    )]
+    pub include: IncludeList<skill_clusters::Include>,
+    /// Employee filters.
+    #[command(flatten)]
+    pub filters: EmployeeFilterArgs,
+}
+
+impl DatasetArgs for SkillClustersArgs {
+    type D = SkillClusters;
+
+    fn build(&self) -> Result<Built<SkillClusters>, String> {
+        let body = skill_clusters::Body {
+            filters: self.filters.filters()?,
+            include: self.include.0.clone(),
+            ..Default::default()
+        };
+        Ok((body, NoQuery {}))
+    }
+}
+
+/// Skill orderings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SortArg {
+    /// By skill name.
+    Alphabetical,
+    /// By decreasing confidence.
+    Confidence,
+}
+
+/// Profile response formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ResponseFormatArg {
+    /// A flat list of skills per employee (the documented shape).
+    List,
+    /// A hierarchy (its shape is not documented; records are kept as sent).
+    Hierarchy,
+}
+
+/// `tw-export skill-profiles`'s own flags.
+#[derive(Debug, Args)]
+pub(crate) struct SkillProfilesArgs {
+    /// Optional parts to include, comma-separated (also: seniority).
+    #[arg(
+        long,
+        value_name = "LIST",
+        default_value = "skill_validation_state,sources,rejected_skills,low_data_availability_flag",
+        value_parser = parse_includes::<skill_profiles::Include>,
+        help_heading = "Request"
+    )]
+    pub include: IncludeList<skill_profiles::Include>,
+    /// Employee filters.
+    #[command(flatten)]
+    pub filters: EmployeeFilterArgs,
+    /// The order of each employee's skills (default: the API's).
+    #[arg(long, value_enum, help_heading = "Request")]
+    pub sort: Option<SortArg>,
+    /// The record shape (query parameter response_format; default: the API's, list).
+    #[arg(long, value_enum, help_heading = "Request")]
+    pub response_format: Option<ResponseFormatArg>,
+    /// The skill vocabulary (query parameter external_vendor): techwolf, workday, sap_attribute_library.
+    #[arg(long, value_name = "VENDOR", value_parser = parse_vendor, help_heading = "Request")]
+    pub external_vendor: Option<skill_profiles::ExternalVendor>,
+}
+
+impl DatasetArgs for SkillProfilesArgs {
+    type D = SkillProfiles;
+
+    fn build(&self) -> Result<Built<SkillProfiles>, String> {
+        let body = skill_profiles::Body {
+            filters: self.filters.filters()?,
+            include: self.include.0.clone(),
+            output_skills_sorting: self.sort.map(|sort| match sort {
+                SortArg::Alphabetical => skill_profiles::Sorting::Alphabetical,
+                SortArg::Confidence => skill_profiles::Sorting::Confidence,
+            }),
+            ..Default::default()
+        };
+        let query = skill_profiles::Query {
+            response_format: self.response_format.map(|format| match format {
+                ResponseFormatArg::List => skill_profiles::ResponseFormat::List,
+                ResponseFormatArg::Hierarchy => skill_profiles::ResponseFormat::Hierarchy,
+            }),
+            external_vendor: self.external_vendor.clone(),
+        };
+        Ok((body, query))
+    }
+}
+
+/// `tw-export sandbox`.
+#[derive(Debug, Args)]
+pub(crate) struct SandboxArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Employees in the synthetic tenant.
+    #[arg(long, default_value_t = 1000)]
+    pub employees: u32,
+    /// Seed of the synthetic tenant (same seed, same data).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Lifetime of issued tokens, in seconds.
+    #[arg(long, default_value_t = 3600, value_name = "SECS")]
+    pub token_lifetime: u64,
+    /// Faults to inject.
+    #[command(flatten)]
+    pub faults: Faults,
+}
+
+/// A validated, de-duplicated `--include` list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct IncludeList<I>(pub Vec<I>);
+
+/// An open enum of include values, as `open_enum!` declares them.
+pub(crate) trait KnownValues:
+    for<'a> From<&'a str> + PartialEq + Clone + Send + Sync + 'static
+{
+    /// The values this release knows.
+    const KNOWN: &'static [&'static str];
+    /// Whether the value is one of them.
+    fn is_known(&self) -> bool;
+}
+
+macro_rules! known_values {
+    ($($ty:ty),*) => {$(
+        impl KnownValues for $ty {
+            const KNOWN: &'static [&'static str] = <$ty>::KNOWN;
+            fn is_known(&self) -> bool {
+                <$ty>::is_known(self)
+            }
+        }
+    )*};
+}
+
+known_values!(
+    skill_clusters::Include,
+    skill_profiles::Include,
+    skill_profiles::ExternalVendor
+);
+
+fn parse_label(what: &'static str) -> impl Fn(&str) -> Result<String, String> + Clone {
+    move |value: &str| {
+        let check = if what == "tenant" {
+            tw_transport::BaseUrl::for_tenant(value, "eu")
+        } else {
+            tw_transport::BaseUrl::for_tenant("tenant", value)
+        };
+        accept(value, check)
+    }
+}
+
+/// `value` when `check` passed, else the check's message (for clap).
+fn accept<T, E: std::fmt::Display>(value: &str, check: Result<T, E>) -> Result<String, String> {
+    check
+        .map(|_| value.to_owned())
+        .map_err(|err| err.to_string())
+}
+
+fn parse_url(value: &str) -> Result<String, String> {
+    accept(value, tw_transport::BaseUrl::parse(value))
+}
+
+fn parse_limit(value: &str) -> Result<u32, String> {
+    let bad = || {
+        format!(
+            "invalid limit {value:?}: expected a whole number from 1 to the dataset's largest page (100 for most)"
+        )
+    };
+    let n: i64 = value.parse().map_err(|_| bad())?;
+    tw_model::PageLimit::new(n, tw_model::PageLimit::MAX)
+        .map(tw_model::PageLimit::get)
+        .map_err(|err| err.to_string())
+}
+
+fn parse_includes<I: KnownValues>(value: &str) -> Result<IncludeList<I>, String> {
+    let mut list = Vec::new();
+    for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let include = I::from(part);
+        if !include.is_known() {
+            return Err(format!(
+                "unknown include {part:?}; allowed: {}",
+                I::KNOWN.join(", ")
+            ));
+        }
+        if !list.contains(&include) {
+            list.push(include);
+        }
+    }
+    Ok(IncludeList(list))
+}
+
+fn parse_vendor(value: &str) -> Result<skill_profiles::ExternalVendor, String> {
+    let vendor = skill_profiles::ExternalVendor::from(value);
+    if vendor.is_known() {
+        Ok(vendor)
+    } else {
+        Err(format!(
+            "unknown vendor {value:?}; allowed: {}",
+            skill_profiles::ExternalVendor::KNOWN.join(", ")
+        ))
+    }
+}
+
+fn parse_date(value: &str) -> Result<Date, String> {
+    Date::parse(value).map_err(|err| err.to_string())
+}
+
+fn parse_cursor(value: &str) -> Result<Cursor, String> {
+    tw_model::check_cursor(value)
+        .map(|()| Cursor::new(value))
+        .map_err(|err| err.to_string())
+}

@@ -1,0 +1,477 @@
+//! The datasets the sandbox serves, one collection each. Paging, cursors,
+//! auth, faults and the request log are shared (`api.rs`); a collection
+//! only checks its own body fields and query, selects records and renders
+//! them. Requests are read as raw JSON, not with tw-model's request types,
+//! so a bug symmetric in the client's serializer and deserializer cannot
+//! hide.
+
+use std::sync::{Arc, OnceLock};
+
+use serde_json::{Map, Value};
+
+use crate::rng::Rng;
+use crate::tenant::{IncludeSet, Tenant};
+use crate::vocabulary::{CLUSTERS, SOURCES};
+
+/// One dataset of the sandbox.
+pub(crate) trait Collection: Send + Sync {
+    /// `POST` or `GET`.
+    fn method(&self) -> &'static str {
+        "POST"
+    }
+    /// The path it answers.
+    fn path(&self) -> &'static str;
+    /// The largest `limit`.
+    fn max_limit(&self) -> u32 {
+        100
+    }
+    /// How many records there are before filtering.
+    fn len(&self) -> usize;
+    /// Checks the body (besides `limit` and `starting_after`) and the query,
+    /// and returns what to serve; `Err` is a 422 message.
+    fn select<'a>(
+        &'a self,
+        body: &Map<String, Value>,
+        query: &[(String, String)],
+    ) -> Result<Box<dyn Selection + 'a>, String>;
+}
+
+/// The records a request selects, and how they render.
+pub(crate) trait Selection {
+    /// Whether record `index` is selected.
+    fn matches(&self, index: usize) -> bool;
+    /// Appends record `index`'s JSON.
+    fn render(&self, index: usize, out: &mut Vec<u8>);
+}
+
+/// Rejects body keys other than `allowed` (and `limit`, `starting_after`).
+fn only_keys(body: &Map<String, Value>, allowed: &[&str]) -> Result<(), String> {
+    for key in body.keys() {
+        if key != "limit" && key != "starting_after" && !allowed.contains(&key.as_str()) {
+            return Err(format!(
+                "unknown body field {key:?}; allowed: limit, starting_after, {}",
+                allowed.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Rejects query parameters other than `allowed`, and values outside
+/// their lists; returns the value of each allowed parameter.
+fn query_values<'q>(
+    query: &'q [(String, String)],
+    allowed: &[(&str, &[&str])],
+) -> Result<Vec<Option<&'q str>>, String> {
+    let mut values = vec![None; allowed.len()];
+    for (name, value) in query {
+        let Some(i) = allowed.iter().position(|(n, _)| n == name) else {
+            return Err(format!("unknown query parameter {name:?}"));
+        };
+        if !allowed[i].1.contains(&value.as_str()) {
+            return Err(format!(
+                "{name} {value:?} is not supported; allowed: {}",
+                allowed[i].1.join(", ")
+            ));
+        }
+        values[i] = Some(value.as_str());
+    }
+    Ok(values)
+}
+
+/// The include values of `body`, as bits of `known` (bit i: `known[i]`).
+fn include_bits(body: &Map<String, Value>, known: &[&str]) -> Result<u8, String> {
+    let mut bits = 0;
+    let Some(include) = body.get("include") else {
+        return Ok(0);
+    };
+    let Some(items) = include.as_array() else {
+        return Err("include must be an array of strings".into());
+    };
+    for item in items {
+        let position = item
+            .as_str()
+            .and_then(|v| known.iter().position(|k| *k == v));
+        let Some(i) = position else {
+            return Err(format!(
+                "unknown include {item}; allowed: {}",
+                known.join(", ")
+            ));
+        };
+        bits |= 1 << i;
+    }
+    Ok(bits)
+}
+
+/// The employee filters every employee export takes: `is_active` and
+/// `last_updated`.
+struct EmployeeFilter<'t> {
+    tenant: &'t Tenant,
+    active: Option<bool>,
+    after: Option<i64>,
+    before: Option<i64>,
+}
+
+impl<'t> EmployeeFilter<'t> {
+    fn parse(tenant: &'t Tenant, body: &Map<String, Value>) -> Result<Self, String> {
+        let mut filter = EmployeeFilter {
+            tenant,
+            active: None,
+            after: None,
+            before: None,
+        };
+        let Some(filters) = body.get("filters") else {
+            return Ok(filter);
+        };
+        let Some(filters) = filters.as_array() else {
+            return Err("filters must be an array of filter objects".into());
+        };
+        for object in filters {
+            let keys = object.as_object().map_or(0, Map::len);
+            match object["filter"].as_str() {
+                Some("is_active") if keys == 2 => {
+                    let Some(active) = object["is_active"].as_bool() else {
+                        return Err(format!("is_active must be true or false in {object}"));
+                    };
+                    filter.active = Some(active);
+                }
+                Some("last_updated") if keys == 3 => {
+                    let day = object["value"]
+                        .as_str()
+                        .and_then(|v| tw_model::Date::parse(v).ok())
+                        .ok_or_else(|| {
+                            format!(
+                                "last_updated value in {object} is not a date written as YYYY-MM-DD"
+                            )
+                        })?
+                        .days_since_epoch();
+                    match object["operator"].as_str() {
+                        Some("gt") => filter.after = Some(day),
+                        Some("lt") => filter.before = Some(day),
+                        _ => {
+                            return Err(format!(
+                                "last_updated operator in {object} is not supported; use \"gt\" or \"lt\""
+                            ));
+                        }
+                    }
+                }
+                _ => {
+                    return Err(format!(
+                        "unsupported filter {object}; this endpoint supports is_active and last_updated"
+                    ));
+                }
+            }
+        }
+        Ok(filter)
+    }
+
+    fn matches(&self, index: usize) -> bool {
+        let day = i64::from(self.tenant.updated_day(index));
+        self.active
+            .is_none_or(|a| self.tenant.is_active(index) == a)
+            && self.after.is_none_or(|d| day > d)
+            && self.before.is_none_or(|d| day < d)
+    }
+}
+
+/// `POST /export/employees/skill_clusters`.
+pub(crate) struct SkillClusters(pub Arc<Tenant>);
+
+const CLUSTER_INCLUDES: [&str; 4] = [
+    "current_skills",
+    "related_skills",
+    "rejected_skills",
+    "sources",
+];
+
+impl Collection for SkillClusters {
+    fn path(&self) -> &'static str {
+        "/export/employees/skill_clusters"
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn select<'a>(
+        &'a self,
+        body: &Map<String, Value>,
+        query: &[(String, String)],
+    ) -> Result<Box<dyn Selection + 'a>, String> {
+        only_keys(body, &["filters", "include"])?;
+        query_values(query, &[])?;
+        let bits = include_bits(body, &CLUSTER_INCLUDES)?;
+        let mut include = 0;
+        for (i, name) in CLUSTER_INCLUDES.iter().enumerate() {
+            if bits & (1 << i) != 0 {
+                include |= IncludeSet::bit(name).expect("a known include");
+            }
+        }
+        Ok(Box::new(ClusterSelection {
+            filter: EmployeeFilter::parse(&self.0, body)?,
+            include: IncludeSet::from_bits(include),
+        }))
+    }
+}
+
+struct ClusterSelection<'t> {
+    filter: EmployeeFilter<'t>,
+    include: IncludeSet,
+}
+
+impl Selection for ClusterSelection<'_> {
+    fn matches(&self, index: usize) -> bool {
+        self.filter.matches(index)
+    }
+
+    fn render(&self, index: usize, out: &mut Vec<u8>) {
+        self.filter.tenant.render(index, self.include, out);
+    }
+}
+
+/// `POST /export/employees/skill_profiles`: the same employees, their
+/// skills as a flat profile. Rendered on first use, once per skill order,
+/// into pieces tagged with the include values they need.
+pub(crate) struct SkillProfiles {
+    tenant: Arc<Tenant>,
+    orders: [OnceLock<Pieces>; 3],
+}
+
+const PROFILE_INCLUDES: [&str; 5] = [
+    "skill_validation_state",
+    "sources",
+    "rejected_skills",
+    "low_data_availability_flag",
+    "seniority",
+];
+const VALIDATION: u8 = 1;
+const SOURCES_BIT: u8 = 2;
+const REJECTED: u8 = 4;
+const LOW_DATA: u8 = 8;
+const SENIORITY: u8 = 16;
+const SORTINGS: [&str; 2] = ["alphabetical", "confidence"];
+const SYSTEMS: [&str; 4] = ["workday", "successfactors", "coursera", "greenhouse"];
+
+impl SkillProfiles {
+    pub(crate) fn new(tenant: Arc<Tenant>) -> Self {
+        SkillProfiles {
+            tenant,
+            orders: Default::default(),
+        }
+    }
+}
+
+impl Collection for SkillProfiles {
+    fn path(&self) -> &'static str {
+        "/export/employees/skill_profiles"
+    }
+
+    fn len(&self) -> usize {
+        self.tenant.len()
+    }
+
+    fn select<'a>(
+        &'a self,
+        body: &Map<String, Value>,
+        query: &[(String, String)],
+    ) -> Result<Box<dyn Selection + 'a>, String> {
+        only_keys(body, &["filters", "include", "output_skills_sorting"])?;
+        let query = query_values(
+            query,
+            &[
+                ("response_format", &["list"]),
+                (
+                    "external_vendor",
+                    &["techwolf", "workday", "sap_attribute_library"],
+                ),
+            ],
+        )?;
+        let _ = query;
+        let order = match body.get("output_skills_sorting") {
+            None => 0,
+            Some(value) => match value
+                .as_str()
+                .and_then(|v| SORTINGS.iter().position(|s| *s == v))
+            {
+                Some(i) => i + 1,
+                None => {
+                    return Err(format!(
+                        "output_skills_sorting {value} is not supported; allowed: {}",
+                        SORTINGS.join(", ")
+                    ));
+                }
+            },
+        };
+        let include = include_bits(body, &PROFILE_INCLUDES)?;
+        let pieces = self.orders[order].get_or_init(|| Pieces::profiles(&self.tenant, order));
+        Ok(Box::new(ProfileSelection {
+            filter: EmployeeFilter::parse(&self.tenant, body)?,
+            pieces,
+            include,
+        }))
+    }
+}
+
+struct ProfileSelection<'a> {
+    filter: EmployeeFilter<'a>,
+    pieces: &'a Pieces,
+    include: u8,
+}
+
+impl Selection for ProfileSelection<'_> {
+    fn matches(&self, index: usize) -> bool {
+        self.filter.matches(index)
+    }
+
+    fn render(&self, index: usize, out: &mut Vec<u8>) {
+        self.pieces.render(index, self.include, out);
+    }
+}
+
+/// Records pre-rendered as pieces of JSON, each tagged with the include
+/// bits it needs: a record for an include set is the concatenation of the
+/// pieces whose bits are all in the set.
+struct Pieces {
+    bytes: Vec<u8>,
+    /// Per piece: its end in `bytes` and the bits it needs.
+    pieces: Vec<(u64, u8)>,
+    /// Per record: its first piece; one extra.
+    first: Vec<u32>,
+}
+
+impl Pieces {
+    fn push(&mut self, text: &[u8], needs: u8) {
+        self.bytes.extend_from_slice(text);
+        self.pieces.push((self.bytes.len() as u64, needs));
+    }
+
+    fn render(&self, index: usize, include: u8, out: &mut Vec<u8>) {
+        let (first, last) = (self.first[index] as usize, self.first[index + 1] as usize);
+        let mut start = if first == 0 {
+            0
+        } else {
+            self.pieces[first - 1].0 as usize
+        };
+        for &(end, needs) in &self.pieces[first..last] {
+            if needs & !include == 0 {
+                out.extend_from_slice(&self.bytes[start..end as usize]);
+            }
+            start = end as usize;
+        }
+    }
+
+    /// The skill-profiles records of `tenant`, skills in `order` (0 the
+    /// generation order, 1 alphabetical, 2 by decreasing confidence).
+    fn profiles(tenant: &Tenant, order: usize) -> Pieces {
+        let json = |value: &str| serde_json::to_string(value).expect("a string serializes");
+        let mut out = Pieces {
+            bytes: Vec::with_capacity(tenant.len() * 900),
+            pieces: Vec::new(),
+            first: Vec::with_capacity(tenant.len() + 1),
+        };
+        for index in 0..tenant.len() {
+            out.first.push(out.pieces.len() as u32);
+            let mut rng = Rng::new(tenant.seed() ^ 0x5EED_9F0F, index as u64);
+            let held = tenant.held(index);
+            let mut skills: Vec<(usize, u64, u8)> = held
+                .iter()
+                .enumerate()
+                .map(|(i, _)| (i, rng.below(1000), 1 + rng.below(5) as u8))
+                .collect();
+            let name = |i: usize| {
+                let h = held[i];
+                CLUSTERS[h.template as usize].skills[h.skill as usize].1
+            };
+            match order {
+                1 => skills.sort_by(|a, b| name(a.0).cmp(name(b.0))),
+                2 => skills.sort_by_key(|s| std::cmp::Reverse(s.1)),
+                _ => {}
+            }
+            // Rejected skills last, so an include set without them never
+            // leaves a dangling comma.
+            skills.sort_by_key(|s| held[s.0].state == 2);
+            let events: u32 = held.iter().map(|h| h.sources.count_ones()).sum();
+            out.push(
+                format!(
+                    "{{\"external_id\":{},\"num_skill_events\":{events}",
+                    json(tenant.external_id(index))
+                )
+                .as_bytes(),
+                0,
+            );
+            out.push(
+                format!(",\"low_data_availability\":{}", events < 3).as_bytes(),
+                LOW_DATA,
+            );
+            out.push(
+                format!(",\"seniority\":{}", rng.below(1000) as f64 / 100.0).as_bytes(),
+                SENIORITY,
+            );
+            out.push(b",\"skills\":[", 0);
+            for (k, &(i, _, level)) in skills.iter().enumerate() {
+                let h = held[i];
+                let (id, skill_name) = CLUSTERS[h.template as usize].skills[h.skill as usize];
+                let rejected = if h.state == 2 { REJECTED } else { 0 };
+                let comma = if k == 0 { "" } else { "," };
+                out.push(
+                    format!(
+                        "{comma}{{\"skill_id\":{},\"skill\":{}",
+                        json(id),
+                        json(skill_name)
+                    )
+                    .as_bytes(),
+                    rejected,
+                );
+                let state = ["suggested", "validated", "rejected"][h.state as usize];
+                out.push(
+                    format!(",\"validation_state\":\"{state}\"").as_bytes(),
+                    VALIDATION | rejected,
+                );
+                let sources: Vec<&str> = (0..SOURCES.len())
+                    .filter(|b| h.sources & (1 << b) != 0)
+                    .map(|b| SOURCES[b])
+                    .collect();
+                let events: Vec<Value> = sources
+                    .iter()
+                    .enumerate()
+                    .map(|(n, source)| {
+                        serde_json::json!({
+                            "external_id": format!("{}-{index}-{k}-{n}", &source[..2]),
+                            "event_type": source,
+                            "source": SYSTEMS[(index + k + n) % SYSTEMS.len()],
+                        })
+                    })
+                    .collect();
+                out.push(
+                    format!(
+                        ",\"sources\":{},\"source_events\":{}",
+                        serde_json::to_string(&sources).expect("serializes"),
+                        Value::from(events)
+                    )
+                    .as_bytes(),
+                    SOURCES_BIT | rejected,
+                );
+                let self_rated = if (index + k) % 3 == 0 {
+                    "null,\"self_rated_proficiency_float\":null".to_owned()
+                } else {
+                    let own = 1 + (u32::from(level) + k as u32) % 5;
+                    format!(
+                        "{own},\"self_rated_proficiency_float\":{}",
+                        f64::from(own) / 5.0
+                    )
+                };
+                out.push(
+                    format!(
+                        ",\"self_rated_proficiency_level\":{self_rated},\"inferred_proficiency_level\":{level},\"inferred_proficiency_float\":{}}}",
+                        f64::from(level) / 5.0
+                    )
+                    .as_bytes(),
+                    rejected,
+                );
+            }
+            out.push(b"]}", 0);
+        }
+        out.first.push(out.pieces.len() as u32);
+        out
+    }
+}

@@ -2,6 +2,7 @@
 //! `tw-export` binary as a subprocess.
 
 mod cli;
+mod datasets;
 mod errors;
 mod library;
 mod resume;

@@ -1,0 +1,94 @@
+//! One suite per dataset, generated from `tw_model::with_datasets!`:
+//! the library exports every record once through the sandbox, and the
+//! command writes JSON Lines whose records round-trip and CSV whose rows
+//! are the record type's table.
+
+use tw_export::{Client, Dataset, ExportRequest, Secret};
+use tw_model::Table;
+
+use crate::{ids_of_tenant, run, sandbox, stderr, table_rows, temp_dir, tw_export};
+
+fn key_of<T: serde::Serialize>(record: &T, key: &str) -> String {
+    serde_json::to_value(record).unwrap()[key]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+pub(crate) fn library_exports_every_record_once<D: Dataset>() {
+    let sandbox = sandbox(250);
+    let client = Client::builder()
+        .base_url(sandbox.base_url())
+        .bearer_token(Secret::new("sandbox-token"))
+        .build()
+        .unwrap();
+    let ids: Vec<String> = client
+        .export(ExportRequest::<D>::new(7).unwrap())
+        .map(|r| key_of(&r.unwrap(), D::KEY[0]))
+        .collect();
+    assert_eq!(ids, ids_of_tenant(&sandbox));
+    let requests = sandbox.requests();
+    assert!(requests.iter().all(|r| r.path == D::PATH && r.status == 200));
+    assert_eq!(requests.len(), 250_usize.div_ceil(7));
+}
+
+pub(crate) fn command_writes_jsonl_and_csv<D: Dataset>() {
+    let sandbox = sandbox(120);
+    let dir = temp_dir(&format!("dataset-{}", D::NAME));
+    let export = |extra: &[&str], out: &std::path::Path| {
+        let output = run(tw_export()
+            .env("TECHWOLF_TOKEN", "sandbox-token")
+            .args([D::NAME, "--base-url", &sandbox.base_url(), "--limit", "30"])
+            .args(extra)
+            .arg("-o")
+            .arg(out));
+        assert!(output.status.success(), "{}", stderr(&output));
+    };
+    let jsonl = dir.join("out.jsonl");
+    export(&[], &jsonl);
+    let text = std::fs::read_to_string(&jsonl).unwrap();
+    let records: Vec<D::Record> = text
+        .lines()
+        .map(|line| tw_model::decode(line.as_bytes()).unwrap())
+        .collect();
+    let ids: Vec<String> = records.iter().map(|r| key_of(r, D::KEY[0])).collect();
+    assert_eq!(ids, ids_of_tenant(&sandbox));
+    for (line, record) in text.lines().zip(&records) {
+        let sent: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(serde_json::to_value(record).unwrap(), sent);
+    }
+
+    let csv = dir.join("out.csv");
+    export(&["--format", "csv", "--csv-dialect", "rfc4180"], &csv);
+    let mut reader = csv::ReaderBuilder::new().from_path(&csv).unwrap();
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        D::Record::COLUMNS
+    );
+    let rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    let expected: Vec<Vec<String>> = records.iter().flat_map(table_rows).collect();
+    assert_eq!(rows, expected);
+}
+
+macro_rules! suites {
+    ($($module:ident: $dataset:ty,)*) => {
+        $(
+            mod $module {
+                #[test]
+                fn library_exports_every_record_once() {
+                    super::library_exports_every_record_once::<$dataset>();
+                }
+
+                #[test]
+                fn command_writes_jsonl_and_csv() {
+                    super::command_writes_jsonl_and_csv::<$dataset>();
+                }
+            }
+        )*
+    };
+}
+
+tw_model::with_datasets!(suites);

@@ -36,7 +36,12 @@ fn sources(krate: &str) -> Vec<(PathBuf, String)> {
 fn crates() -> Vec<String> {
     std::fs::read_dir(root().join("crates"))
         .expect("crates/")
-        .map(|e| e.expect("an entry").file_name().to_string_lossy().into_owned())
+        .map(|e| {
+            e.expect("an entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect()
 }
 
@@ -44,7 +49,9 @@ fn crates() -> Vec<String> {
 fn only_tw_transport_names_ureq() {
     for krate in crates() {
         let names = dependencies(&krate).lines().any(|l| l.starts_with("ureq"))
-            || sources(&krate).iter().any(|(_, text)| text.contains("ureq::"));
+            || sources(&krate)
+                .iter()
+                .any(|(_, text)| text.contains("ureq::"));
         assert_eq!(names, krate == "tw-transport", "{krate} and ureq");
     }
 }
@@ -53,12 +60,21 @@ fn only_tw_transport_names_ureq() {
 fn model_and_paginate_do_no_io() {
     for krate in ["tw-model", "tw-paginate"] {
         for (path, text) in sources(krate) {
-            for io in ["std::fs", "std::net", "std::process", "std::env", "TcpStream"] {
+            for io in [
+                "std::fs",
+                "std::net",
+                "std::process",
+                "std::env",
+                "TcpStream",
+            ] {
                 assert!(!text.contains(io), "{} uses {io}", path.display());
             }
         }
         let deps = dependencies(krate);
-        assert!(!deps.contains("tw-"), "{krate} depends on another workspace crate");
+        assert!(
+            !deps.contains("tw-"),
+            "{krate} depends on another workspace crate"
+        );
     }
 }
 

@@ -28,7 +28,11 @@ pub(crate) fn library_exports_every_record_once<D: Dataset>() {
         .collect();
     assert_eq!(ids, ids_of_tenant(&sandbox));
     let requests = sandbox.requests();
-    assert!(requests.iter().all(|r| r.path == D::PATH && r.status == 200));
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.path == D::PATH && r.status == 200)
+    );
     assert_eq!(requests.len(), 250_usize.div_ceil(7));
 }
 

@@ -6,6 +6,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tw_export::model::Table;
 use tw_export::output::{CsvDialect, Format, RecordWriter};
 use tw_export::{
     Checkpoint, Client, Cursor, Dataset, ExportRequest, Raw, RawRecord, Repr, RetryPolicy, Secret,
@@ -401,82 +404,14 @@ impl<D: Dataset> Job<'_, D> {
     where
         R: Writes<D>,
     {
-        let format = self.format;
         let paths = Paths::for_output(path);
         let (mut writer, start) = if resume {
-            let saved = paths.load()?.ok_or_else(|| {
-            usage(format!(
-                "nothing to resume: {} does not exist (run without --resume to start an export)",
-                paths.checkpoint.display()
-            ))
-        })?;
-            let differences = saved.differences(options);
-            if !differences.is_empty() {
-                return Err(usage(format!(
-                    "cannot resume: these options differ from the interrupted export's:\n    {}\n\
-                 run with the same options, or without --resume to start over",
-                    differences.join("\n    ")
-                )));
-            }
-            let mut file = fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .open(&paths.partial)
-                .map_err(|err| {
-                    usage(format!(
-                        "nothing to resume: cannot open {}: {err}",
-                        paths.partial.display()
-                    ))
-                })?;
-            let length = file.metadata()?.len();
-            if length < saved.bytes {
-                return Err(usage(format!(
-                    "cannot resume: {} holds {length} bytes but its checkpoint says {}; \
-                 run without --resume to start over",
-                    paths.partial.display(),
-                    saved.bytes
-                )));
-            }
-            file.set_len(saved.bytes)?;
-            file.seek(io::SeekFrom::End(0))?;
-            tracing::info!(
-                "resuming {} after {} records ({} pages)",
-                path.display(),
-                saved.records,
-                saved.pages
-            );
-            let counting = Counting {
-                inner: file,
-                bytes: saved.bytes,
-            };
-            (
-                RecordWriter::resume(counting, format, saved.records),
-                saved.checkpoint(),
-            )
+            resume_partial(&paths, options, self.format)?
         } else {
-            if paths.partial.exists() || paths.checkpoint.exists() {
-                tracing::warn!(
-                    "discarding the interrupted export in {} (use --resume to continue one)",
-                    paths.partial.display()
-                );
-                let _ = fs::remove_file(&paths.checkpoint);
-            }
-            let file = create_private(&paths.partial)
-                .with_context(|| format!("creating {}", paths.partial.display()))?;
-            let mut writer = RecordWriter::new(
-                Counting {
-                    inner: file,
-                    bytes: 0,
-                },
-                format,
-            );
-            writer.begin()?;
-            (writer, self.start.clone())
+            (new_partial(&paths, self.format)?, self.start.clone())
         };
         self.start = start.clone();
-        let save = |writer: &mut RecordWriter<Counting<fs::File>, D::Record>,
-                    at: &Checkpoint|
-         -> anyhow::Result<()> {
+        let save = |writer: &mut PartialWriter<D::Record>, at: &Checkpoint| -> anyhow::Result<()> {
             writer.flush()?;
             paths
                 .save(&Saved::new(options.clone(), at, writer.get_ref().bytes))
@@ -485,22 +420,17 @@ impl<D: Dataset> Job<'_, D> {
         save(&mut writer, &start)?;
 
         let what = || format!("writing {}", paths.partial.display());
-        let pages = self.pump::<R, _>(
-        &mut writer,
-        save,
-        |err, records| {
+        let on_error = |err: tw_export::Error, records: u64| {
             let hint = format!(
-                "{} holds the {records} records exported so far; run the same command with --resume to continue",
+                "{} holds the {records} records exported so far; \
+                 run the same command with --resume to continue",
                 paths.partial.display(),
             );
             anyhow::Error::new(err).context(Hint(hint))
-        },
-        &what,
-    )?;
+        };
+        let pages = self.pump::<R, _>(&mut writer, save, on_error, &what)?;
         let records = writer.records();
-        let counting = writer
-            .finish()
-            .with_context(|| format!("writing {}", paths.partial.display()))?;
+        let counting = writer.finish().with_context(what)?;
         counting.inner.sync_all()?;
         fs::rename(&paths.partial, &paths.output).with_context(|| {
             format!(
@@ -517,4 +447,91 @@ impl<D: Dataset> Job<'_, D> {
         }
         Ok((records, pages, path.display().to_string()))
     }
+}
+
+/// The output of an export to a file: the partial file, counting bytes.
+type PartialWriter<T> = RecordWriter<Counting<fs::File>, T>;
+
+/// Opens the interrupted export's partial file at its checkpointed length,
+/// after checking that the options match; returns where to continue.
+fn resume_partial<T: Table + Serialize + DeserializeOwned>(
+    paths: &Paths,
+    options: &serde_json::Value,
+    format: Format,
+) -> anyhow::Result<(PartialWriter<T>, Checkpoint)> {
+    let saved = paths.load()?.ok_or_else(|| {
+        usage(format!(
+            "nothing to resume: {} does not exist (run without --resume to start an export)",
+            paths.checkpoint.display()
+        ))
+    })?;
+    let differences = saved.differences(options);
+    if !differences.is_empty() {
+        return Err(usage(format!(
+            "cannot resume: these options differ from the interrupted export's:\n    {}\n\
+             run with the same options, or without --resume to start over",
+            differences.join("\n    ")
+        )));
+    }
+    let mut file = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&paths.partial)
+        .map_err(|err| {
+            usage(format!(
+                "nothing to resume: cannot open {}: {err}",
+                paths.partial.display()
+            ))
+        })?;
+    let length = file.metadata()?.len();
+    if length < saved.bytes {
+        return Err(usage(format!(
+            "cannot resume: {} holds {length} bytes but its checkpoint says {}; \
+             run without --resume to start over",
+            paths.partial.display(),
+            saved.bytes
+        )));
+    }
+    file.set_len(saved.bytes)?;
+    file.seek(io::SeekFrom::End(0))?;
+    tracing::info!(
+        "resuming {} after {} records ({} pages)",
+        paths.output.display(),
+        saved.records,
+        saved.pages
+    );
+    let counting = Counting {
+        inner: file,
+        bytes: saved.bytes,
+    };
+    Ok((
+        RecordWriter::resume(counting, format, saved.records),
+        saved.checkpoint(),
+    ))
+}
+
+/// Starts a new partial file (discarding an interrupted export's) and
+/// writes the header.
+fn new_partial<T: Table + Serialize + DeserializeOwned>(
+    paths: &Paths,
+    format: Format,
+) -> anyhow::Result<PartialWriter<T>> {
+    if paths.partial.exists() || paths.checkpoint.exists() {
+        tracing::warn!(
+            "discarding the interrupted export in {} (use --resume to continue one)",
+            paths.partial.display()
+        );
+        let _ = fs::remove_file(&paths.checkpoint);
+    }
+    let file = create_private(&paths.partial)
+        .with_context(|| format!("creating {}", paths.partial.display()))?;
+    let mut writer = RecordWriter::new(
+        Counting {
+            inner: file,
+            bytes: 0,
+        },
+        format,
+    );
+    writer.begin()?;
+    Ok(writer)
 }

@@ -170,23 +170,11 @@ impl Filter {
         }
     }
 
-    /// The filter as the JSON object the API takes.
+    /// The filter as the JSON object the API takes (its serialization).
     pub fn to_json(&self) -> Map<String, Value> {
-        match self {
-            Filter::IsActive { is_active } => {
-                let mut map = Map::new();
-                map.insert("filter".into(), "is_active".into());
-                map.insert("is_active".into(), (*is_active).into());
-                map
-            }
-            Filter::LastUpdated { value, operator } => {
-                let mut map = Map::new();
-                map.insert("filter".into(), "last_updated".into());
-                map.insert("value".into(), value.to_string().into());
-                map.insert("operator".into(), operator.as_str().into());
-                map
-            }
-            Filter::Other(map) => map.clone(),
+        match serde_json::to_value(self) {
+            Ok(Value::Object(map)) => map,
+            _ => unreachable!("a filter serializes as a JSON object"),
         }
     }
 

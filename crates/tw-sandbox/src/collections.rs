@@ -276,7 +276,9 @@ impl Collection for SkillProfiles {
         query: &[(String, String)],
     ) -> Result<Box<dyn Selection + 'a>, String> {
         only_keys(body, &["filters", "include", "output_skills_sorting"])?;
-        let query = query_values(
+        // Both parameters are checked; the sandbox answers every vendor in
+        // its one vocabulary, and only the documented `list` shape.
+        query_values(
             query,
             &[
                 ("response_format", &["list"]),
@@ -286,7 +288,6 @@ impl Collection for SkillProfiles {
                 ),
             ],
         )?;
-        let _ = query;
         let order = match body.get("output_skills_sorting") {
             None => 0,
             Some(value) => match value

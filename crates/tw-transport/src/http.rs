@@ -70,7 +70,7 @@ impl std::fmt::Debug for HttpTransport {
 
 /// Checks an `X-API-Version` value: a date written as `YYYY-MM-DD` (which
 /// also keeps anything else out of the header).
-pub fn check_api_version(value: &str) -> Result<(), Error> {
+pub(crate) fn check_api_version(value: &str) -> Result<(), Error> {
     let b = value.as_bytes();
     let ok = b.len() == 10
         && b[4] == b'-'

@@ -76,10 +76,9 @@ pub use crate::auth::{
     US_TOKEN_URL, region_defaults,
 };
 pub use crate::error::{Error, NetworkKind};
-pub use crate::http::{HttpConfig, HttpTransport, check_api_version};
+pub use crate::http::{HttpConfig, HttpTransport};
 pub use crate::message::{Method, Request, Response};
 pub use crate::retry::{RetryEvent, RetryPolicy, RetryTransport};
-pub use crate::retry_after::format_http_date;
 pub use crate::secret::Secret;
 pub use crate::transport::Transport;
 pub use crate::url::BaseUrl;

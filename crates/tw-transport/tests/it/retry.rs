@@ -3,9 +3,7 @@
 use std::time::{Duration, SystemTime};
 
 use tw_transport::testing::ScriptedTransport;
-use tw_transport::{
-    Error, NetworkKind, Request, RetryPolicy, RetryTransport, Transport, format_http_date,
-};
+use tw_transport::{Error, NetworkKind, Request, RetryPolicy, RetryTransport, Transport};
 
 use crate::server::{Reply, TestServer};
 use crate::{Sleeps, checked_message, retrying, snapshot};
@@ -38,7 +36,7 @@ fn retry_after_as_an_http_date_is_honoured() {
     let server = TestServer::start(|_, i| match i {
         0 => {
             let at = SystemTime::now() + Duration::from_secs(20);
-            Reply::json(503, "").with_header("Retry-After", &format_http_date(at))
+            Reply::json(503, "").with_header("Retry-After", &httpdate::fmt_http_date(at))
         }
         _ => Reply::json(200, "{}"),
     });

@@ -36,18 +36,18 @@ pub fn region_defaults(region: &str) -> Option<(&'static str, &'static str)> {
 #[derive(Debug, Clone)]
 pub struct ClientCredentials {
     /// The client id (TechWolf's "tenant ID").
-    pub client_id: String,
+    client_id: String,
     /// The client secret.
-    pub client_secret: Secret,
+    client_secret: Secret,
     /// The tenant name, sent as TechWolf's extra `tenant` field.
-    pub tenant: String,
+    tenant: String,
     /// The token endpoint.
-    pub token_url: String,
+    token_url: String,
     /// The audience.
-    pub audience: String,
+    audience: String,
     /// Scopes to ask for (`read`, `write`, `read_reports`); empty asks for
     /// every scope the client has.
-    pub scopes: Vec<String>,
+    scopes: Vec<String>,
 }
 
 impl ClientCredentials {
@@ -89,6 +89,38 @@ impl ClientCredentials {
             ));
         };
         Self::new(client_id, client_secret, tenant, token_url, audience)
+    }
+
+    /// Asks for these scopes (`read`, `write`, `read_reports`) instead of
+    /// every scope the client has.
+    pub fn with_scopes(mut self, scopes: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The client id.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// The tenant name.
+    pub fn tenant(&self) -> &str {
+        &self.tenant
+    }
+
+    /// The token endpoint.
+    pub fn token_url(&self) -> &str {
+        &self.token_url
+    }
+
+    /// The audience.
+    pub fn audience(&self) -> &str {
+        &self.audience
+    }
+
+    /// The scopes asked for; empty for every scope the client has.
+    pub fn scopes(&self) -> &[String] {
+        &self.scopes
     }
 
     fn check(&self) -> Result<(), Error> {
@@ -293,6 +325,15 @@ impl<T: Transport> AuthTransport<T> {
     }
 
     fn send_with(&self, request: &Request, token: &Secret) -> Result<Response, Error> {
+        // The token is pinned to the API origin: only paths relative to the
+        // base URL get it, never an absolute URL that may name another host.
+        if !request.path.starts_with('/') {
+            return Err(Error::invalid(
+                "request path",
+                &request.path,
+                "a path starting with `/`: the bearer token is only sent to the configured API base URL",
+            ));
+        }
         let mut request = request.clone();
         request.set_header("Authorization", format!("Bearer {}", token.expose()));
         self.inner.send(&request).map_err(|mut err| {

@@ -283,12 +283,12 @@ fn debug_output_never_shows_secrets() {
 fn region_defaults() {
     let eu = ClientCredentials::for_region("eu", "acme", "id", Secret::new("s3cr3t")).unwrap();
     assert_eq!(
-        (eu.token_url.as_str(), eu.audience.as_str()),
+        (eu.token_url(), eu.audience()),
         (tw_transport::EU_TOKEN_URL, "eu3.techwolf.ai")
     );
     let us = ClientCredentials::for_region("US", "acme", "id", Secret::new("s3cr3t")).unwrap();
     assert_eq!(
-        (us.token_url.as_str(), us.audience.as_str()),
+        (us.token_url(), us.audience()),
         (tw_transport::US_TOKEN_URL, "us3.techwolf.ai")
     );
     let err = ClientCredentials::for_region("ap", "acme", "id", Secret::new("s3cr3t")).unwrap_err();
@@ -306,4 +306,67 @@ fn region_defaults() {
             .contains("plain http:// is only allowed to a loopback host"),
         "{err}"
     );
+}
+
+#[test]
+fn the_token_is_only_sent_to_the_api_origin() {
+    let inner = Arc::new(tw_transport::testing::ScriptedTransport::new());
+    inner.push_json(200, "{}");
+    let auth = AuthTransport::new(
+        inner.clone(),
+        Credentials::BearerToken(Secret::new(STATIC_TOKEN)),
+    );
+    for elsewhere in [
+        "https://attacker.example/collect",
+        "http://127.0.0.1:9/x",
+        "export/employees/skill_clusters",
+    ] {
+        let err = auth.send(&Request::get(elsewhere)).unwrap_err();
+        assert!(err.is_config(), "{err}");
+        assert!(
+            err.to_string()
+                .contains("only sent to the configured API base URL"),
+            "{err}"
+        );
+        assert_no_secret(&err.to_string());
+    }
+    assert!(inner.requests().is_empty(), "nothing was sent");
+    auth.send(&Request::get("/version")).unwrap();
+    assert_eq!(
+        inner.requests()[0].header("Authorization"),
+        Some(format!("Bearer {STATIC_TOKEN}").as_str())
+    );
+}
+
+#[test]
+fn credentials_are_checked_and_scopes_are_asked_for() {
+    let credentials = |secret: &str| {
+        ClientCredentials::new(
+            "client-1",
+            Secret::new(secret),
+            "acme",
+            "https://auth.example/oauth/token",
+            "eu3.techwolf.ai",
+        )
+    };
+    assert!(
+        credentials("").unwrap_err().is_config(),
+        "fields are private: no unchecked value"
+    );
+    let credentials = credentials(CLIENT_SECRET).unwrap().with_scopes(["read"]);
+    assert_eq!(credentials.scopes(), ["read"]);
+    assert_eq!(credentials.client_id(), "client-1");
+    assert_eq!(credentials.tenant(), "acme");
+    assert!(!format!("{credentials:?}").contains(CLIENT_SECRET));
+    let inner = Arc::new(tw_transport::testing::ScriptedTransport::new());
+    inner.push_json(200, r#"{"access_token":"tok-SECRET-1","expires_in":3600}"#);
+    inner.push_json(200, "{}");
+    AuthTransport::new(inner.clone(), Credentials::ClientCredentials(credentials))
+        .send(&export())
+        .unwrap();
+    let token_request = &inner.requests()[0];
+    assert_eq!(token_request.path, "https://auth.example/oauth/token");
+    let body: serde_json::Value =
+        serde_json::from_slice(token_request.body.as_deref().unwrap()).unwrap();
+    assert_eq!(body["scopes"], serde_json::json!(["read"]));
 }

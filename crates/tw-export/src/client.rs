@@ -534,13 +534,17 @@ impl<D: Dataset, R> std::fmt::Debug for Source<D, R> {
 impl<D: Dataset, R> Source<D, R> {
     /// The HTTP request for the page after `cursor` (page number `self.page`).
     fn http_request(&self, cursor: Option<&Cursor>) -> Result<Request, Error> {
-        let mut request = match D::PAGING {
-            Paging::Whole => Request::get(D::PATH),
-            Paging::Cursor => {
+        let mut request = match (D::PAGING, D::METHOD) {
+            (Paging::Whole, Method::Get) => Request::get(D::PATH),
+            (Paging::Whole, Method::Post) => {
+                Request::post_json(D::PATH, json_body(&self.request.body))
+            }
+            (Paging::Cursor, Method::Post) => {
                 if let Some(cursor) = cursor {
                     tw_model::check_cursor(cursor.as_str()).map_err(|_| Error::Protocol {
                         message: format!(
-                            "page {} carried a cursor of {} characters as next_starting_after; the API accepts at most {}",
+                            "page {} carried a cursor of {} characters as next_starting_after; \
+                             the API accepts at most {}",
                             self.page - 1,
                             cursor.as_str().chars().count(),
                             tw_model::CURSOR_MAX_LEN
@@ -549,11 +553,15 @@ impl<D: Dataset, R> Source<D, R> {
                     })?;
                 }
                 let body = self.request.page_body(cursor.map(Cursor::as_str));
-                let body = serde_json::to_vec(&body).expect("a request always serializes");
-                match D::METHOD {
-                    Method::Post => Request::post_json(D::PATH, body),
-                    Method::Get => Request::get(D::PATH),
-                }
+                Request::post_json(D::PATH, json_body(&body))
+            }
+            (Paging::Cursor, Method::Get) => {
+                // No TechWolf export pages over GET: limit and cursor would be lost.
+                return Err(Error::Config(format!(
+                    "dataset {} declares cursor paging over GET, which has no request body; \
+                     this client pages with POST only",
+                    D::NAME
+                )));
             }
         };
         for (name, value) in &self.query {
@@ -561,6 +569,11 @@ impl<D: Dataset, R> Source<D, R> {
         }
         Ok(request)
     }
+}
+
+/// A request body as JSON bytes.
+fn json_body<T: serde::Serialize>(body: &T) -> Vec<u8> {
+    serde_json::to_vec(body).expect("a request always serializes")
 }
 
 impl<D: Dataset, R: Repr<D>> PageSource for Source<D, R> {

@@ -322,3 +322,86 @@ fn derived_cursors_are_opt_in_and_use_the_last_external_id() {
         assert_eq!(second["starting_after"], last_id.as_str());
     }
 }
+
+/// A whole-document dataset (as the organisational-units GET will be),
+/// declared here to test the generic path: one GET with the query, the
+/// document is the one record, typed or raw.
+struct WholeTree;
+
+impl Dataset for WholeTree {
+    const NAME: &'static str = "whole-tree";
+    const ABOUT: &'static str = "a test dataset";
+    const METHOD: tw_model::Method = tw_model::Method::Get;
+    const PATH: &'static str = "/tree/export";
+    const PAGING: tw_model::Paging = tw_model::Paging::Whole;
+    const MAX_LIMIT: u32 = 100;
+    const KEY: &'static [&'static str] = &["external_id"];
+    type Body = tw_model::skill_clusters::Body;
+    type Query = tw_model::skill_profiles::Query;
+    type Record = tw_model::EmployeeSkillClusters;
+}
+
+/// Cursor paging over GET: declared to check it is refused, not sent
+/// without its body.
+struct GetPages;
+
+impl Dataset for GetPages {
+    const NAME: &'static str = "get-pages";
+    const ABOUT: &'static str = "a test dataset";
+    const METHOD: tw_model::Method = tw_model::Method::Get;
+    const PATH: &'static str = "/pages";
+    const PAGING: tw_model::Paging = tw_model::Paging::Cursor;
+    const MAX_LIMIT: u32 = 100;
+    const KEY: &'static [&'static str] = &["external_id"];
+    type Body = tw_model::skill_clusters::Body;
+    type Query = tw_model::NoQuery;
+    type Record = tw_model::EmployeeSkillClusters;
+}
+
+#[test]
+fn whole_documents_are_one_get_and_one_record() {
+    let scripted = std::sync::Arc::new(tw_transport::testing::ScriptedTransport::new());
+    let document = "\n {\"external_id\": \"root\", \"skill_clusters\": [], \"x\": 1}\n";
+    scripted.push_json(200, document);
+    scripted.push_json(200, document);
+    let client = Client::with_transport(scripted.clone());
+    let request = tw_export::ExportRequest::<WholeTree>::new(1)
+        .unwrap()
+        .with_query(tw_model::skill_profiles::Query {
+            external_vendor: Some("workday".into()),
+            ..Default::default()
+        });
+    let records: Vec<_> = client.export(request.clone()).map(Result::unwrap).collect();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].external_id, "root");
+    let raw: Vec<_> = client
+        .pages::<WholeTree, Raw>(request, tw_export::Checkpoint::start(), None)
+        .flat_map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        raw.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+        [document.trim()]
+    );
+    for sent in scripted.requests() {
+        assert_eq!(sent.method, tw_transport::Method::Get);
+        assert_eq!(sent.path, "/tree/export");
+        assert_eq!(
+            sent.query,
+            [("external_vendor".to_owned(), "workday".to_owned())]
+        );
+        assert!(sent.body.is_none());
+    }
+}
+
+#[test]
+fn cursor_paging_over_get_is_refused_before_sending() {
+    let scripted = std::sync::Arc::new(tw_transport::testing::ScriptedTransport::new());
+    let client = Client::with_transport(scripted.clone());
+    let err = client
+        .export(tw_export::ExportRequest::<GetPages>::new(10).unwrap())
+        .next()
+        .unwrap()
+        .unwrap_err();
+    assert!(err.to_string().contains("cursor paging over GET"), "{err}");
+    assert!(scripted.requests().is_empty());
+}

@@ -6,7 +6,7 @@
 use tw_export::{Client, Dataset, ExportRequest, Secret};
 use tw_model::Table;
 
-use crate::{ids_of_tenant, run, sandbox, stderr, table_rows, temp_dir, tw_export};
+use crate::{export_dataset, ids_of_tenant, run, sandbox, stderr, table_rows, temp_dir};
 
 fn key_of<T: serde::Serialize>(record: &T, key: &str) -> String {
     serde_json::to_value(record).unwrap()[key]
@@ -40,9 +40,8 @@ pub(crate) fn command_writes_jsonl_and_csv<D: Dataset>() {
     let sandbox = sandbox(120);
     let dir = temp_dir(&format!("dataset-{}", D::NAME));
     let export = |extra: &[&str], out: &std::path::Path| {
-        let output = run(tw_export()
-            .env("TECHWOLF_TOKEN", "sandbox-token")
-            .args([D::NAME, "--base-url", &sandbox.base_url(), "--limit", "30"])
+        let output = run(export_dataset(&sandbox, D::NAME)
+            .args(["--limit", "30"])
             .args(extra)
             .arg("-o")
             .arg(out));
@@ -89,6 +88,13 @@ macro_rules! suites {
                 #[test]
                 fn command_writes_jsonl_and_csv() {
                     super::command_writes_jsonl_and_csv::<$dataset>();
+                }
+
+                #[test]
+                fn kill_and_resume_gives_byte_identical_output() {
+                    crate::resume::kill_and_resume_gives_byte_identical_output(
+                        <$dataset as tw_export::Dataset>::NAME,
+                    );
                 }
             }
         )*

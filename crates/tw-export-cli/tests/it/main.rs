@@ -38,9 +38,14 @@ pub fn tw_export() -> Command {
 
 /// `tw-export skill-clusters --base-url <sandbox>` with the static token.
 pub fn export_from(sandbox: &Sandbox) -> Command {
+    export_dataset(sandbox, "skill-clusters")
+}
+
+/// `tw-export <dataset> --base-url <sandbox>` with the static token.
+pub fn export_dataset(sandbox: &Sandbox, dataset: &str) -> Command {
     let mut command = tw_export();
     command.env("TECHWOLF_TOKEN", "sandbox-token").args([
-        "skill-clusters",
+        dataset,
         "--base-url",
         &sandbox.base_url(),
     ]);

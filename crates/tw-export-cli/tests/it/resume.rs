@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use tw_sandbox::Faults;
 
-use crate::{export_from, run, sandbox, sandbox_with, stderr, temp_dir};
+use crate::{export_dataset, export_from, run, sandbox, sandbox_with, stderr, temp_dir};
 
 fn checkpoint_records(path: &Path) -> Option<u64> {
     let text = std::fs::read_to_string(path).ok()?;
@@ -16,13 +16,14 @@ fn checkpoint_records(path: &Path) -> Option<u64> {
 /// Runs an export to `out`, killing it (SIGKILL) once its checkpoint says
 /// at least `after` records are written (or after `after` ms when `by_time`).
 fn kill_during(
+    dataset: &str,
     sandbox: &tw_sandbox::Sandbox,
     format: &[&str],
     out: &Path,
     after: u64,
     by_time: bool,
 ) {
-    let mut child = export_from(sandbox)
+    let mut child = export_dataset(sandbox, dataset)
         .args(["--limit", "10"])
         .args(format)
         .arg("-o")
@@ -55,8 +56,10 @@ fn kill_during(
     assert!(!out.exists(), "a killed export leaves no output file");
 }
 
-#[test]
-fn kill_and_resume_gives_byte_identical_output() {
+/// Kills an export of `dataset` at several points in each format, resumes
+/// it, and compares with an uninterrupted run (part of every dataset's
+/// suite).
+pub(crate) fn kill_and_resume_gives_byte_identical_output(dataset: &str) {
     let mut faults = Faults::default();
     faults.latency = Duration::from_millis(15);
     let sandbox = sandbox_with(400, faults);
@@ -65,9 +68,9 @@ fn kill_and_resume_gives_byte_identical_output() {
         &["--format", "json"],
         &["--format", "csv"],
     ] {
-        let dir = temp_dir(&format!("kill-{}", format[1]));
+        let dir = temp_dir(&format!("kill-{dataset}-{}", format[1]));
         let reference = dir.join("reference.out");
-        let output = run(export_from(&sandbox)
+        let output = run(export_dataset(&sandbox, dataset)
             .args(["--limit", "10"])
             .args(format)
             .arg("-o")
@@ -86,8 +89,8 @@ fn kill_and_resume_gives_byte_identical_output() {
         .enumerate()
         {
             let out = dir.join(format!("run{i}.out"));
-            kill_during(&sandbox, format, &out, after, by_time);
-            let mut resume = export_from(&sandbox);
+            kill_during(dataset, &sandbox, format, &out, after, by_time);
+            let mut resume = export_dataset(&sandbox, dataset);
             resume
                 .args(["--limit", "10", "--resume"])
                 .args(format)
@@ -104,7 +107,7 @@ fn kill_and_resume_gives_byte_identical_output() {
                     "{}",
                     stderr(&output)
                 );
-                let mut fresh = export_from(&sandbox);
+                let mut fresh = export_dataset(&sandbox, dataset);
                 fresh
                     .args(["--limit", "10"])
                     .args(format)

@@ -136,7 +136,18 @@ impl Drop for SandboxProcess {
 /// Measures `tw-export skill-clusters --quiet --base-url URL EXTRA... -o OUT`
 /// with the sandbox's static token.
 fn export(exporter: &Path, url: &str, extra: &[&str], out: &str) -> anyhow::Result<Usage> {
-    let mut args = vec!["skill-clusters", "--quiet", "--base-url", url];
+    export_dataset(exporter, "skill-clusters", url, extra, out)
+}
+
+/// Measures `tw-export DATASET --quiet --base-url URL EXTRA... -o OUT`.
+fn export_dataset(
+    exporter: &Path,
+    dataset: &str,
+    url: &str,
+    extra: &[&str],
+    out: &str,
+) -> anyhow::Result<Usage> {
+    let mut args = vec![dataset, "--quiet", "--base-url", url];
     args.extend_from_slice(extra);
     args.extend_from_slice(&["-o", out]);
     measure(exporter, &args, &[("TECHWOLF_TOKEN", "sandbox-token")])
@@ -237,7 +248,7 @@ pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
     let sandbox = SandboxProcess::start(&exporter, sizes.export, 0)?;
     let peer = root.join("bench/peer.py");
     let python = PathBuf::from("python3");
-    let mut runs: [Vec<Usage>; 4] = Default::default();
+    let mut runs: [Vec<Usage>; 6] = Default::default();
     for _ in 0..sizes.reps {
         runs[0].push(export(&exporter, &sandbox.url, &[], &out("a.jsonl"))?);
         runs[1].push(export(
@@ -261,9 +272,19 @@ pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
             &[&sandbox.url, "sandbox-token"],
             &[],
         )?);
+        for (run, format) in [(4, "jsonl"), (5, "csv")] {
+            runs[run].push(export_dataset(
+                &exporter,
+                "skill-profiles",
+                &sandbox.url,
+                &["--format", format],
+                &out(&format!("profiles.{format}")),
+            )?);
+        }
     }
     drop(sandbox);
-    let [jsonl, csv, peer_usage, floor] = runs.map(|r| median_usage(&r));
+    let [jsonl, csv, peer_usage, floor, profiles_jsonl, profiles_csv] =
+        runs.map(|r| median_usage(&r));
     writeln!(
         md,
         "### Export of {} employees over loopback (median of {})\n",
@@ -281,6 +302,8 @@ pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
             peer_usage,
         ),
         ("fetch-only floor (same transport, pages discarded)", floor),
+        ("`tw-export skill-profiles` → JSONL", profiles_jsonl),
+        ("`tw-export skill-profiles` → CSV", profiles_csv),
     ] {
         writeln!(
             md,
@@ -288,6 +311,11 @@ pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
             u.wall, u.cpu, u.rss_mib
         )?;
     }
+    writeln!(
+        md,
+        "\nThe first four rows export skill clusters; the skill-profiles rows export the same \
+         employees' profiles (all default includes) through the same generic path."
+    )?;
     let cpu_ratio = peer_usage.cpu / jsonl.cpu;
     let floor_ratio = jsonl.wall / floor.wall;
     writeln!(md)?;

@@ -82,6 +82,7 @@ pub trait Dataset: Send + Sync + 'static {
     type Record: Serialize
         + DeserializeOwned
         + Validate
+        + crate::Describe
         + JsonSchema
         + Table
         + Clone

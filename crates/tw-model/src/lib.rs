@@ -64,6 +64,7 @@ mod enums;
 mod error;
 mod page;
 mod request;
+mod shape;
 mod validate;
 mod wire;
 
@@ -80,6 +81,7 @@ pub use crate::request::{
     CURSOR_MAX_LEN, ExportRequest, Filter, HasFilters, HasInclude, NoQuery, Operator, PageBody,
     PageLimit, PageRequest, check_cursor, query_pairs,
 };
+pub use crate::shape::{Describe, FieldShape, Shape};
 pub use crate::skill_clusters::{
     EmployeeSkillClusters, Skill, SkillCluster, SkillClusters, SkillClustersPage,
     SkillClustersRequest, SkillList,

@@ -42,6 +42,21 @@ macro_rules! wire_struct {
             pub extra: serde_json::Map<String, serde_json::Value>,
         }
 
+        impl $crate::Describe for $name {
+            fn shape() -> $crate::Shape {
+                $crate::Shape::Object {
+                    name: stringify!($name),
+                    fields: vec![
+                        $( $crate::FieldShape {
+                            name: stringify!($field),
+                            required: wire_struct!(@required $kind),
+                            shape: <$ty as $crate::Describe>::shape(),
+                        }, )*
+                    ],
+                }
+            }
+        }
+
         impl $name {
             /// Whether serializing `self` writes a known field named `key`.
             fn writes_known_field(&self, key: &str) -> bool {
@@ -178,6 +193,9 @@ macro_rules! wire_struct {
     (@present_check opt $field:ident) => {
         let _ = $field;
     };
+
+    (@required req) => { true };
+    (@required opt) => { false };
 
     (@present req $value:expr) => { true };
     (@present opt $value:expr) => { $value.is_some() };
@@ -321,6 +339,12 @@ macro_rules! open_enum {
         impl $crate::Validate for $name {
             fn validate<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<(), D::Error> {
                 <String as $crate::Validate>::validate(deserializer)
+            }
+        }
+
+        impl $crate::Describe for $name {
+            fn shape() -> $crate::Shape {
+                $crate::Shape::Enum(Self::KNOWN)
             }
         }
 

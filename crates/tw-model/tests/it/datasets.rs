@@ -63,6 +63,38 @@ pub(crate) fn records_missing_a_key_are_rejected_alike<D: Dataset>() {
     assert!(typed.to_string().contains(D::KEY[0]), "{typed}");
 }
 
+/// Generated pages of `D` (from its declaration): parse -> serialize is the
+/// identity, raw decoding agrees with typed decoding, the schema accepts
+/// them, and with any one key removed both decoders still agree.
+pub(crate) fn generated_pages_hold_the_invariants<D: Dataset>() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+
+    let page_schema = schema(&format!("{}-page.json", D::NAME));
+    let mut runner = TestRunner::new(Config::with_cases(96));
+    let strategy = (crate::props::page_doc_for::<D>(), any::<usize>());
+    runner
+        .run(&strategy, |(doc, pick)| {
+            let text = doc.to_string();
+            let page: ExportPage<D::Record> = decode(text.as_bytes()).unwrap();
+            prop_assert_eq!(serde_json::to_value(&page).unwrap(), doc.clone());
+            prop_assert!(page_schema.is_valid(&doc), "{:#}", doc);
+            crate::validate::same_verdict_for::<D::Record>(&text)?;
+
+            let mut doc = doc;
+            let mut paths = Vec::new();
+            crate::validate::pointers(&doc, String::new(), &mut paths);
+            let path = &paths[pick % paths.len()];
+            if let Some((parent, key)) = path.rsplit_once('/')
+                && let Some(Value::Object(map)) = doc.pointer_mut(parent)
+            {
+                map.remove(&key.replace("~1", "/").replace("~0", "~"));
+            }
+            crate::validate::same_verdict_for::<D::Record>(&doc.to_string())
+        })
+        .unwrap();
+}
+
 macro_rules! suites {
     ($($module:ident: $dataset:ty,)*) => {
         $(
@@ -75,6 +107,11 @@ macro_rules! suites {
                 #[test]
                 fn fixture_request_round_trips() {
                     super::fixture_request_round_trips::<$dataset>();
+                }
+
+                #[test]
+                fn generated_pages_hold_the_invariants() {
+                    super::generated_pages_hold_the_invariants::<$dataset>();
                 }
 
                 #[test]

@@ -2,7 +2,10 @@
 
 use proptest::prelude::*;
 use serde_json::{Map, Value};
-use tw_model::{EmployeeSkillClusters, SkillClustersPage, SkillClustersRequest, decode};
+use tw_model::{
+    Dataset, Describe, EmployeeSkillClusters, Shape, SkillClusters, SkillClustersPage,
+    SkillClustersRequest, decode,
+};
 
 /// Any JSON value, a few levels deep.
 pub(crate) fn any_json() -> impl Strategy<Value = Value> {
@@ -36,28 +39,6 @@ fn string() -> impl Strategy<Value = Value> {
     "[^\u{0}]{0,16}".prop_map(Value::from)
 }
 
-fn state() -> impl Strategy<Value = Value> {
-    prop_oneof![
-        Just("suggested"),
-        Just("validated"),
-        Just("initially_validated"),
-        Just("rejected"),
-        Just("pending_review"),
-    ]
-    .prop_map(Value::from)
-}
-
-fn sources() -> impl Strategy<Value = Value> {
-    let one = prop_oneof![
-        Just("working_history"),
-        Just("resume_document"),
-        Just("learning"),
-        Just("hackathon"),
-    ]
-    .prop_map(Value::from);
-    prop::collection::vec(one, 0..4).prop_map(Value::from)
-}
-
 fn object(fields: Vec<(String, Option<Value>)>) -> Value {
     let map: Map<String, Value> = fields
         .into_iter()
@@ -66,90 +47,81 @@ fn object(fields: Vec<(String, Option<Value>)>) -> Value {
     Value::Object(map)
 }
 
-fn field(name: &str) -> String {
-    name.to_owned()
+/// Documents of any model shape, derived from the declaration
+/// (`Describe`): required fields always present, optional ones absent,
+/// `null` or a value, open enums a known or an unknown value, and unknown
+/// keys at every object.
+pub(crate) fn doc_for(shape: &Shape) -> BoxedStrategy<Value> {
+    match shape {
+        Shape::String => string().boxed(),
+        Shape::Integer => any::<i64>().prop_map(Value::from).boxed(),
+        Shape::Number => prop_oneof![
+            any::<i64>().prop_map(Value::from),
+            (-1e6f64..1e6).prop_map(Value::from),
+        ]
+        .boxed(),
+        Shape::Bool => any::<bool>().prop_map(Value::from).boxed(),
+        Shape::Enum(known) => prop_oneof![
+            3 => prop::sample::select(known.to_vec()).prop_map(Value::from),
+            1 => "[a-z_]{1,12}".prop_map(Value::from),
+        ]
+        .boxed(),
+        Shape::Array(item) => prop::collection::vec(doc_for(item), 0..3)
+            .prop_map(Value::from)
+            .boxed(),
+        Shape::Object { fields, .. } => {
+            let known: Vec<BoxedStrategy<(String, Option<Value>)>> = fields
+                .iter()
+                .map(|field| {
+                    let name = field.name.to_owned();
+                    let value = doc_for(&field.shape);
+                    if field.required {
+                        value.prop_map(move |v| (name.clone(), Some(v))).boxed()
+                    } else {
+                        optional(value).prop_map(move |v| (name.clone(), v)).boxed()
+                    }
+                })
+                .collect();
+            (known, extras())
+                .prop_map(|(known, mut extra)| {
+                    extra.extend(known);
+                    object(extra)
+                })
+                .boxed()
+        }
+    }
 }
 
-pub(crate) fn skill_doc() -> impl Strategy<Value = Value> {
-    (
-        string(),
-        optional(string()),
-        optional(state()),
-        optional(sources()),
-        extras(),
-    )
-        .prop_map(|(name, id, state, sources, mut extra)| {
-            extra.extend([
-                (field("name"), Some(name)),
-                (field("skill_id"), id),
-                (field("validation_state"), state),
-                (field("skill_sources"), sources),
-            ]);
-            object(extra)
-        })
+/// Records of dataset `D`.
+pub(crate) fn record_doc_for<D: Dataset>() -> BoxedStrategy<Value> {
+    doc_for(&D::Record::shape())
 }
 
-fn skills() -> impl Strategy<Value = Value> {
-    prop::collection::vec(skill_doc(), 0..3).prop_map(Value::from)
-}
-
-pub(crate) fn cluster_doc() -> impl Strategy<Value = Value> {
-    (
-        (optional(string()), optional(string()), optional(string())),
-        optional((-5i64..10).prop_map(Value::from)),
-        optional(state()),
-        (optional(skills()), optional(skills()), optional(skills())),
-        optional(sources()),
-        extras(),
-    )
-        .prop_map(
-            |((id, name, domain), level, state, (cur, rel, rej), sources, mut extra)| {
-                extra.extend([
-                    (field("skill_cluster_id"), id),
-                    (field("skill_cluster_name"), name),
-                    (field("domain_name"), domain),
-                    (field("proficiency_level"), level),
-                    (field("validation_state"), state),
-                    (field("current_skills"), cur),
-                    (field("related_skills"), rel),
-                    (field("rejected_skills"), rej),
-                    (field("sources"), sources),
-                ]);
-                object(extra)
-            },
-        )
-}
-
-pub(crate) fn record_doc() -> impl Strategy<Value = Value> {
-    (
-        "[A-Za-z0-9_-]{1,20}",
-        optional(prop::collection::vec(cluster_doc(), 0..3).prop_map(Value::from)),
-        extras(),
-    )
-        .prop_map(|(id, clusters, mut extra)| {
-            extra.extend([
-                (field("external_id"), Some(Value::from(id))),
-                (field("skill_clusters"), clusters),
-            ]);
-            object(extra)
-        })
-}
-
-pub(crate) fn page_doc() -> impl Strategy<Value = Value> {
+/// Pages of dataset `D`: the envelope with records of its shape.
+pub(crate) fn page_doc_for<D: Dataset>() -> BoxedStrategy<Value> {
     (
         any::<bool>(),
-        prop::collection::vec(record_doc(), 0..4),
+        prop::collection::vec(record_doc_for::<D>(), 0..4),
         optional(string()),
         extras(),
     )
         .prop_map(|(has_next, records, next, mut extra)| {
             extra.extend([
-                (field("has_next"), Some(Value::from(has_next))),
-                (field("records"), Some(Value::from(records))),
-                (field("next_starting_after"), next),
+                ("has_next".to_owned(), Some(Value::from(has_next))),
+                ("records".to_owned(), Some(Value::from(records))),
+                ("next_starting_after".to_owned(), next),
             ]);
             object(extra)
         })
+        .boxed()
+}
+
+pub(crate) fn record_doc() -> BoxedStrategy<Value> {
+    record_doc_for::<SkillClusters>()
+}
+
+pub(crate) fn page_doc() -> BoxedStrategy<Value> {
+    page_doc_for::<SkillClusters>()
 }
 
 proptest! {

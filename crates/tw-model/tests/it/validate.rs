@@ -6,7 +6,7 @@ use tw_model::{EmployeeSkillClusters, SkillClustersPage, decode, decode_raw};
 
 use crate::props::{any_json, page_doc};
 
-fn pointers(value: &Value, at: String, out: &mut Vec<String>) {
+pub(crate) fn pointers(value: &Value, at: String, out: &mut Vec<String>) {
     out.push(at.clone());
     match value {
         Value::Object(map) => {
@@ -27,9 +27,13 @@ fn pointers(value: &Value, at: String, out: &mut Vec<String>) {
     }
 }
 
-fn same_verdict(text: &str) -> Result<(), TestCaseError> {
-    let full = decode::<SkillClustersPage>(text.as_bytes());
-    let raw = decode_raw::<EmployeeSkillClusters>(text.as_bytes());
+/// `decode` and `decode_raw` of records `T` agree on `text`.
+pub(crate) fn same_verdict_for<T>(text: &str) -> Result<(), TestCaseError>
+where
+    T: tw_model::Validate + serde::de::DeserializeOwned + serde::Serialize,
+{
+    let full = decode::<tw_model::ExportPage<T>>(text.as_bytes());
+    let raw = decode_raw::<T>(text.as_bytes());
     match (&full, &raw) {
         (Ok(page), Ok(raw)) => {
             prop_assert_eq!(page.records.len(), raw.records.len());
@@ -50,6 +54,10 @@ fn same_verdict(text: &str) -> Result<(), TestCaseError> {
         ),
     }
     Ok(())
+}
+
+fn same_verdict(text: &str) -> Result<(), TestCaseError> {
+    same_verdict_for::<EmployeeSkillClusters>(text)
 }
 
 proptest! {

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use crate::cli::args::{Cli, Command};
+use crate::cli::args::Cli;
 use crate::cli::{Hint, classify, is_broken_pipe};
 
 fn init_logging(verbose: u8) {
@@ -62,20 +62,7 @@ fn main() -> ExitCode {
             };
         }
     };
-    let result = match &cli.command {
-        Command::SkillClusters(args) => {
-            init_logging(args.output.verbose);
-            cli::export::run(&**args)
-        }
-        Command::SkillProfiles(args) => {
-            init_logging(args.output.verbose);
-            cli::export::run(&**args)
-        }
-        Command::Sandbox(args) => {
-            init_logging(1);
-            cli::sandbox::run(args)
-        }
-    };
+    let result = cli.command.run(init_logging);
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,

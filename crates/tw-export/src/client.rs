@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use std::marker::PhantomData;
 
-use tw_model::{Dataset, ExportPage, ExportRequest, Method, Paging, SkillClusters, SkillProfiles};
+use tw_model::{Dataset, ExportPage, ExportRequest, Method, Paging, SkillClusters};
 use tw_paginate::{Checkpoint, Cursor, Page, PageSource, Paginator};
 use tw_transport::{
     AuthTransport, BaseUrl, ClientCredentials, Credentials, HttpConfig, HttpTransport, Request,
@@ -384,12 +384,6 @@ impl Client {
     /// Every employee's skill clusters: [`Client::export`] for
     /// [`SkillClusters`].
     pub fn skill_clusters(&self, request: ExportRequest<SkillClusters>) -> Records<SkillClusters> {
-        self.export(request)
-    }
-
-    /// Every employee's skill profile: [`Client::export`] for
-    /// [`SkillProfiles`].
-    pub fn skill_profiles(&self, request: ExportRequest<SkillProfiles>) -> Records<SkillProfiles> {
         self.export(request)
     }
 

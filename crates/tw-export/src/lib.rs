@@ -52,9 +52,6 @@ pub mod output;
 pub use crate::client::{Client, ClientBuilder, Pages, Raw, RawRecord, Records, Repr, Typed};
 pub use crate::error::Error;
 pub use tw_model as model;
-pub use tw_model::{
-    Dataset, Date, ExportRequest, Filter, SkillClusters, SkillClustersRequest, SkillProfiles,
-    SkillProfilesRequest,
-};
+pub use tw_model::{Dataset, Date, ExportRequest, Filter, SkillClusters, SkillClustersRequest};
 pub use tw_paginate::{Checkpoint, Cursor};
 pub use tw_transport::{RetryEvent, RetryPolicy, Secret};

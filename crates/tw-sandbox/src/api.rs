@@ -111,10 +111,7 @@ fn salt(path: &str) -> u64 {
 impl State {
     pub(crate) fn new(config: SandboxConfig, tenant: Tenant) -> State {
         let tenant = Arc::new(tenant);
-        let collections: Vec<Box<dyn Collection>> = vec![
-            Box::new(collections::SkillClusters(tenant.clone())),
-            Box::new(collections::SkillProfiles::new(tenant.clone())),
-        ];
+        let collections = collections::route_table(&tenant);
         let salt = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(7, |d| d.as_nanos() as u64);

@@ -13,6 +13,14 @@ use crate::rng::Rng;
 use crate::tenant::{IncludeSet, Tenant};
 use crate::vocabulary::{CLUSTERS, SOURCES};
 
+/// The route table: every dataset the sandbox serves, one line each.
+pub(crate) fn route_table(tenant: &Arc<Tenant>) -> Vec<Box<dyn Collection>> {
+    vec![
+        Box::new(SkillClusters(tenant.clone())),
+        Box::new(SkillProfiles::new(tenant.clone())),
+    ]
+}
+
 /// One dataset of the sandbox.
 pub(crate) trait Collection: Send + Sync {
     /// `POST` or `GET`.

@@ -38,6 +38,29 @@ pub(crate) enum Command {
     Sandbox(SandboxArgs),
 }
 
+impl Command {
+    /// Runs the subcommand, after `init_logging` with its verbosity (`-v`
+    /// count; the sandbox logs at info).
+    pub(crate) fn run(&self, init_logging: impl FnOnce(u8)) -> anyhow::Result<()> {
+        match self {
+            Command::SkillClusters(args) => export(args, init_logging),
+            Command::SkillProfiles(args) => export(args, init_logging),
+            Command::Sandbox(args) => {
+                init_logging(1);
+                crate::cli::sandbox::run(args)
+            }
+        }
+    }
+}
+
+fn export<A: DatasetArgs>(
+    args: &ExportArgs<A>,
+    init_logging: impl FnOnce(u8),
+) -> anyhow::Result<()> {
+    init_logging(args.output.verbose);
+    crate::cli::export::run(args)
+}
+
 /// The flags of one dataset: each dataset declares only its own, and says
 /// how they become the request's body and query.
 pub(crate) trait DatasetArgs: Args + std::fmt::Debug {

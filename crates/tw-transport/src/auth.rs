@@ -184,8 +184,48 @@ struct CachedToken {
 /// The body of a token response; unknown fields are ignored.
 #[derive(Deserialize)]
 struct TokenResponse {
-    access_token: Option<String>,
-    expires_in: Option<u64>,
+    access_token: Option<serde_json::Value>,
+    expires_in: Option<serde_json::Value>,
+}
+
+/// Scrubs every string and number inside `value` from `text`.
+fn scrub_value(text: &mut String, value: &serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => crate::secret::scrub(text, s),
+        Value::Number(n) => crate::secret::scrub(text, &n.to_string()),
+        Value::Array(items) => items.iter().for_each(|v| scrub_value(text, v)),
+        Value::Object(map) => map.values().for_each(|v| scrub_value(text, v)),
+        Value::Bool(_) | Value::Null => {}
+    }
+}
+
+/// The longest token lifetime believed: Auth0's own maximum, 30 days. A
+/// larger `expires_in` (say `18446744073709551615`) is capped, not added to
+/// an `Instant` where it would overflow.
+const MAX_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// The lifetime of a token from `expires_in`: an integer, an
+/// integer-valued float or a numeric string (some OAuth servers send
+/// strings); 0 or negative means "use once"; absent or unreadable, the
+/// documented 3 hours.
+fn token_lifetime(expires_in: Option<&serde_json::Value>) -> Duration {
+    use serde_json::Value;
+    let seconds = match expires_in {
+        Some(Value::Number(n)) => n.as_f64(),
+        Some(Value::String(text)) => text.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    match seconds {
+        Some(s) if s.is_finite() && s.fract() == 0.0 => {
+            if s <= 0.0 {
+                Duration::ZERO
+            } else {
+                Duration::try_from_secs_f64(s).map_or(MAX_LIFETIME, |d| d.min(MAX_LIFETIME))
+            }
+        }
+        _ => Duration::from_secs(10_800),
+    }
 }
 
 /// A [`Transport`] decorator that adds `Authorization: Bearer <token>`.
@@ -285,7 +325,9 @@ impl<T: Transport> AuthTransport<T> {
         let response = self.inner.send(&request).map_err(|mut err| {
             err.scrub(secret);
             match err {
-                Error::Status { status, body, .. } if (400..500).contains(&status) => Error::Auth {
+                // Only these mean the credentials were refused; 429 and 5xx
+                // were retried like API calls and stay what they are.
+                Error::Status { status, body, .. } if matches!(status, 400 | 401 | 403) => Error::Auth {
                     credential: describe(),
                     reason: format!(
                         "the token endpoint {} rejected the client credentials with HTTP {status}: {}",
@@ -298,26 +340,33 @@ impl<T: Transport> AuthTransport<T> {
             }
         })?;
         let parsed: Option<TokenResponse> = serde_json::from_slice(&response.body).ok();
-        let (token, expires_in) = match parsed {
+        let (access_token, expires_in) = match parsed {
             Some(TokenResponse {
-                access_token: Some(token),
+                access_token,
                 expires_in,
-            }) if !token.is_empty() => (token, expires_in),
-            _ => {
+            }) => (access_token, expires_in),
+            None => (None, None),
+        };
+        let token = match access_token {
+            Some(serde_json::Value::String(token)) if !token.is_empty() => token,
+            other => {
                 let mut snippet = body_snippet(&response.body);
                 crate::secret::scrub(&mut snippet, secret);
+                // Whatever the token endpoint put there is never printed.
+                if let Some(value) = other {
+                    scrub_value(&mut snippet, &value);
+                }
                 return Err(Error::Auth {
                     credential: describe(),
                     reason: format!(
-                        "the token endpoint {} answered without an access_token: {snippet}",
+                        "the token endpoint {} answered without a usable access_token: {snippet}",
                         client.token_url
                     ),
                     status: Some(response.status),
                 });
             }
         };
-        // Without expires_in, assume the documented 3 hours.
-        let lifetime = Duration::from_secs(expires_in.unwrap_or(10_800));
+        let lifetime = token_lifetime(expires_in.as_ref());
         Ok(CachedToken {
             value: Secret::new(token),
             refresh_at: started + lifetime - refresh_margin(lifetime),

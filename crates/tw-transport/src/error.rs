@@ -294,8 +294,11 @@ impl Error {
 /// one space, cut at a character boundary.
 pub(crate) fn body_snippet(body: &[u8]) -> String {
     const MAX: usize = 2048;
-    let head = &body[..body.len().min(MAX + 4)];
-    let text = String::from_utf8_lossy(head);
+    // Scrub before cutting, over enough bytes to hold a secret that
+    // straddles the cut, so no prefix of a secret survives the cut.
+    let head = &body[..body.len().min(MAX + 4 + crate::secret::longest_known())];
+    let mut text = String::from_utf8_lossy(head).into_owned();
+    crate::secret::scrub_known(&mut text);
     let mut out = String::with_capacity(text.len().min(MAX));
     let mut space = false;
     for ch in text.trim().chars() {

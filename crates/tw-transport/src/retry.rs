@@ -82,8 +82,9 @@ type Observer = Arc<dyn Fn(&RetryEvent<'_>) + Send + Sync>;
 /// retried.
 ///
 /// Waits use exponential backoff with full jitter (a random wait up to
-/// [`RetryPolicy::ceiling`]), or exactly the server's `Retry-After` (seconds
-/// or an HTTP date) when it sends one.
+/// [`RetryPolicy::ceiling`]), or the server's `Retry-After` (seconds or an
+/// HTTP date) when it sends one, but never less than half the ceiling (a
+/// `Retry-After: 0` does not turn retries into a burst).
 pub struct RetryTransport<T> {
     inner: T,
     policy: RetryPolicy,
@@ -191,7 +192,10 @@ impl<T: Transport> Transport for RetryTransport<T> {
                             attempts: attempt,
                         });
                     }
-                    *wait
+                    // `Retry-After: 0` or a date in the past is no reason
+                    // to hammer the server: half the backoff ceiling is
+                    // the floor.
+                    (*wait).max(self.policy.ceiling(attempt) / 2)
                 }
                 _ => self.jitter(self.policy.ceiling(attempt)),
             };

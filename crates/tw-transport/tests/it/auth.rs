@@ -370,3 +370,141 @@ fn credentials_are_checked_and_scopes_are_asked_for() {
         serde_json::from_slice(token_request.body.as_deref().unwrap()).unwrap();
     assert_eq!(body["scopes"], serde_json::json!(["read"]));
 }
+
+/// A token endpoint that answers `body` (with `{token}` replaced by a fresh
+/// token) and an API that accepts the latest token.
+fn token_endpoint(body: &'static str) -> TestServer {
+    let issued = Arc::new(AtomicUsize::new(0));
+    TestServer::start(move |seen: &Seen, _| {
+        if seen.path() == "/oauth/token" {
+            let n = issued.fetch_add(1, Ordering::SeqCst) + 1;
+            return Reply::json(200, body.replace("{token}", &format!("tok-SECRET-{n}")));
+        }
+        Reply::json(200, r#"{"has_next":false,"records":[]}"#)
+    })
+}
+
+#[test]
+fn expires_in_is_read_leniently_and_capped() {
+    for (body, fetches_for_three_requests) in [
+        (r#"{"access_token":"{token}","expires_in":"3600"}"#, 1),
+        (r#"{"access_token":"{token}","expires_in":3600.0}"#, 1),
+        (
+            r#"{"access_token":"{token}","expires_in":18446744073709551615}"#,
+            1,
+        ),
+        (r#"{"access_token":"{token}","expires_in":1e300}"#, 1),
+        (r#"{"access_token":"{token}","expires_in":"soon"}"#, 1),
+        (r#"{"access_token":"{token}","expires_in":0}"#, 3),
+        (r#"{"access_token":"{token}","expires_in":-5}"#, 3),
+        (r#"{"access_token":"{token}","expires_in":"-1"}"#, 3),
+    ] {
+        let server = token_endpoint(body);
+        let transport = full_stack(&server.url(), &Sleeps::default());
+        for _ in 0..3 {
+            transport
+                .send(&export())
+                .unwrap_or_else(|e| panic!("{body}: {e}"));
+        }
+        assert_eq!(
+            transport.token_fetches(),
+            fetches_for_three_requests,
+            "{body}: 0 or negative means use once"
+        );
+    }
+}
+
+#[test]
+fn a_token_reply_without_a_usable_token_never_prints_it() {
+    for body in [
+        r#"{"access_token":123456789,"expires_in":3600,"echo":"123456789"}"#,
+        r#"{"access_token":{"value":"tok-SECRET-9","kind":"jwt"},"expires_in":"x"}"#,
+        r#"{"access_token":["tok-SECRET-9"]}"#,
+        r#"{"access_token":null,"expires_in":3600}"#,
+        r#"{"access_token":""}"#,
+    ] {
+        let server = TestServer::start(move |seen: &Seen, _| {
+            if seen.path() == "/oauth/token" {
+                Reply::json(200, body)
+            } else {
+                Reply::json(200, "{}")
+            }
+        });
+        let err = full_stack(&server.url(), &Sleeps::default())
+            .send(&export())
+            .unwrap_err();
+        assert!(err.is_auth(), "{err}");
+        let text = err.to_string();
+        assert!(text.contains("without a usable access_token"), "{text}");
+        assert!(!text.contains("123456789"), "{text}");
+        assert_no_secret(&text);
+    }
+}
+
+#[test]
+fn a_rate_limited_or_failing_token_endpoint_is_not_a_credentials_error() {
+    for status in [429, 500, 503] {
+        let server = TestServer::start(move |seen: &Seen, _| {
+            if seen.path() == "/oauth/token" {
+                Reply::json(status, r#"{"error":"busy"}"#)
+            } else {
+                Reply::json(200, "{}")
+            }
+        });
+        let sleeps = Sleeps::default();
+        let err = full_stack(&server.url(), &sleeps)
+            .send(&export())
+            .unwrap_err();
+        assert!(!err.is_auth(), "{status}: {err}");
+        assert_eq!(err.status(), Some(status));
+        assert_eq!(sleeps.recorded().len(), 4, "{status} was retried");
+    }
+    for status in [400, 401, 403] {
+        let server = TestServer::start(move |_: &Seen, _| Reply::json(status, "{}"));
+        let err = full_stack(&server.url(), &Sleeps::default())
+            .send(&export())
+            .unwrap_err();
+        assert!(err.is_auth(), "{status}: {err}");
+    }
+}
+
+#[test]
+fn a_secret_echoed_across_the_snippet_cut_leaves_no_prefix() {
+    // A 503 whose body echoes the live token right where the 2 KiB cut
+    // falls: the retry observer (the WARN line) and the final error see it
+    // scrubbed, and no 10-character prefix of it.
+    let server = TestServer::start(|seen: &Seen, _| {
+        if seen.path() == "/oauth/token" {
+            return Reply::json(
+                200,
+                r#"{"access_token":"tok-SECRET-cut-0123456789abcdef","expires_in":3600}"#,
+            );
+        }
+        let auth = seen.header("authorization").unwrap_or_default().to_owned();
+        // 2029 + "Bearer " = 2036: the 2048-character cut falls 12
+        // characters into the token.
+        Reply::json(503, format!("{}{auth}", "x".repeat(2029)))
+    });
+    let observed = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = observed.clone();
+    let sleeps = Sleeps::default();
+    let sleep_log = sleeps.0.clone();
+    let retrying = tw_transport::RetryTransport::new(http(&server.url()), Default::default())
+        .with_sleeper(move |d| sleep_log.lock().unwrap().push(d))
+        .with_observer(move |event| log.lock().unwrap().push(event.error.to_string()));
+    let transport = AuthTransport::new(
+        retrying,
+        crate::client_credentials(&format!("{}/oauth/token", server.url())),
+    );
+    let err = transport.send(&export()).unwrap_err();
+    let mut texts = observed.lock().unwrap().clone();
+    texts.push(err.to_string());
+    assert!(texts.len() > 1);
+    for text in texts {
+        assert!(
+            !text.contains("tok-SECRET"),
+            "a 10-character prefix: {text}"
+        );
+        assert_no_secret(&text);
+    }
+}

@@ -201,3 +201,21 @@ fn backoff_ceilings_double_up_to_the_cap() {
     );
     assert_eq!(policy.ceiling(200), Duration::from_secs(30));
 }
+
+#[test]
+fn a_zero_or_past_retry_after_still_backs_off() {
+    let past = httpdate::fmt_http_date(SystemTime::now() - Duration::from_secs(3600));
+    let server = TestServer::start(move |_, i| match i {
+        0 => Reply::json(503, "").with_header("Retry-After", "0"),
+        1 => Reply::json(429, "").with_header("Retry-After", &past),
+        _ => Reply::json(200, "{}"),
+    });
+    let sleeps = Sleeps::default();
+    retrying(&server.url(), &sleeps).send(&export()).unwrap();
+    let policy = RetryPolicy::default();
+    assert_eq!(
+        sleeps.recorded(),
+        [policy.ceiling(1) / 2, policy.ceiling(2) / 2],
+        "half the backoff ceiling is the floor"
+    );
+}

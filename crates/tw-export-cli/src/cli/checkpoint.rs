@@ -86,6 +86,7 @@ pub(crate) struct Paths {
     pub output: PathBuf,
     pub partial: PathBuf,
     pub checkpoint: PathBuf,
+    pub lock: PathBuf,
 }
 
 impl Paths {
@@ -99,6 +100,7 @@ impl Paths {
             output: output.to_owned(),
             partial: with(".partial"),
             checkpoint: with(".checkpoint"),
+            lock: with(".lock"),
         }
     }
 
@@ -131,22 +133,118 @@ impl Paths {
     }
 }
 
-/// Creates (or truncates) a file readable by its owner only: exports hold
-/// personal data.
+/// Creates a new file readable by its owner only (exports hold personal
+/// data), replacing whatever was at `path`. Whatever was there is unlinked
+/// first and the file is created with `O_CREAT | O_EXCL`, which never
+/// follows a symbolic link: a link planted at `path` is removed, not
+/// written through, and one planted again in between makes this fail.
 pub(crate) fn create_private(path: &Path) -> std::io::Result<fs::File> {
+    match fs::remove_file(path) {
+        Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(err),
+        _ => {}
+    }
     let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let file = options.open(path)?;
+    options.open(path)
+}
+
+/// Opens an existing partial file to continue it, only if it is a regular
+/// file (not a link, device or FIFO) owned by this user. The check and the
+/// open are tied together by comparing the opened file's identity with the
+/// checked one, so a swap in between is caught.
+pub(crate) fn open_partial(path: &Path) -> std::io::Result<fs::File> {
+    let refuse = |why: &str| {
+        std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            format!("refusing to continue {}: {why}", path.display()),
+        )
+    };
+    let before = fs::symlink_metadata(path)?;
+    if !before.file_type().is_file() {
+        return Err(refuse("it is not a regular file (a symbolic link?)"));
+    }
+    let file = fs::OpenOptions::new().read(true).write(true).open(path)?;
     #[cfg(unix)]
     {
-        // An existing file keeps its mode through open(); make sure.
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(fs::Permissions::from_mode(0o600))?;
+        use std::os::unix::fs::MetadataExt;
+        let opened = file.metadata()?;
+        if (opened.dev(), opened.ino()) != (before.dev(), before.ino()) {
+            return Err(refuse("it was replaced while being opened"));
+        }
+        // /proc/self belongs to this process's effective user.
+        if let Ok(me) = fs::metadata("/proc/self")
+            && opened.uid() != me.uid()
+        {
+            return Err(refuse("it belongs to another user"));
+        }
     }
     Ok(file)
+}
+
+/// Checks `-o PATH` before any request: not a directory (or a path ending
+/// in `/`), and not an existing device, FIFO or socket, which the final
+/// rename would replace with a regular file.
+pub(crate) fn check_target(path: &Path) -> std::io::Result<()> {
+    let invalid = |why: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, why);
+    let text = path.as_os_str().to_string_lossy();
+    if text.ends_with('/') || path.is_dir() {
+        return Err(invalid(format!(
+            "-o {}: is a directory; give a file path such as {}",
+            path.display(),
+            path.join("export.jsonl").display()
+        )));
+    }
+    if let Ok(meta) = fs::metadata(path)
+        && !meta.file_type().is_file()
+    {
+        return Err(invalid(format!(
+            "-o {}: is not a regular file (a device or FIFO?); write to stdout \
+             and redirect instead: tw-export ... > {}",
+            path.display(),
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// An exclusive lock on `PATH.lock`, held while an export writes `PATH`:
+/// a second run on the same `PATH` fails at once instead of writing the
+/// same partial file. The OS releases it when the process ends, however
+/// it ends, so a killed run never blocks `--resume`. The lock file stays
+/// (removing it would let two runs lock two different files).
+pub(crate) fn lock(paths: &Paths) -> std::io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    if fs::symlink_metadata(&paths.lock).is_ok_and(|m| !m.file_type().is_file()) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            format!(
+                "refusing to use {}: it is not a regular file",
+                paths.lock.display()
+            ),
+        ));
+    }
+    let file = options.open(&paths.lock)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(fs::TryLockError::WouldBlock) => Err(std::io::Error::new(
+            std::io::ErrorKind::WouldBlock,
+            format!(
+                "another tw-export is writing {} (it holds {}); wait for it to finish",
+                paths.output.display(),
+                paths.lock.display()
+            ),
+        )),
+        Err(fs::TryLockError::Error(err)) => Err(err),
+    }
 }

@@ -18,7 +18,7 @@ use tw_export::{
 use crate::cli::args::{
     ConnectionArgs, DatasetArgs, DialectArg, ExportArgs, FormatArg, OutputArgs,
 };
-use crate::cli::checkpoint::{Paths, Saved, create_private};
+use crate::cli::checkpoint::{Paths, Saved, check_target, create_private, lock, open_partial};
 use crate::cli::{Hint, UsageError};
 
 fn usage(message: impl Into<String>) -> anyhow::Error {
@@ -257,6 +257,23 @@ struct ResumeKey<'a, D: Dataset> {
 pub(crate) fn run<A: DatasetArgs>(args: &ExportArgs<A>) -> anyhow::Result<()> {
     let format = format_of(&args.output);
     let request = build_request(args)?;
+    let to_file = args
+        .output
+        .output
+        .as_deref()
+        .filter(|p| p.as_os_str() != "-");
+    // Before any request: the target must be a file path, and no other run
+    // may be writing it (the lock is held until this process ends).
+    let _lock = match to_file {
+        Some(path) => {
+            check_target(path)?;
+            Some(
+                lock(&Paths::for_output(path))
+                    .with_context(|| format!("locking {}", path.display()))?,
+            )
+        }
+        None => None,
+    };
     let connection = connect(&args.connection)?;
     let key = ResumeKey::<A::D> {
         dataset: A::D::NAME,
@@ -275,11 +292,6 @@ pub(crate) fn run<A: DatasetArgs>(args: &ExportArgs<A>) -> anyhow::Result<()> {
         .clone()
         .map_or_else(Checkpoint::start, Checkpoint::after);
     let progress = Progress::new(args.output.quiet);
-    let to_file = args
-        .output
-        .output
-        .as_deref()
-        .filter(|p| p.as_os_str() != "-");
     let job = Job {
         client: &connection.client,
         request,
@@ -473,16 +485,16 @@ fn resume_partial<T: Table + Serialize + DeserializeOwned>(
             differences.join("\n    ")
         )));
     }
-    let mut file = fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(&paths.partial)
-        .map_err(|err| {
-            usage(format!(
+    let mut file = match open_partial(&paths.partial) {
+        Ok(file) => file,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => {
+            return Err(usage(format!(
                 "nothing to resume: cannot open {}: {err}",
                 paths.partial.display()
-            ))
-        })?;
+            )));
+        }
+        Err(err) => return Err(err.into()),
+    };
     let length = file.metadata()?.len();
     if length < saved.bytes {
         return Err(usage(format!(

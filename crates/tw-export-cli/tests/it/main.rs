@@ -4,6 +4,7 @@
 mod cli;
 mod datasets;
 mod errors;
+mod hostile;
 mod library;
 mod resume;
 

@@ -1,0 +1,145 @@
+//! Hostile files and concurrent use: the command never writes through a
+//! link, never replaces what it did not create, never runs twice on one
+//! output, and checks its target before any request.
+
+use std::path::Path;
+
+use crate::{export_from, run, sandbox, stderr, temp_dir};
+
+fn export_to(sandbox: &tw_sandbox::Sandbox, out: &Path, extra: &[&str]) -> std::process::Output {
+    run(export_from(sandbox).args(extra).arg("-o").arg(out))
+}
+
+#[test]
+fn a_second_run_on_the_same_output_stops_at_once() {
+    let sandbox = sandbox(50);
+    let dir = temp_dir("locked");
+    let out = dir.join("out.jsonl");
+    // Another run holds the lock (this test process plays it).
+    let held = std::fs::File::create(dir.join("out.jsonl.lock")).unwrap();
+    held.try_lock().unwrap();
+    let output = export_to(&sandbox, &out, &[]);
+    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("another tw-export is writing")
+            && stderr(&output).contains("out.jsonl"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(sandbox.requests().is_empty(), "no request was sent");
+    assert!(!out.exists() && !dir.join("out.jsonl.partial").exists());
+    drop(held);
+    let output = export_to(&sandbox, &out, &[]);
+    assert!(
+        output.status.success(),
+        "the lock is gone with its holder: {}",
+        stderr(&output)
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn links_planted_at_our_temporary_files_are_not_written_through() {
+    let sandbox = sandbox(30);
+    let dir = temp_dir("symlinks");
+    let victim = dir.join("victim.txt");
+    std::fs::write(&victim, "precious").unwrap();
+    let out = dir.join("out.jsonl");
+    std::os::unix::fs::symlink(&victim, dir.join("out.jsonl.partial")).unwrap();
+    std::os::unix::fs::symlink(&victim, dir.join("out.jsonl.checkpoint.tmp")).unwrap();
+    let output = export_to(&sandbox, &out, &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 30);
+    assert!(
+        !std::fs::symlink_metadata(&out)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn resume_refuses_a_partial_file_that_is_a_link() {
+    let mut faults = tw_sandbox::Faults::default();
+    faults.server_error_every = Some(3);
+    let sandbox = crate::sandbox_with(100, faults);
+    let dir = temp_dir("resume-link");
+    let out = dir.join("out.jsonl");
+    // An interrupted export: the third page fails and there are no retries.
+    let output = export_to(&sandbox, &out, &["--limit", "10", "--max-attempts", "1"]);
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    assert!(dir.join("out.jsonl.checkpoint").exists());
+    // The partial file is swapped for a link to someone else's file.
+    let victim = dir.join("victim.txt");
+    std::fs::write(&victim, "precious").unwrap();
+    std::fs::remove_file(dir.join("out.jsonl.partial")).unwrap();
+    std::os::unix::fs::symlink(&victim, dir.join("out.jsonl.partial")).unwrap();
+    let output = export_to(
+        &sandbox,
+        &out,
+        &["--limit", "10", "--max-attempts", "1", "--resume"],
+    );
+    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("refusing to continue")
+            && stderr(&output).contains("not a regular file"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+}
+
+#[test]
+fn a_directory_target_is_refused_before_any_request() {
+    let sandbox = sandbox(10);
+    let dir = temp_dir("dir-target");
+    for target in [dir.clone(), dir.join("sub/")] {
+        if target.to_string_lossy().ends_with('/') {
+            std::fs::create_dir_all(&target).unwrap();
+        }
+        let output = export_to(&sandbox, &target, &[]);
+        assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+        assert!(
+            stderr(&output).contains("is a directory"),
+            "{}",
+            stderr(&output)
+        );
+    }
+    assert!(sandbox.requests().is_empty(), "no request was sent");
+    let hidden: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(hidden.is_empty(), "{hidden:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_target_is_refused_and_left_alone() {
+    let sandbox = sandbox(10);
+    let dir = temp_dir("fifo-target");
+    let fifo = dir.join("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let output = export_to(&sandbox, &fifo, &[]);
+    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("not a regular file"),
+        "{}",
+        stderr(&output)
+    );
+    use std::os::unix::fs::FileTypeExt;
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+    assert!(sandbox.requests().is_empty());
+}

@@ -126,9 +126,144 @@ impl<T: Validate> Validate for Vec<T> {
     }
 }
 
-/// Skips any value (for unknown fields).
+/// How deep an unknown field's value may nest, counted from the field.
+/// Typed and raw decoding both enforce it with [`Extra`], far below
+/// serde_json's own limit of 128 levels from the page, which would
+/// otherwise count differently for a record inside a page (typed) and the
+/// same record on its own (raw).
+pub(crate) const MAX_EXTRA_DEPTH: u32 = 64;
+
+/// Reads an unknown field's value: kept as a `serde_json::Value` for typed
+/// records, only checked for raw ones. Both go through `deserialize_any`
+/// (so numbers out of `f64`'s range are rejected, as `Value` rejects them)
+/// with the same depth limit, so they accept exactly the same values, where
+/// `IgnoredAny` would accept 100,000 levels of nesting or `1e999999`.
+#[derive(Clone, Copy)]
+pub(crate) struct Extra {
+    keep: bool,
+    depth: u32,
+}
+
+impl Extra {
+    /// A seed that builds the value.
+    pub(crate) fn kept() -> Self {
+        Extra {
+            keep: true,
+            depth: 0,
+        }
+    }
+
+    fn nested(self) -> Self {
+        Extra {
+            depth: self.depth + 1,
+            ..self
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Extra {
+    type Value = serde_json::Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Extra {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any valid JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, Into::into))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(if self.keep {
+            v.into()
+        } else {
+            serde_json::Value::Null
+        })
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(if self.keep {
+            v.into()
+        } else {
+            serde_json::Value::Null
+        })
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        self.deserialize(deserializer)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        if self.depth >= MAX_EXTRA_DEPTH {
+            return Err(de::Error::custom(format_args!(
+                "an unknown field nests deeper than {MAX_EXTRA_DEPTH} levels"
+            )));
+        }
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(self.nested())? {
+            if self.keep {
+                items.push(item);
+            }
+        }
+        Ok(serde_json::Value::Array(items))
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        if self.depth >= MAX_EXTRA_DEPTH {
+            return Err(de::Error::custom(format_args!(
+                "an unknown field nests deeper than {MAX_EXTRA_DEPTH} levels"
+            )));
+        }
+        let mut object = serde_json::Map::new();
+        if self.keep {
+            while let Some(key) = map.next_key::<String>()? {
+                let value = map.next_value_seed(self.nested())?;
+                object.insert(key, value);
+            }
+        } else {
+            while map.next_key::<IgnoredAny>()?.is_some() {
+                map.next_value_seed(self.nested())?;
+            }
+        }
+        Ok(serde_json::Value::Object(object))
+    }
+}
+
+/// Checks an unknown field's value without keeping it (see [`Extra`]).
 pub(crate) fn skip<'de, A: de::MapAccess<'de>>(access: &mut A) -> Result<(), A::Error> {
-    access.next_value::<IgnoredAny>().map(drop)
+    access
+        .next_value_seed(Extra {
+            keep: false,
+            depth: 0,
+        })
+        .map(drop)
 }
 
 /// One page of an export with its records left as the server's JSON text,

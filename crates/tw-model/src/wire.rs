@@ -138,7 +138,7 @@ macro_rules! wire_struct {
                                 match key {
                                     $( Key::$field => wire_struct!(@read $kind access extra $field $ty), )*
                                     Key::Unknown(name) => {
-                                        let value: serde_json::Value = access.next_value()?;
+                                        let value = access.next_value_seed($crate::validate::Extra::kept())?;
                                         extra.insert(name.into_owned(), value);
                                     }
                                 }

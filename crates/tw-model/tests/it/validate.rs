@@ -151,3 +151,32 @@ fn duplicated_envelope_keys_are_rejected_by_both() {
         assert_eq!(typed.to_string(), raw.to_string(), "{text}");
     }
 }
+
+/// Typed and raw decoding enforce the same limits on unknown fields:
+/// nesting depth and the number range, so every output format accepts
+/// exactly the same pages.
+#[test]
+fn unknown_fields_get_the_same_limits_in_both_decoders() {
+    let page = |extra: &str| {
+        format!(r#"{{"has_next":false,"records":[{{"external_id":"a","x":{extra}}}]}}"#)
+    };
+    let nested = |levels: usize| format!("{}1{}", "[".repeat(levels), "]".repeat(levels));
+    for (extra, ok) in [
+        (nested(64), true),
+        (nested(65), false),
+        (nested(100_000), false),
+        ("1e999999".to_owned(), false),
+        ("-1e400".to_owned(), false),
+        ("1e308".to_owned(), true),
+        (r#"{"deep":{"deeper":[1,2,{"k":null}]}}"#.to_owned(), true),
+    ] {
+        let text = page(&extra);
+        let typed = decode::<SkillClustersPage>(text.as_bytes());
+        let raw = decode_raw::<EmployeeSkillClusters>(text.as_bytes());
+        assert_eq!(typed.is_ok(), ok, "{}", &extra[..extra.len().min(40)]);
+        assert_eq!(raw.is_ok(), ok, "{}", &extra[..extra.len().min(40)]);
+        if let (Err(a), Err(b)) = (&typed, &raw) {
+            assert_eq!(a.to_string(), b.to_string());
+        }
+    }
+}

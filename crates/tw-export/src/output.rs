@@ -44,6 +44,30 @@ pub enum CsvDialect {
     Rfc4180,
 }
 
+/// `text` (valid JSON) without the whitespace between its tokens. Line
+/// breaks can only be such whitespace: inside strings JSON escapes them.
+pub fn compact_json(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    for ch in text.chars() {
+        if in_string {
+            out.push(ch);
+            if escaped {
+                escaped = false;
+            } else if ch == '\\' {
+                escaped = true;
+            } else if ch == '"' {
+                in_string = false;
+            }
+        } else if !matches!(ch, ' ' | '\t' | '\n' | '\r') {
+            out.push(ch);
+            in_string = ch == '"';
+        }
+    }
+    out
+}
+
 /// The TechWolf formula-injection guard: a backtick before values starting
 /// with `=`, `+`, `-`, `@`, tab or carriage return.
 pub fn guard_formula(value: &str) -> Cow<'_, str> {
@@ -177,14 +201,15 @@ impl<W: Write, T: Table + Serialize + DeserializeOwned> RecordWriter<W, T> {
     /// against the model, e.g. a [`crate::RawRecord`]), unchanged.
     ///
     /// For JSON Lines and JSON only (CSV needs the decoded record). A
-    /// record whose text spans lines (a pretty-printing server) is decoded
-    /// and written compactly instead, so each JSON Lines record stays on one
-    /// line.
+    /// record whose text spans lines (a pretty-printing server) has the
+    /// whitespace between its tokens removed, so each JSON Lines record
+    /// stays on one line while every value keeps the bytes the server sent
+    /// (re-encoding would turn `18446744073709551616` into
+    /// `1.8446744073709552e19`).
     pub fn write_raw(&mut self, text: &str) -> io::Result<()> {
         // `contains` on bytes is a memchr.
         if text.as_bytes().contains(&b'\n') || text.as_bytes().contains(&b'\r') {
-            let decoded: T = serde_json::from_str(text)?;
-            return self.write(&decoded);
+            return self.write_raw(&compact_json(text));
         }
         match &mut self.sink {
             Sink::Json(out) => {

@@ -405,3 +405,18 @@ fn cursor_paging_over_get_is_refused_before_sending() {
     assert!(err.to_string().contains("cursor paging over GET"), "{err}");
     assert!(scripted.requests().is_empty());
 }
+
+#[test]
+fn records_that_span_lines_keep_every_value_byte_for_byte() {
+    use tw_export::output::{Format, RecordWriter, compact_json};
+
+    let pretty = "{\n  \"external_id\": \"a b \\\" \\\\\",\n  \"big\": 18446744073709551616,\n  \"precise\": 0.1000000000000000055511151231257827,\n  \"list\": [ 1 ,\t2 ],\n  \"text\": \"two  spaces\\nand a tab\\t\"\n}";
+    let expected = r#"{"external_id":"a b \" \\","big":18446744073709551616,"precise":0.1000000000000000055511151231257827,"list":[1,2],"text":"two  spaces\nand a tab\t"}"#;
+    assert_eq!(compact_json(pretty), expected);
+    let mut writer =
+        RecordWriter::<_, tw_model::EmployeeSkillClusters>::new(Vec::new(), Format::Jsonl);
+    writer.begin().unwrap();
+    writer.write_raw(pretty).unwrap();
+    let text = String::from_utf8(writer.finish().unwrap()).unwrap();
+    assert_eq!(text, format!("{expected}\n"));
+}

@@ -11,7 +11,7 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::args::Cli;
-use crate::cli::{Hint, classify, is_broken_pipe};
+use crate::cli::{Hint, classify, is_broken_pipe, printable};
 
 fn init_logging(verbose: u8) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
@@ -39,14 +39,14 @@ fn report(err: &anyhow::Error) {
             continue;
         }
         if first {
-            eprintln!("error: {cause}");
+            eprintln!("error: {}", printable(&cause.to_string()));
             first = false;
         } else {
-            eprintln!("  caused by: {cause}");
+            eprintln!("  caused by: {}", printable(&cause.to_string()));
         }
     }
     if let Some(hint) = hint {
-        eprintln!("hint: {hint}");
+        eprintln!("hint: {}", printable(&hint));
     }
 }
 

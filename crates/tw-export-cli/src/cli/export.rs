@@ -90,7 +90,7 @@ fn connect(args: &ConnectionArgs) -> anyhow::Result<Connection> {
                 event.request,
                 event.delay.as_secs_f64(),
                 event.attempt,
-                event.error
+                crate::cli::printable(&event.error.to_string())
             );
         });
     if let Some(version) = args.api_version {

@@ -86,3 +86,23 @@ pub(crate) fn is_broken_pipe(err: &anyhow::Error) -> bool {
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
 }
+
+/// `text` safe for a terminal: control characters other than the line
+/// break (ANSI escape sequences, carriage returns, backspaces, bells) are
+/// shown escaped, so text a server sent cannot clear the screen, move the
+/// cursor or forge a line. Server bodies reach messages with their line
+/// breaks already folded to spaces.
+pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() && c != '\n') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for ch in text.chars() {
+        if ch.is_control() && ch != '\n' {
+            out.extend(ch.escape_default());
+        } else {
+            out.push(ch);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}

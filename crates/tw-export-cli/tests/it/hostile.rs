@@ -143,3 +143,69 @@ fn a_fifo_target_is_refused_and_left_alone() {
     );
     assert!(sandbox.requests().is_empty());
 }
+
+/// A loopback server that answers every request of one connection with
+/// `status` and `body` (bodies the sandbox never sends); it stops when the
+/// client closes the connection.
+fn answering(status: u16, body: &'static str) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let Ok((stream, _)) = listener.accept() else {
+            return;
+        };
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut stream = stream;
+        loop {
+            let mut length = 0;
+            let mut line = String::new();
+            let mut head_done = false;
+            while reader.read_line(&mut line).unwrap_or(0) > 0 {
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                if line == "\r\n" {
+                    head_done = true;
+                    break;
+                }
+                line.clear();
+            }
+            if !head_done {
+                break;
+            }
+            let mut request_body = vec![0; length];
+            if reader.read_exact(&mut request_body).is_err() {
+                break;
+            }
+            let reply = format!(
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            if stream.write_all(reply.as_bytes()).is_err() {
+                break;
+            }
+        }
+    });
+    url
+}
+
+#[test]
+fn server_text_cannot_drive_the_terminal() {
+    let url = answering(
+        400,
+        "{\"detail\":\"\u{1b}[2J\u{1b}[Htw-export: 1000 records, 10 pages\u{7}\r\u{8}\"}",
+    );
+    let output = run(crate::tw_export()
+        .env("TECHWOLF_TOKEN", "sandbox-token")
+        .args(["skill-clusters", "--base-url", &url]));
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(text.contains("\\u{1b}[2J"), "shown escaped: {text}");
+    for control in ['\u{1b}', '\u{7}', '\r', '\u{8}'] {
+        assert!(
+            !text.contains(control),
+            "{control:?} reached the terminal: {text:?}"
+        );
+    }
+}

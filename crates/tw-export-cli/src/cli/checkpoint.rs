@@ -14,8 +14,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tw_paginate::{Checkpoint, Cursor};
 
-/// The file format version.
-const VERSION: u32 = 1;
+/// The file format version: 2 adds the last page's digest; 1 is still
+/// read (without that check).
+const VERSION: u32 = 2;
 
 /// The saved state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,19 +35,76 @@ pub(crate) struct Saved {
     pub records: u64,
     /// Pages in those bytes.
     pub pages: u64,
+    /// Where the last written page starts in the partial file.
+    #[serde(default)]
+    pub page_start: u64,
+    /// The digest of the partial file's bytes `page_start..bytes` (hex), to
+    /// tell a partial file that changed from the one the checkpoint
+    /// describes.
+    #[serde(default)]
+    pub page_digest: Option<String>,
 }
 
 impl Saved {
-    pub(crate) fn new(options: Value, at: &Checkpoint, bytes: u64) -> Saved {
-        Saved {
+    /// The state after `at`, with the partial file as `tracked` wrote it;
+    /// starts the next page's digest.
+    pub(crate) fn new<W>(options: Value, at: &Checkpoint, tracked: &Tracked<W>) -> Saved {
+        let saved = Saved {
             tw_export_checkpoint: VERSION,
             options,
             next_cursor: at.cursor.as_ref().map(|c| c.as_str().to_owned()),
             complete: at.complete,
-            bytes,
+            bytes: tracked.bytes,
             records: at.items,
             pages: at.pages,
+            page_start: tracked.page_start.get(),
+            page_digest: Some(format!("{:016x}", tracked.digest.get().finish())),
+        };
+        tracked.page_start.set(tracked.bytes);
+        tracked.digest.set(Digest::new());
+        saved
+    }
+
+    /// Why this checkpoint cannot be resumed from, if it cannot.
+    fn unusable(&self) -> Option<String> {
+        if !(1..=VERSION).contains(&self.tw_export_checkpoint) {
+            return Some(format!(
+                "format version {} is not one this tw-export reads (1 to {VERSION})",
+                self.tw_export_checkpoint
+            ));
         }
+        if let Some(cursor) = &self.next_cursor
+            && let Err(err) = tw_model::check_cursor(cursor)
+        {
+            return Some(format!("its cursor is not one the API accepts: {err}"));
+        }
+        if self.records > self.bytes || self.page_start > self.bytes {
+            return Some(format!(
+                "it counts {} records and a page from byte {} in {} bytes",
+                self.records, self.page_start, self.bytes
+            ));
+        }
+        None
+    }
+
+    /// Checks the partial file's last page against the digest (version 2).
+    pub(crate) fn matches(&self, file: &mut fs::File) -> std::io::Result<bool> {
+        use std::io::{Read, Seek};
+        let Some(expected) = &self.page_digest else {
+            return Ok(true);
+        };
+        file.seek(std::io::SeekFrom::Start(self.page_start))?;
+        let mut digest = Digest::new();
+        let mut page = file.take(self.bytes - self.page_start);
+        let mut buffer = vec![0; 64 * 1024];
+        loop {
+            let n = page.read(&mut buffer)?;
+            if n == 0 {
+                break;
+            }
+            digest.update(&buffer[..n]);
+        }
+        Ok(format!("{:016x}", digest.finish()) == *expected)
     }
 
     /// The pagination checkpoint to resume from.
@@ -104,17 +162,18 @@ impl Paths {
         }
     }
 
-    pub(crate) fn load(&self) -> std::io::Result<Option<Saved>> {
+    /// The checkpoint, `None` when there is none, `Err` with why when it
+    /// cannot be used (not JSON, another format, an impossible count, a
+    /// cursor the API would refuse).
+    pub(crate) fn load(&self) -> std::io::Result<Option<Result<Saved, String>>> {
         match fs::read(&self.checkpoint) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|err| {
-                std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    format!(
-                        "{} is not a tw-export checkpoint: {err}",
-                        self.checkpoint.display()
-                    ),
-                )
-            }),
+            Ok(bytes) => Ok(Some(match serde_json::from_slice::<Saved>(&bytes) {
+                Err(err) => Err(format!("it is not a tw-export checkpoint ({err})")),
+                Ok(saved) => match saved.unusable() {
+                    Some(why) => Err(why),
+                    None => Ok(saved),
+                },
+            })),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(err) => Err(err),
         }
@@ -130,6 +189,110 @@ impl Paths {
         text.push(b'\n');
         create_private(&tmp)?.write_all(&text)?;
         fs::rename(&tmp, &self.checkpoint)
+    }
+}
+
+/// A writer that counts the bytes written through it and digests the
+/// current page's bytes, so checkpoints know the partial file's length and
+/// can later tell whether it changed, without reading it back.
+#[derive(Debug)]
+pub(crate) struct Tracked<W> {
+    pub(crate) inner: W,
+    pub(crate) bytes: u64,
+    // Cells: a checkpoint is taken through the record writer's shared
+    // reference to its output.
+    page_start: std::cell::Cell<u64>,
+    digest: std::cell::Cell<Digest>,
+}
+
+impl<W> Tracked<W> {
+    /// Tracks `inner`, which already holds `bytes` bytes.
+    pub(crate) fn new(inner: W, bytes: u64) -> Self {
+        Tracked {
+            inner,
+            bytes,
+            page_start: std::cell::Cell::new(bytes),
+            digest: std::cell::Cell::new(Digest::new()),
+        }
+    }
+}
+
+impl<W: Write> Write for Tracked<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        let mut digest = self.digest.get();
+        digest.update(&buf[..n]);
+        self.digest.set(digest);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// A fast streaming digest (not cryptographic: it tells changed or
+/// mismatched bytes, not tampering by someone who computes it too). Eight
+/// bytes at a time, so it adds little to the export's cost per byte; the
+/// result does not depend on how the bytes were split into writes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Digest {
+    state: u64,
+    tail: [u8; 8],
+    tail_len: usize,
+    len: u64,
+}
+
+impl Digest {
+    pub(crate) fn new() -> Self {
+        Digest {
+            state: 0x243F_6A88_85A3_08D3,
+            tail: [0; 8],
+            tail_len: 0,
+            len: 0,
+        }
+    }
+
+    fn mix(&mut self, word: u64) {
+        self.state = (self.state ^ word)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .rotate_left(29);
+    }
+
+    pub(crate) fn update(&mut self, mut data: &[u8]) {
+        self.len += data.len() as u64;
+        if self.tail_len > 0 {
+            let take = (8 - self.tail_len).min(data.len());
+            self.tail[self.tail_len..self.tail_len + take].copy_from_slice(&data[..take]);
+            self.tail_len += take;
+            data = &data[take..];
+            if self.tail_len < 8 {
+                return;
+            }
+            self.mix(u64::from_le_bytes(self.tail));
+            self.tail_len = 0;
+        }
+        let mut words = data.chunks_exact(8);
+        for word in words.by_ref() {
+            self.mix(u64::from_le_bytes(word.try_into().expect("8 bytes")));
+        }
+        let rest = words.remainder();
+        self.tail[..rest.len()].copy_from_slice(rest);
+        self.tail_len = rest.len();
+    }
+
+    pub(crate) fn finish(&self) -> u64 {
+        let mut last = [0u8; 8];
+        last[..self.tail_len].copy_from_slice(&self.tail[..self.tail_len]);
+        let mut digest = *self;
+        digest.mix(u64::from_le_bytes(last));
+        digest.mix(self.len);
+        // splitmix64's finaliser, so nearby inputs differ everywhere.
+        let mut z = digest.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
     }
 }
 
@@ -246,5 +409,39 @@ pub(crate) fn lock(paths: &Paths) -> std::io::Result<fs::File> {
             ),
         )),
         Err(fs::TryLockError::Error(err)) => Err(err),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Digest;
+
+    fn digest(parts: &[&[u8]]) -> u64 {
+        let mut digest = Digest::new();
+        parts.iter().for_each(|p| digest.update(p));
+        digest.finish()
+    }
+
+    #[test]
+    fn the_digest_does_not_depend_on_how_bytes_were_split() {
+        let data: Vec<u8> = (0..1000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let whole = digest(&[&data]);
+        for cut in [0, 1, 3, 7, 8, 9, 500, 999, 1000] {
+            let (a, b) = data.split_at(cut);
+            assert_eq!(digest(&[a, b]), whole, "cut at {cut}");
+            let thirds: Vec<&[u8]> = b.chunks(3).collect();
+            let mut parts = vec![a];
+            parts.extend(thirds);
+            assert_eq!(digest(&parts), whole, "cut at {cut} then threes");
+        }
+        let mut changed = data.clone();
+        changed[500] ^= 1;
+        assert_ne!(digest(&[&changed]), whole);
+        assert_ne!(digest(&[&data[..999]]), whole, "length matters");
+        assert_ne!(
+            digest(&[b"\0"]),
+            digest(&[b""]),
+            "trailing zero bytes matter"
+        );
     }
 }

@@ -18,31 +18,13 @@ use tw_export::{
 use crate::cli::args::{
     ConnectionArgs, DatasetArgs, DialectArg, ExportArgs, FormatArg, OutputArgs,
 };
-use crate::cli::checkpoint::{Paths, Saved, check_target, create_private, lock, open_partial};
+use crate::cli::checkpoint::{
+    Paths, Saved, Tracked, check_target, create_private, lock, open_partial,
+};
 use crate::cli::{Hint, UsageError};
 
 fn usage(message: impl Into<String>) -> anyhow::Error {
     anyhow::Error::new(UsageError(message.into()))
-}
-
-/// Counts the bytes written through it, so checkpoints know the length of
-/// the partial file without asking the file system.
-#[derive(Debug)]
-struct Counting<W> {
-    inner: W,
-    bytes: u64,
-}
-
-impl<W: Write> Write for Counting<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.bytes += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
 }
 
 fn format_of(args: &OutputArgs) -> Format {
@@ -426,7 +408,7 @@ impl<D: Dataset> Job<'_, D> {
         let save = |writer: &mut PartialWriter<D::Record>, at: &Checkpoint| -> anyhow::Result<()> {
             writer.flush()?;
             paths
-                .save(&Saved::new(options.clone(), at, writer.get_ref().bytes))
+                .save(&Saved::new(options.clone(), at, writer.get_ref()))
                 .with_context(|| format!("writing {}", paths.checkpoint.display()))
         };
         save(&mut writer, &start)?;
@@ -462,7 +444,7 @@ impl<D: Dataset> Job<'_, D> {
 }
 
 /// The output of an export to a file: the partial file, counting bytes.
-type PartialWriter<T> = RecordWriter<Counting<fs::File>, T>;
+type PartialWriter<T> = RecordWriter<Tracked<fs::File>, T>;
 
 /// Opens the interrupted export's partial file at its checkpointed length,
 /// after checking that the options match; returns where to continue.
@@ -471,12 +453,27 @@ fn resume_partial<T: Table + Serialize + DeserializeOwned>(
     options: &serde_json::Value,
     format: Format,
 ) -> anyhow::Result<(PartialWriter<T>, Checkpoint)> {
-    let saved = paths.load()?.ok_or_else(|| {
-        usage(format!(
-            "nothing to resume: {} does not exist (run without --resume to start an export)",
-            paths.checkpoint.display()
-        ))
-    })?;
+    let start_over = || {
+        format!(
+            "run the same command without --resume to start over (that discards {})",
+            paths.partial.display()
+        )
+    };
+    let saved = paths
+        .load()?
+        .ok_or_else(|| {
+            usage(format!(
+                "nothing to resume: {} does not exist (run without --resume to start an export)",
+                paths.checkpoint.display()
+            ))
+        })?
+        .map_err(|why| {
+            usage(format!(
+                "cannot resume: {} is unusable: {why}; {}",
+                paths.checkpoint.display(),
+                start_over()
+            ))
+        })?;
     let differences = saved.differences(options);
     if !differences.is_empty() {
         return Err(usage(format!(
@@ -504,6 +501,14 @@ fn resume_partial<T: Table + Serialize + DeserializeOwned>(
             saved.bytes
         )));
     }
+    if !saved.matches(&mut file)? {
+        return Err(usage(format!(
+            "cannot resume: {} does not match its checkpoint (its last written page \
+             changed since); {}",
+            paths.partial.display(),
+            start_over()
+        )));
+    }
     file.set_len(saved.bytes)?;
     file.seek(io::SeekFrom::End(0))?;
     tracing::info!(
@@ -512,12 +517,8 @@ fn resume_partial<T: Table + Serialize + DeserializeOwned>(
         saved.records,
         saved.pages
     );
-    let counting = Counting {
-        inner: file,
-        bytes: saved.bytes,
-    };
     Ok((
-        RecordWriter::resume(counting, format, saved.records),
+        RecordWriter::resume(Tracked::new(file, saved.bytes), format, saved.records),
         saved.checkpoint(),
     ))
 }
@@ -537,13 +538,7 @@ fn new_partial<T: Table + Serialize + DeserializeOwned>(
     }
     let file = create_private(&paths.partial)
         .with_context(|| format!("creating {}", paths.partial.display()))?;
-    let mut writer = RecordWriter::new(
-        Counting {
-            inner: file,
-            bytes: 0,
-        },
-        format,
-    );
+    let mut writer = RecordWriter::new(Tracked::new(file, 0), format);
     writer.begin()?;
     Ok(writer)
 }

@@ -223,3 +223,100 @@ fn resume_refusals() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(crate::jsonl_ids(&out), crate::ids_of_tenant(&sandbox));
 }
+
+/// An interrupted export to `dir/out.jsonl`: the third page fails and
+/// there are no retries, leaving a partial file and a checkpoint.
+fn interrupted(dir: &Path) -> (tw_sandbox::Sandbox, std::path::PathBuf) {
+    let mut faults = Faults::default();
+    faults.server_error_every = Some(3);
+    let sandbox = sandbox_with(100, faults);
+    let out = dir.join("out.jsonl");
+    let output = run(export_from(&sandbox)
+        .args(["--limit", "10", "--max-attempts", "1", "-o"])
+        .arg(&out));
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    (sandbox, out)
+}
+
+fn resume(sandbox: &tw_sandbox::Sandbox, out: &Path) -> std::process::Output {
+    run(export_from(sandbox)
+        .args(["--limit", "10", "--max-attempts", "1", "--resume", "-o"])
+        .arg(out))
+}
+
+#[test]
+fn an_unusable_checkpoint_is_a_usage_error_that_says_how_to_start_over() {
+    let dir = temp_dir("bad-checkpoint");
+    let (sandbox, out) = interrupted(&dir);
+    let checkpoint = dir.join("out.jsonl.checkpoint");
+    let good: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&checkpoint).unwrap()).unwrap();
+    let with = |key: &str, value: serde_json::Value| {
+        let mut changed = good.clone();
+        changed[key] = value;
+        changed.to_string()
+    };
+    for (case, text) in [
+        ("empty", String::new()),
+        ("garbage", "not json {".to_owned()),
+        ("negative bytes", with("bytes", (-5).into())),
+        ("unknown version", with("tw_export_checkpoint", 99.into())),
+        (
+            "more records than bytes",
+            with("records", 10_000_000.into()),
+        ),
+        (
+            "a cursor the API refuses",
+            with("next_cursor", "c".repeat(101).into()),
+        ),
+    ] {
+        std::fs::write(&checkpoint, text).unwrap();
+        let output = resume(&sandbox, &out);
+        assert_eq!(output.status.code(), Some(2), "{case}: {}", stderr(&output));
+        let message = stderr(&output);
+        assert!(
+            message.contains("out.jsonl.checkpoint is unusable")
+                && message.contains("without --resume to start over"),
+            "{case}: {message}"
+        );
+    }
+    assert!(!out.exists());
+}
+
+#[test]
+fn a_partial_file_that_changed_since_its_checkpoint_is_not_continued() {
+    let dir = temp_dir("tampered-partial");
+    let (sandbox, out) = interrupted(&dir);
+    let partial = dir.join("out.jsonl.partial");
+    let mut bytes = std::fs::read(&partial).unwrap();
+    // Change one character inside the last written page (the last record).
+    let at = bytes.len() - 5;
+    bytes[at] = if bytes[at] == b'x' { b'y' } else { b'x' };
+    std::fs::write(&partial, &bytes).unwrap();
+    let output = resume(&sandbox, &out);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("does not match its checkpoint"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!out.exists());
+
+    // Untouched, the same partial file resumes to the complete export
+    // (every third request still fails, so it takes a few resumes, each of
+    // which checks the digest of the page written before it).
+    let dir = temp_dir("untampered-partial");
+    let (sandbox, out) = interrupted(&dir);
+    let mut runs = 0;
+    loop {
+        runs += 1;
+        let output = resume(&sandbox, &out);
+        if output.status.success() {
+            break;
+        }
+        assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+        assert!(runs < 20, "each resume makes progress");
+    }
+    assert!(runs > 1);
+    assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 100);
+}

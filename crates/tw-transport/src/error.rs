@@ -231,6 +231,14 @@ impl Error {
         matches!(self, Error::InvalidConfig { .. })
     }
 
+    /// The kind of network failure, if this is one.
+    pub fn network_kind(&self) -> Option<NetworkKind> {
+        match self {
+            Error::Network { kind, .. } => Some(*kind),
+            _ => None,
+        }
+    }
+
     /// The HTTP status involved, if any.
     pub fn status(&self) -> Option<u16> {
         match self {

@@ -55,6 +55,7 @@ impl Default for HttpConfig {
 /// redirect must not carry the token elsewhere), and gzip is accepted.
 pub struct HttpTransport {
     agent: ureq::Agent,
+    direct: ureq::Agent,
     base: BaseUrl,
     config: HttpConfig,
 }
@@ -100,44 +101,54 @@ impl HttpTransport {
         if let Some(version) = &config.api_version {
             check_api_version(version)?;
         }
-        let loopback = base.as_str().starts_with("http://");
-        let mut builder = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_connect(Some(config.connect_timeout))
-            .timeout_global(Some(config.request_timeout))
-            .max_redirects(0)
-            .max_redirects_will_error(false)
-            .user_agent(config.user_agent.as_str())
-            .accept("application/json");
-        if loopback {
-            builder = builder.proxy(None);
-        } else if let Some(proxy) = &config.proxy {
-            let parsed = ureq::Proxy::new(proxy).map_err(|err| {
+        let proxy = match &config.proxy {
+            Some(proxy) => Some(ureq::Proxy::new(proxy).map_err(|err| {
                 Error::invalid(
                     "proxy",
                     proxy,
                     format!("expected a proxy URL such as http://proxy:3128 ({err})"),
                 )
-            })?;
-            builder = builder.proxy(Some(parsed));
-        } else if !config.proxy_from_env {
-            builder = builder.proxy(None);
-        }
-        #[cfg(feature = "platform-verifier")]
-        {
-            builder = builder.tls_config(
-                ureq::tls::TlsConfig::builder()
-                    .root_certs(ureq::tls::RootCerts::PlatformVerifier)
-                    .build(),
-            );
-        }
-        let agent = ureq::Agent::with_parts(
-            builder.build(),
-            ureq::unversioned::transport::DefaultConnector::new(),
-            CachingResolver::default(),
-        );
+            })?),
+            None => None,
+        };
+        // One agent per route: through the configured (or environment's)
+        // proxy, and direct. Loopback hosts always go direct, token URLs
+        // included: a client secret must not travel in clear text to a
+        // proxy on its way to 127.0.0.1.
+        let agent = |direct: bool| {
+            let mut builder = ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .timeout_connect(Some(config.connect_timeout))
+                .timeout_global(Some(config.request_timeout))
+                .max_redirects(0)
+                .max_redirects_will_error(false)
+                .user_agent(config.user_agent.as_str())
+                .accept("application/json");
+            if direct {
+                builder = builder.proxy(None);
+            } else if let Some(proxy) = &proxy {
+                builder = builder.proxy(Some(proxy.clone()));
+            } else if !config.proxy_from_env {
+                builder = builder.proxy(None);
+            }
+            #[cfg(feature = "platform-verifier")]
+            {
+                builder = builder.tls_config(
+                    ureq::tls::TlsConfig::builder()
+                        .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+                        .build(),
+                );
+            }
+            ureq::Agent::with_parts(
+                builder.build(),
+                ureq::unversioned::transport::DefaultConnector::new(),
+                CachingResolver::default(),
+            )
+        };
+        let (agent, direct) = (agent(false), agent(true));
         Ok(HttpTransport {
             agent,
+            direct,
             base,
             config,
         })
@@ -189,7 +200,16 @@ impl ureq::unversioned::resolver::Resolver for CachingResolver {
             return Ok(addrs.clone());
         }
         drop(cache);
-        let addrs = self.inner.resolve(uri, config, timeout)?;
+        // Any failure but a timeout is the name not resolving (std reports
+        // it as an uncategorized I/O error, which would read as a dropped
+        // connection and be retried five times).
+        let addrs = self
+            .inner
+            .resolve(uri, config, timeout)
+            .map_err(|err| match err {
+                ureq::Error::Timeout(t) => ureq::Error::Timeout(t),
+                _ => ureq::Error::HostNotFound,
+            })?;
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         cache.push((key, std::time::Instant::now(), addrs.clone()));
         Ok(addrs)
@@ -216,15 +236,20 @@ impl Transport for HttpTransport {
     fn send(&self, request: &Request) -> Result<Response, Error> {
         let url = self.base.join(&request.path)?;
         let describe = || request.describe();
+        let agent = if crate::url::is_loopback_url(&url) {
+            &self.direct
+        } else {
+            &self.agent
+        };
         let result = match request.method {
-            Method::Get => with_headers!(self.agent.get(&url), request, self.config).call(),
+            Method::Get => with_headers!(agent.get(&url), request, self.config).call(),
             Method::Post => {
-                let builder = with_headers!(self.agent.post(&url), request, self.config)
+                let builder = with_headers!(agent.post(&url), request, self.config)
                     .header("Content-Type", "application/json");
                 builder.send(request.body.as_deref().unwrap_or_default())
             }
         };
-        let mut response = result.map_err(|err| network_error(describe(), err))?;
+        let mut response = result.map_err(|err| network_error(describe(), &url, err))?;
         let status = response.status().as_u16();
         let headers: Vec<(String, String)> = response
             .headers()
@@ -246,7 +271,7 @@ impl Transport for HttpTransport {
                     request: describe(),
                     limit: self.config.max_body_bytes,
                 },
-                other => network_error(describe(), other),
+                other => network_error(describe(), &url, other),
             })?;
         let response = Response {
             status,
@@ -280,7 +305,7 @@ pub(crate) fn check_status(request: &Request, response: Response) -> Result<Resp
     })
 }
 
-fn network_error(request: String, err: ureq::Error) -> Error {
+fn network_error(request: String, url: &str, err: ureq::Error) -> Error {
     use std::io::ErrorKind as Io;
     let kind = match &err {
         ureq::Error::Timeout(_) => NetworkKind::Timeout,
@@ -301,14 +326,49 @@ fn network_error(request: String, err: ureq::Error) -> Error {
         ureq::Error::ConnectProxyFailed(_) | ureq::Error::InvalidProxyUrl => NetworkKind::Proxy,
         _ => NetworkKind::Other,
     };
-    let mut message = err.to_string();
-    if kind == NetworkKind::Dns {
-        message.push_str(" (check the tenant, region or base URL)");
-    }
+    let message = if kind == NetworkKind::Dns {
+        let host = url
+            .split_once("://")
+            .map_or(url, |(_, rest)| rest)
+            .split(['/', '?'])
+            .next()
+            .unwrap_or_default();
+        format!(
+            "the host name {host} did not resolve: check --tenant and --region (the API is at \
+             https://{{tenant}}.{{region}}.techwolf.ai) or --base-url"
+        )
+    } else {
+        err.to_string()
+    };
     Error::Network {
         request,
         kind,
         message,
         attempts: 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unresolved_name_is_named_with_what_to_check() {
+        let err = network_error(
+            "POST /export/employees/skill_clusters".into(),
+            "https://acme.eu9.techwolf.ai/export/employees/skill_clusters?x=1",
+            ureq::Error::HostNotFound,
+        );
+        assert_eq!(err.network_kind(), Some(NetworkKind::Dns));
+        let text = err.to_string();
+        assert!(
+            text.contains("acme.eu9.techwolf.ai did not resolve"),
+            "{text}"
+        );
+        assert!(
+            text.contains("--tenant") && text.contains("--base-url"),
+            "{text}"
+        );
+        assert!(!err.is_retryable());
     }
 }

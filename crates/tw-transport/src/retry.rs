@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::error::NetworkKind;
 use crate::{Error, Request, Response, Transport};
 
 /// When and how long to retry. The defaults follow TechWolf's own webhook
@@ -174,7 +175,10 @@ impl<T: Transport> Transport for RetryTransport<T> {
                 Err(error) => error,
             };
             error.set_attempts(attempt);
-            if !error.is_retryable() || attempt >= self.policy.max_attempts {
+            // A name that did not resolve gets one more try (a resolver's
+            // hiccup), not the full budget: it is usually a wrong tenant.
+            let dns_once = error.network_kind() == Some(NetworkKind::Dns) && attempt == 1;
+            if !(error.is_retryable() || dns_once) || attempt >= self.policy.max_attempts {
                 return Err(error);
             }
             let delay = match &error {
@@ -215,5 +219,52 @@ impl<T: Transport> Transport for RetryTransport<T> {
             spent += delay;
             attempt += 1;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::testing::ScriptedTransport;
+
+    fn network(kind: NetworkKind) -> Error {
+        Error::Network {
+            request: "POST /x".into(),
+            kind,
+            message: kind.to_string(),
+            attempts: 1,
+        }
+    }
+
+    fn sends_for(errors: &[NetworkKind]) -> (usize, Result<Response, Error>) {
+        let inner = Arc::new(ScriptedTransport::new());
+        for kind in errors {
+            inner.push_error(network(*kind));
+        }
+        inner.push_json(200, "{}");
+        let sleeps = Arc::new(Mutex::new(0));
+        let counter = sleeps.clone();
+        let result = RetryTransport::new(inner.clone(), RetryPolicy::default())
+            .with_sleeper(move |_| *counter.lock().unwrap() += 1)
+            .send(&Request::get("/x"));
+        (inner.requests().len(), result)
+    }
+
+    #[test]
+    fn a_name_that_does_not_resolve_is_tried_twice_at_most() {
+        let (sent, result) = sends_for(&[NetworkKind::Dns]);
+        assert_eq!(sent, 2, "one retry");
+        assert!(result.is_ok());
+        let (sent, result) = sends_for(&[NetworkKind::Dns, NetworkKind::Dns, NetworkKind::Dns]);
+        assert_eq!(sent, 2, "not five attempts");
+        assert_eq!(result.unwrap_err().network_kind(), Some(NetworkKind::Dns));
+        let (sent, _) = sends_for(&[
+            NetworkKind::Closed,
+            NetworkKind::Closed,
+            NetworkKind::Closed,
+        ]);
+        assert_eq!(sent, 4, "other network failures keep the full budget");
     }
 }

@@ -251,3 +251,27 @@ fn an_explicit_proxy_is_used_for_https() {
         .unwrap_err();
     assert!(err.is_config(), "{err:?}");
 }
+
+#[test]
+fn loopback_urls_bypass_the_proxy_token_requests_included() {
+    let proxy = TestServer::start(|_, _| Reply::Close);
+    let token_endpoint = TestServer::start(|_, _| Reply::json(200, r#"{"access_token":"t"}"#));
+    let mut config = HttpConfig::default();
+    config.proxy = Some(proxy.url());
+    config.request_timeout = Duration::from_secs(5);
+    let transport =
+        HttpTransport::with_config(BaseUrl::for_tenant("acme", "eu3").unwrap(), config).unwrap();
+    let token_url = format!("{}/oauth/token", token_endpoint.url());
+    let localhost_url = token_url.replace("127.0.0.1", "localhost");
+    for url in [token_url, localhost_url] {
+        let response = transport
+            .send(&Request::post_json(
+                &url,
+                br#"{"client_secret":"s"}"#.to_vec(),
+            ))
+            .unwrap();
+        assert_eq!(response.status, 200, "{url}");
+    }
+    assert_eq!(token_endpoint.requests().len(), 2, "sent directly");
+    assert!(proxy.requests().is_empty(), "the proxy saw nothing");
+}

@@ -261,17 +261,14 @@ impl Transport for HttpTransport {
                 )
             })
             .collect();
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(self.config.max_body_bytes)
-            .read_to_vec()
-            .map_err(|err| match err {
-                ureq::Error::BodyExceedsLimit(_) => Error::BodyTooLarge {
+        let mut reader = response.body_mut().with_config().reader();
+        let body =
+            read_capped(&mut reader, self.config.max_body_bytes).map_err(|err| match err {
+                None => Error::BodyTooLarge {
                     request: describe(),
                     limit: self.config.max_body_bytes,
                 },
-                other => network_error(describe(), &url, other),
+                Some(err) => network_error(describe(), &url, ureq::Error::from(err)),
             })?;
         let response = Response {
             status,
@@ -279,6 +276,40 @@ impl Transport for HttpTransport {
             body,
         };
         check_status(request, response)
+    }
+}
+
+/// Reads a (possibly decompressing) body of at most `cap` bytes. The buffer
+/// grows by doubling but never beyond `cap`, and a byte past the cap is an
+/// error (`None`) before any more memory is taken: a gzip bomb costs at most
+/// `cap` (1.5 x `cap` while the last doubling copies), not the doubling
+/// past it that `read_to_vec` would do.
+fn read_capped(
+    reader: &mut impl std::io::Read,
+    cap: u64,
+) -> Result<Vec<u8>, Option<std::io::Error>> {
+    let cap = usize::try_from(cap).unwrap_or(usize::MAX);
+    let mut chunk = vec![0u8; 64 * 1024];
+    let mut body = Vec::new();
+    loop {
+        let n = match reader.read(&mut chunk) {
+            Ok(0) => return Ok(body),
+            Ok(n) => n,
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(err) => {
+                // ureq reports its own errors (a cut body, a bad gzip
+                // stream) wrapped in io::Error.
+                return Err(Some(err));
+            }
+        };
+        if n > cap - body.len() {
+            return Err(None);
+        }
+        if body.capacity() - body.len() < n {
+            let wanted = (body.len() + n).max(body.capacity() * 2).min(cap);
+            body.reserve_exact(wanted - body.len());
+        }
+        body.extend_from_slice(&chunk[..n]);
     }
 }
 

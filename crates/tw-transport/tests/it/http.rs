@@ -275,3 +275,50 @@ fn loopback_urls_bypass_the_proxy_token_requests_included() {
     assert_eq!(token_endpoint.requests().len(), 2, "sent directly");
     assert!(proxy.requests().is_empty(), "the proxy saw nothing");
 }
+
+#[test]
+fn a_gzip_bomb_stops_at_the_cap_and_a_body_at_the_cap_is_whole() {
+    const CAP: u64 = 1 << 20;
+    fn gzip_of_zeros(len: usize) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let zeros = vec![0u8; 64 * 1024];
+        let mut left = len;
+        while left > 0 {
+            let n = left.min(zeros.len());
+            encoder.write_all(&zeros[..n]).unwrap();
+            left -= n;
+        }
+        encoder.finish().unwrap()
+    }
+    let bomb = gzip_of_zeros(64 << 20);
+    let exact = gzip_of_zeros(CAP as usize);
+    assert!(
+        bomb.len() < 1 << 20,
+        "64 MiB of zeros compress to {} bytes",
+        bomb.len()
+    );
+    let server = TestServer::start(move |seen, _| Reply::Respond {
+        status: 200,
+        headers: vec![("Content-Encoding".into(), "gzip".into())],
+        body: if seen.path() == "/bomb" {
+            bomb.clone()
+        } else {
+            exact.clone()
+        },
+    });
+    let mut config = HttpConfig::default();
+    config.max_body_bytes = CAP;
+    let transport =
+        HttpTransport::with_config(BaseUrl::parse(&server.url()).unwrap(), config).unwrap();
+    let err = transport.send(&Request::get("/bomb")).unwrap_err();
+    assert!(
+        matches!(err, tw_transport::Error::BodyTooLarge { limit: CAP, .. }),
+        "{err:?}"
+    );
+    let whole = transport.send(&Request::get("/exact")).unwrap();
+    assert_eq!(
+        whole.body.len() as u64,
+        CAP,
+        "a body of exactly the cap is accepted"
+    );
+}

@@ -56,6 +56,8 @@ impl Default for HttpConfig {
 pub struct HttpTransport {
     agent: ureq::Agent,
     direct: ureq::Agent,
+    /// Whether the last response left a keep-alive connection in the pool.
+    pooled: std::sync::atomic::AtomicBool,
     base: BaseUrl,
     config: HttpConfig,
 }
@@ -149,6 +151,7 @@ impl HttpTransport {
         Ok(HttpTransport {
             agent,
             direct,
+            pooled: std::sync::atomic::AtomicBool::new(false),
             base,
             config,
         })
@@ -241,13 +244,28 @@ impl Transport for HttpTransport {
         } else {
             &self.agent
         };
-        let result = match request.method {
+        let call = || match request.method {
             Method::Get => with_headers!(agent.get(&url), request, self.config).call(),
             Method::Post => {
                 let builder = with_headers!(agent.post(&url), request, self.config)
                     .header("Content-Type", "application/json");
                 builder.send(request.body.as_deref().unwrap_or_default())
             }
+        };
+        // ureq does not say whether it reused a pooled connection; after a
+        // complete keep-alive response one is pooled, and the next request
+        // most likely goes out on it.
+        let reusing = self
+            .pooled
+            .swap(false, std::sync::atomic::Ordering::Relaxed);
+        let result = match call() {
+            // A reused connection closed before any byte of a response: the
+            // server had already closed the idle keep-alive connection. That
+            // is no failure of the server's; send again at once, once, on a
+            // new connection, before retry policies (their warnings and
+            // backoff) see anything.
+            Err(err) if reusing && closed_before_response(&err) => call(),
+            other => other,
         };
         let mut response = result.map_err(|err| network_error(describe(), &url, err))?;
         let status = response.status().as_u16();
@@ -275,7 +293,25 @@ impl Transport for HttpTransport {
             headers,
             body,
         };
+        let closes = response
+            .header("connection")
+            .is_some_and(|v| v.eq_ignore_ascii_case("close"));
+        self.pooled
+            .store(!closes, std::sync::atomic::Ordering::Relaxed);
         check_status(request, response)
+    }
+}
+
+/// Whether `err`, raised before a response arrived, says the connection
+/// was closed or reset under the request.
+fn closed_before_response(err: &ureq::Error) -> bool {
+    use std::io::ErrorKind as Io;
+    match err {
+        ureq::Error::Io(io) => matches!(
+            io.kind(),
+            Io::ConnectionReset | Io::ConnectionAborted | Io::BrokenPipe | Io::UnexpectedEof
+        ),
+        _ => false,
     }
 }
 

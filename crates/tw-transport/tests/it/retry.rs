@@ -1,12 +1,13 @@
 //! Retries: what is retried, how long it waits, when it gives up.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use tw_transport::testing::ScriptedTransport;
 use tw_transport::{Error, NetworkKind, Request, RetryPolicy, RetryTransport, Transport};
 
 use crate::server::{Reply, TestServer};
-use crate::{Sleeps, checked_message, retrying, snapshot};
+use crate::{Sleeps, checked_message, http, retrying, snapshot};
 
 fn export() -> Request {
     Request::post_json(
@@ -218,4 +219,35 @@ fn a_zero_or_past_retry_after_still_backs_off() {
         [policy.ceiling(1) / 2, policy.ceiling(2) / 2],
         "half the backoff ceiling is the floor"
     );
+}
+
+#[test]
+fn a_pooled_connection_the_server_closed_is_replaced_without_a_retry() {
+    // Every answer is followed by a silent close: each next request first
+    // meets a dead pooled connection.
+    let server = TestServer::start(|_, _| Reply::ThenClose(Box::new(Reply::json(200, "{}"))));
+    let sleeps = Sleeps::default();
+    let warnings = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = warnings.clone();
+    let log = sleeps.0.clone();
+    let transport = RetryTransport::new(http(&server.url()), RetryPolicy::default())
+        .with_sleeper(move |d| log.lock().unwrap().push(d))
+        .with_observer(move |_| {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        });
+    for _ in 0..5 {
+        transport.send(&export()).unwrap();
+    }
+    assert_eq!(server.requests().len(), 5, "every request answered once");
+    assert!(
+        sleeps.recorded().is_empty(),
+        "no backoff: {:?}",
+        sleeps.recorded()
+    );
+    assert_eq!(
+        warnings.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "no retry warning"
+    );
+    assert_eq!(transport.retries(), 0);
 }

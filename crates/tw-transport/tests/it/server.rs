@@ -49,6 +49,9 @@ pub(crate) enum Reply {
     Truncate { declared: usize, body: Vec<u8> },
     /// Wait, then do the inner thing.
     Delay(Duration, Box<Reply>),
+    /// Do the inner thing, then close the connection without saying so
+    /// (a server whose keep-alive timeout ran out).
+    ThenClose(Box<Reply>),
 }
 
 impl Reply {
@@ -241,6 +244,11 @@ fn reply(writer: &mut TcpStream, what: Reply) -> bool {
         Reply::Delay(wait, inner) => {
             std::thread::sleep(wait);
             reply(writer, *inner)
+        }
+        Reply::ThenClose(inner) => {
+            reply(writer, *inner);
+            let _ = writer.flush();
+            false
         }
     }
 }

@@ -209,3 +209,72 @@ fn server_text_cannot_drive_the_terminal() {
         );
     }
 }
+
+/// The secret scan: for every scripted failure and at no log level and at
+/// the most verbose one, neither the client secret, nor an issued token,
+/// nor a 10-character prefix of either appears on stdout, stderr or in any
+/// file the run leaves.
+#[test]
+fn no_secret_or_prefix_of_one_in_any_output_for_any_failure() {
+    const SECRET: &str = "s3cr3t-scan-prefix-9d2a";
+    let faults: Vec<(&str, Box<dyn Fn(&mut tw_sandbox::Faults)>)> = vec![
+        ("close", Box::new(|f| f.close_every = Some(2))),
+        ("cut body", Box::new(|f| f.cut_body_every = Some(2))),
+        ("rate limit", Box::new(|f| f.rate_limit_every = Some(2))),
+        ("server error", Box::new(|f| f.server_error_every = Some(2))),
+        ("unauthorized", Box::new(|f| f.unauthorized_every = Some(2))),
+        ("repeated cursor", Box::new(|f| f.repeat_cursor = true)),
+        ("missing cursor", Box::new(|f| f.missing_cursor = true)),
+    ];
+    for (name, set) in faults {
+        let mut faults = tw_sandbox::Faults::default();
+        set(&mut faults);
+        let sandbox = tw_sandbox::Sandbox::start(tw_sandbox::SandboxConfig {
+            employees: 30,
+            client_secret: SECRET.into(),
+            faults,
+            ..Default::default()
+        })
+        .unwrap();
+        for verbosity in [None, Some("-vvv")] {
+            let dir = temp_dir(&format!(
+                "scan-{}-{}",
+                name.replace(' ', "-"),
+                verbosity.is_some()
+            ));
+            let output = run(crate::tw_export()
+                .env("TECHWOLF_CLIENT_ID", "sandbox-client")
+                .env("TECHWOLF_CLIENT_SECRET", SECRET)
+                .args(["skill-clusters", "--limit", "10", "--tenant", "sandbox"])
+                .args(verbosity)
+                .args([
+                    "--base-url",
+                    &sandbox.base_url(),
+                    "--token-url",
+                    &sandbox.token_url(),
+                ])
+                .args(["--audience", "sandbox", "-o"])
+                .arg(dir.join("out.jsonl")));
+            let mut texts = vec![
+                ("stderr".to_owned(), stderr(&output)),
+                (
+                    "stdout".to_owned(),
+                    String::from_utf8_lossy(&output.stdout).into_owned(),
+                ),
+            ];
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+                texts.push((path.display().to_string(), text));
+            }
+            for (what, text) in texts {
+                for needle in [SECRET, &SECRET[..10], "sbx-"] {
+                    assert!(
+                        !text.contains(needle),
+                        "{name}, {verbosity:?}: {needle:?} in {what}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -217,14 +217,15 @@ fn server_text_cannot_drive_the_terminal() {
 #[test]
 fn no_secret_or_prefix_of_one_in_any_output_for_any_failure() {
     const SECRET: &str = "s3cr3t-scan-prefix-9d2a";
-    let faults: Vec<(&str, Box<dyn Fn(&mut tw_sandbox::Faults)>)> = vec![
-        ("close", Box::new(|f| f.close_every = Some(2))),
-        ("cut body", Box::new(|f| f.cut_body_every = Some(2))),
-        ("rate limit", Box::new(|f| f.rate_limit_every = Some(2))),
-        ("server error", Box::new(|f| f.server_error_every = Some(2))),
-        ("unauthorized", Box::new(|f| f.unauthorized_every = Some(2))),
-        ("repeated cursor", Box::new(|f| f.repeat_cursor = true)),
-        ("missing cursor", Box::new(|f| f.missing_cursor = true)),
+    type SetFault = fn(&mut tw_sandbox::Faults);
+    let faults: [(&str, SetFault); 7] = [
+        ("close", |f| f.close_every = Some(2)),
+        ("cut body", |f| f.cut_body_every = Some(2)),
+        ("rate limit", |f| f.rate_limit_every = Some(2)),
+        ("server error", |f| f.server_error_every = Some(2)),
+        ("unauthorized", |f| f.unauthorized_every = Some(2)),
+        ("repeated cursor", |f| f.repeat_cursor = true),
+        ("missing cursor", |f| f.missing_cursor = true),
     ];
     for (name, set) in faults {
         let mut faults = tw_sandbox::Faults::default();

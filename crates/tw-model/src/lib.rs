@@ -63,13 +63,16 @@ mod decode;
 mod enums;
 mod error;
 mod page;
+mod profile;
 mod request;
 mod shape;
 mod validate;
 mod wire;
 
+pub mod ai_goals;
 pub mod skill_clusters;
 pub mod skill_profiles;
+pub mod task_profiles;
 
 pub use crate::dataset::{Dataset, EmitRow, Method, Paging, Table, cells};
 pub use crate::date::Date;
@@ -78,8 +81,8 @@ pub use crate::enums::{SkillSource, ValidationState};
 pub use crate::error::{DecodeError, RequestError};
 pub use crate::page::ExportPage;
 pub use crate::request::{
-    CURSOR_MAX_LEN, ExportRequest, Filter, HasFilters, HasInclude, NoQuery, Operator, PageBody,
-    PageLimit, PageRequest, check_cursor, query_pairs,
+    CURSOR_MAX_LEN, ExportRequest, Filter, FilteredBody, FiltersOnly, HasFilters, HasInclude,
+    NoQuery, Operator, PageBody, PageLimit, PageRequest, check_cursor, query_pairs,
 };
 pub use crate::shape::{Describe, FieldShape, Shape};
 pub use crate::skill_clusters::{
@@ -103,6 +106,8 @@ macro_rules! with_datasets {
         $callback! {
             skill_clusters: $crate::SkillClusters,
             skill_profiles: $crate::SkillProfiles,
+            task_profiles: $crate::task_profiles::TaskProfiles,
+            ai_goals: $crate::ai_goals::AiGoals,
         }
     };
 }

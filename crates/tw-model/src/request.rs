@@ -307,6 +307,65 @@ pub trait HasInclude {
     fn include_mut(&mut self) -> &mut Vec<Self::Include>;
 }
 
+/// The body of the exports whose body is `filters` and `include` only
+/// (plus fields this release does not know).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(bound(serialize = "I: Serialize", deserialize = "I: Deserialize<'de>"))]
+pub struct FilteredBody<I> {
+    /// Filters, all of which must match.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filters: Vec<Filter>,
+    /// Optional parts of each record to return.
+    #[serde(default = "Vec::<I>::new", skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<I>,
+    /// Body fields this release does not know, sent as given.
+    #[serde(flatten)]
+    #[schemars(skip)]
+    pub extra: Map<String, Value>,
+}
+
+impl<I> Default for FilteredBody<I> {
+    fn default() -> Self {
+        FilteredBody {
+            filters: Vec::new(),
+            include: Vec::new(),
+            extra: Map::new(),
+        }
+    }
+}
+
+impl<I> HasFilters for FilteredBody<I> {
+    fn filters_mut(&mut self) -> &mut Vec<Filter> {
+        &mut self.filters
+    }
+}
+
+impl<I: PartialEq> HasInclude for FilteredBody<I> {
+    type Include = I;
+
+    fn include_mut(&mut self) -> &mut Vec<I> {
+        &mut self.include
+    }
+}
+
+/// The body of the exports whose body is `filters` only.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct FiltersOnly {
+    /// Filters, all of which must match.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filters: Vec<Filter>,
+    /// Body fields this release does not know, sent as given.
+    #[serde(flatten)]
+    #[schemars(skip)]
+    pub extra: Map<String, Value>,
+}
+
+impl HasFilters for FiltersOnly {
+    fn filters_mut(&mut self) -> &mut Vec<Filter> {
+        &mut self.filters
+    }
+}
+
 /// The query of a dataset that takes no query parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct NoQuery {}
@@ -362,6 +421,9 @@ pub struct ExportRequest<D: Dataset> {
     pub body: D::Body,
     /// The query parameters.
     pub query: D::Query,
+    /// Query parameters this release does not model, sent after `query`'s
+    /// (an escape hatch: nobody is blocked by a parameter the model lacks).
+    pub extra_query: Vec<(String, String)>,
 }
 
 impl<D: Dataset> ExportRequest<D> {
@@ -372,6 +434,7 @@ impl<D: Dataset> ExportRequest<D> {
             limit: PageLimit::new(limit, D::MAX_LIMIT)?,
             body: D::Body::default(),
             query: D::Query::default(),
+            extra_query: Vec::new(),
         })
     }
 
@@ -407,9 +470,18 @@ impl<D: Dataset> ExportRequest<D> {
         }
     }
 
-    /// The query parameters as `(name, value)` pairs; see [`query_pairs`].
+    /// Adds a query parameter the model does not know (repeatable).
+    pub fn with_query_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.extra_query.push((name.into(), value.into()));
+        self
+    }
+
+    /// The query parameters as `(name, value)` pairs: `query`'s (see
+    /// [`query_pairs`]), then `extra_query`.
     pub fn query_pairs(&self) -> Vec<(String, String)> {
-        query_pairs(&self.query)
+        let mut pairs = query_pairs(&self.query);
+        pairs.extend(self.extra_query.iter().cloned());
+        pairs
     }
 }
 
@@ -449,13 +521,17 @@ impl<D: Dataset> Clone for ExportRequest<D> {
             limit: self.limit,
             body: self.body.clone(),
             query: self.query.clone(),
+            extra_query: self.extra_query.clone(),
         }
     }
 }
 
 impl<D: Dataset> PartialEq for ExportRequest<D> {
     fn eq(&self, other: &Self) -> bool {
-        self.limit == other.limit && self.body == other.body && self.query == other.query
+        self.limit == other.limit
+            && self.body == other.body
+            && self.query == other.query
+            && self.extra_query == other.extra_query
     }
 }
 
@@ -466,19 +542,25 @@ impl<D: Dataset> fmt::Debug for ExportRequest<D> {
             .field("limit", &self.limit)
             .field("body", &self.body)
             .field("query", &self.query)
+            .field("extra_query", &self.extra_query)
             .finish()
     }
 }
 
-/// `{"limit": .., "body": {..}, "query": {..}}`: how checkpoints and run
-/// reports record a request (no secrets in it).
+/// `{"limit": .., "body": {..}, "query": {..}}` (and `"extra_query"` when
+/// set): how checkpoints and run reports record a request (no secrets in it).
 impl<D: Dataset> Serialize for ExportRequest<D> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ExportRequest", 3)?;
+        let mut s = serializer.serialize_struct("ExportRequest", 4)?;
         s.serialize_field("limit", &self.limit)?;
         s.serialize_field("body", &self.body)?;
         s.serialize_field("query", &self.query)?;
+        if self.extra_query.is_empty() {
+            s.skip_field("extra_query")?;
+        } else {
+            s.serialize_field("extra_query", &self.extra_query)?;
+        }
         s.end()
     }
 }

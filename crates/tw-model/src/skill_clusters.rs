@@ -3,13 +3,9 @@
 
 use std::borrow::Cow;
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
-
 use crate::dataset::{Dataset, EmitRow, Method, Paging, Table, cells};
 use crate::enums::{SkillSource, ValidationState};
-use crate::request::{ExportRequest, Filter, HasFilters, HasInclude, NoQuery};
+use crate::request::{ExportRequest, FilteredBody, NoQuery};
 use crate::wire::{open_enum, wire_struct};
 
 /// The skill-clusters export, declared.
@@ -37,34 +33,9 @@ pub type SkillClustersRequest = ExportRequest<SkillClusters>;
 pub type SkillClustersPage = crate::ExportPage<EmployeeSkillClusters>;
 
 /// The body of `POST /export/employees/skill_clusters` besides `limit` and
-/// `starting_after`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
-pub struct Body {
-    /// Filters on employees (`is_active`, `last_updated`), all of which must match.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub filters: Vec<Filter>,
-    /// Optional parts of each cluster to return.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub include: Vec<Include>,
-    /// Body fields this release does not know, sent as given.
-    #[serde(flatten)]
-    #[schemars(skip)]
-    pub extra: Map<String, Value>,
-}
-
-impl HasFilters for Body {
-    fn filters_mut(&mut self) -> &mut Vec<Filter> {
-        &mut self.filters
-    }
-}
-
-impl HasInclude for Body {
-    type Include = Include;
-
-    fn include_mut(&mut self) -> &mut Vec<Include> {
-        &mut self.include
-    }
-}
+/// `starting_after`: employee filters (`is_active`, `last_updated`) and the
+/// optional parts of each cluster.
+pub type Body = FilteredBody<Include>;
 
 open_enum! {
     /// An optional part of each skill cluster that the skill-clusters export

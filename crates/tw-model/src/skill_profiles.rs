@@ -9,6 +9,7 @@ use serde_json::{Map, Number, Value};
 
 use crate::dataset::{Dataset, EmitRow, Method, Paging, Table, cells};
 use crate::enums::{SkillSource, ValidationState};
+pub use crate::profile::{ExternalVendor, ProfileQuery, ResponseFormat};
 use crate::request::{ExportRequest, Filter, HasFilters, HasInclude};
 use crate::wire::{open_enum, wire_struct};
 
@@ -67,16 +68,7 @@ impl HasInclude for Body {
 }
 
 /// The query parameters of the skill-profiles export.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
-pub struct Query {
-    /// `list` (the documented record shape) or `hierarchy`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response_format: Option<ResponseFormat>,
-    /// The skill vocabulary to answer in; only vendors enabled on the
-    /// tenant work.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub external_vendor: Option<ExternalVendor>,
-}
+pub type Query = ProfileQuery;
 
 open_enum! {
     /// An optional part of each skill profile, asked for in `include`.
@@ -113,28 +105,6 @@ open_enum! {
         Alphabetical = "alphabetical",
         /// By decreasing confidence.
         Confidence = "confidence",
-    }
-}
-
-open_enum! {
-    /// `response_format` of the profile exports.
-    pub enum ResponseFormat {
-        /// A flat list of skills per record (the documented shape).
-        List = "list",
-        /// A hierarchy (its shape is not documented).
-        Hierarchy = "hierarchy",
-    }
-}
-
-open_enum! {
-    /// `external_vendor`: the skill vocabulary to answer in.
-    pub enum ExternalVendor {
-        /// TechWolf's own vocabulary.
-        Techwolf = "techwolf",
-        /// Workday's skills cloud.
-        Workday = "workday",
-        /// SAP's attribute library.
-        SapAttributeLibrary = "sap_attribute_library",
     }
 }
 

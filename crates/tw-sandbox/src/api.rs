@@ -149,6 +149,7 @@ impl State {
         log.push_back(RequestRecord {
             method: request.method.clone(),
             path: request.path().to_owned(),
+            query: query_of(&request.target),
             body,
             status: status_of(&answer),
             connection: request.connection,

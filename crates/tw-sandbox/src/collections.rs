@@ -11,13 +11,15 @@ use serde_json::{Map, Value};
 
 use crate::rng::Rng;
 use crate::tenant::{IncludeSet, Tenant};
-use crate::vocabulary::{CLUSTERS, SOURCES};
+use crate::vocabulary::{AI_IMPACT, CLUSTERS, GOALS, SOURCES, TASKS};
 
 /// The route table: every dataset the sandbox serves, one line each.
 pub(crate) fn route_table(tenant: &Arc<Tenant>) -> Vec<Box<dyn Collection>> {
     vec![
         Box::new(SkillClusters(tenant.clone())),
         Box::new(SkillProfiles::new(tenant.clone())),
+        Box::new(TaskProfiles(tenant.clone())),
+        Box::new(AiGoals(tenant.clone())),
     ]
 }
 
@@ -482,5 +484,225 @@ impl Pieces {
         }
         out.first.push(out.pieces.len() as u32);
         out
+    }
+}
+
+/// Appends `value` as a JSON string.
+fn string(out: &mut Vec<u8>, value: &str) {
+    serde_json::to_writer(out, value).expect("writing to a Vec");
+}
+
+const VENDORS: [&str; 3] = ["techwolf", "workday", "sap_attribute_library"];
+
+/// `POST /export/employees/task_profiles`: the same employees' tasks,
+/// linked to skills of the clusters they hold, rendered per request.
+pub(crate) struct TaskProfiles(pub Arc<Tenant>);
+
+const TASK_INCLUDES: [&str; 5] = [
+    "ai_impact",
+    "source_events",
+    "weekly_hours",
+    "linked_skills",
+    "rejected_tasks",
+];
+
+impl Collection for TaskProfiles {
+    fn path(&self) -> &'static str {
+        "/export/employees/task_profiles"
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn select<'a>(
+        &'a self,
+        body: &Map<String, Value>,
+        query: &[(String, String)],
+    ) -> Result<Box<dyn Selection + 'a>, String> {
+        only_keys(body, &["filters", "include"])?;
+        query_values(
+            query,
+            &[
+                ("response_format", &["list"]),
+                ("external_vendor", &VENDORS),
+            ],
+        )?;
+        Ok(Box::new(TaskSelection {
+            filter: EmployeeFilter::parse(&self.0, body)?,
+            include: include_bits(body, &TASK_INCLUDES)?,
+        }))
+    }
+}
+
+struct TaskSelection<'t> {
+    filter: EmployeeFilter<'t>,
+    include: u8,
+}
+
+impl Selection for TaskSelection<'_> {
+    fn matches(&self, index: usize) -> bool {
+        self.filter.matches(index)
+    }
+
+    fn render(&self, index: usize, out: &mut Vec<u8>) {
+        use std::io::Write as _;
+        let has = |bit: u8| self.include & bit != 0;
+        let tenant = self.filter.tenant;
+        let mut rng = Rng::new(tenant.seed() ^ 0x7A5C_0001, index as u64);
+        out.extend_from_slice(b"{\"external_id\":");
+        string(out, tenant.external_id(index));
+        out.extend_from_slice(b",\"tasks\":[");
+        // Some employees have no task profile: `tasks` is then `[]`.
+        let count = if rng.chance(15) {
+            0
+        } else {
+            1 + rng.below(3) as usize
+        };
+        let first = rng.below(TASKS.len() as u64) as usize;
+        let mut written = 0;
+        for k in 0..count {
+            let (id, name, cluster) = TASKS[(first + k * 3) % TASKS.len()];
+            let rejected = rng.chance(15);
+            let hours = 1 + rng.below(12);
+            let impact = AI_IMPACT[rng.below(AI_IMPACT.len() as u64) as usize];
+            let validated = rng.chance(50);
+            if rejected && !has(16) {
+                continue;
+            }
+            if written > 0 {
+                out.push(b',');
+            }
+            written += 1;
+            out.extend_from_slice(b"{\"task_id\":");
+            string(out, id);
+            out.extend_from_slice(b",\"task\":");
+            string(out, name);
+            let state = if rejected {
+                "rejected"
+            } else if validated {
+                "validated"
+            } else {
+                "suggested"
+            };
+            let _ = write!(out, ",\"validation_state\":\"{state}\"");
+            if has(4) {
+                let _ = write!(out, ",\"weekly_hours\":{hours}");
+            }
+            if has(1) {
+                out.extend_from_slice(b",\"ai_impact\":{\"level\":");
+                string(out, impact.0);
+                out.extend_from_slice(b",\"rationale\":");
+                string(out, impact.1);
+                out.push(b'}');
+            }
+            if has(8) {
+                out.extend_from_slice(b",\"linked_skills\":[");
+                for (n, (skill_id, skill)) in CLUSTERS[cluster].skills.iter().take(2).enumerate() {
+                    if n > 0 {
+                        out.push(b',');
+                    }
+                    out.extend_from_slice(b"{\"skill_id\":");
+                    string(out, skill_id);
+                    out.extend_from_slice(b",\"skill\":");
+                    string(out, skill);
+                    out.push(b'}');
+                }
+                out.push(b']');
+            }
+            if has(2) {
+                let _ = write!(
+                    out,
+                    ",\"source_events\":[{{\"external_id\":\"prj-{index}-{k}\",\"event_type\":\"project\"}}]"
+                );
+            }
+            out.push(b'}');
+        }
+        out.extend_from_slice(b"]}");
+    }
+}
+
+/// `POST /export/employees/ai_goals`: one goal per employee (the latest
+/// version), aimed at skills of the vocabulary and at tasks.
+pub(crate) struct AiGoals(pub Arc<Tenant>);
+
+impl Collection for AiGoals {
+    fn path(&self) -> &'static str {
+        "/export/employees/ai_goals"
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn select<'a>(
+        &'a self,
+        body: &Map<String, Value>,
+        query: &[(String, String)],
+    ) -> Result<Box<dyn Selection + 'a>, String> {
+        only_keys(body, &["filters"])?;
+        query_values(
+            query,
+            &[("external_vendor", &VENDORS), ("versions", &["latest"])],
+        )?;
+        Ok(Box::new(GoalSelection {
+            filter: EmployeeFilter::parse(&self.0, body)?,
+        }))
+    }
+}
+
+struct GoalSelection<'t> {
+    filter: EmployeeFilter<'t>,
+}
+
+impl Selection for GoalSelection<'_> {
+    fn matches(&self, index: usize) -> bool {
+        self.filter.matches(index)
+    }
+
+    fn render(&self, index: usize, out: &mut Vec<u8>) {
+        use std::io::Write as _;
+        let tenant = self.filter.tenant;
+        let mut rng = Rng::new(tenant.seed() ^ 0x60A1_5EED, index as u64);
+        out.extend_from_slice(b"{\"external_id\":");
+        string(out, tenant.external_id(index));
+        out.extend_from_slice(b",\"goal\":");
+        string(out, GOALS[rng.below(GOALS.len() as u64) as usize]);
+        if rng.chance(70) {
+            out.extend_from_slice(b",\"description\":");
+            string(
+                out,
+                "Within nine months, take over the team's modules, and coach one colleague.",
+            );
+        }
+        out.extend_from_slice(b",\"target_skills\":[");
+        let held = tenant.held(index);
+        for (n, h) in held.iter().take(3).enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"skill_id\":");
+            string(
+                out,
+                CLUSTERS[h.template as usize].skills[h.skill as usize].0,
+            );
+            out.push(b'}');
+        }
+        out.extend_from_slice(b"],\"target_tasks\":[");
+        if rng.chance(60) {
+            out.extend_from_slice(b"{\"task_id\":");
+            string(out, TASKS[rng.below(TASKS.len() as u64) as usize].0);
+            out.push(b'}');
+        }
+        out.push(b']');
+        if rng.chance(50) {
+            let _ = write!(out, ",\"job_id\":\"job_{:04}\"", rng.below(200));
+        }
+        let day = tw_model::Date::from_days_since_epoch(i64::from(tenant.updated_day(index)));
+        let _ = write!(
+            out,
+            ",\"version\":{},\"created_on\":\"{day}T07:45:10.114000+00:00\",\"last_updated\":\"{day}T08:03:51.870000+00:00\"}}",
+            1 + rng.below(4)
+        );
     }
 }

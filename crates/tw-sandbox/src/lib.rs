@@ -202,6 +202,8 @@ pub struct RequestRecord {
     pub method: String,
     /// The path, without the query.
     pub path: String,
+    /// The query parameters, percent-decoded, in order.
+    pub query: Vec<(String, String)>,
     /// The body as text; token requests are redacted (they hold the secret).
     pub body: String,
     /// The status answered; 0 when the connection was closed instead.

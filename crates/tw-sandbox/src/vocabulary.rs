@@ -146,3 +146,42 @@ pub(crate) const SOURCES: &[&str] = &[
 ];
 
 pub(crate) const GROUPS: &[&str] = &["R&D", "Sales, EMEA", "Ops \"Night\" Shift", "経営企画"];
+
+/// Tasks: id, name, and the index of the cluster whose skills it links.
+/// Names are as hostile as the skills'.
+pub(crate) const TASKS: &[(&str, &str, usize)] = &[
+    ("write-unit-tests", "Write unit tests", 1),
+    ("run-cluster-upgrades", "Run the cluster upgrade rota", 0),
+    (
+        "reconcile-vendor-invoices",
+        "Reconcile vendor invoices, \"urgent\" ones first",
+        2,
+    ),
+    (
+        "prepare-quarterly-close",
+        "=Prepare the quarterly close report",
+        2,
+    ),
+    ("build-pivot-reports", "Build pivot reports\nfor finance", 3),
+    ("negotiate-renewals", "+Negotiate renewals", 4),
+    ("triage-alerts", "Triage alerts\t(on call)", 0),
+    ("review-pull-requests", "Review pull requests 🔍", 1),
+    ("train-models", "モデルを訓練する", 5),
+    ("mentor-juniors", "@Mentor juniors", 1),
+];
+
+/// AI-impact levels and a rationale for each.
+pub(crate) const AI_IMPACT: &[(&str, &str)] = &[
+    ("H1", "Largely rule based; automation does most of it"),
+    ("H2", "Automation drafts, a person checks"),
+    ("H3", "Needs accountable human judgement, sign-off"),
+];
+
+/// Goal titles.
+pub(crate) const GOALS: &[&str] = &[
+    "Move into a platform engineering role",
+    "Take ownership of the annual payroll audit",
+    "Lead the \"close\" process, end to end",
+    "=Automate the monthly reporting",
+    "Become the team's data-science mentor",
+];

@@ -4,8 +4,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tw_export::Cursor;
+use tw_model::skill_profiles::{ExternalVendor, ProfileQuery, ResponseFormat};
 use tw_model::{
-    Dataset, Date, Filter, NoQuery, SkillClusters, SkillProfiles, skill_clusters, skill_profiles,
+    Dataset, Date, Filter, FilteredBody, FiltersOnly, NoQuery, SkillClusters, SkillProfiles,
+    ai_goals, skill_clusters, skill_profiles, task_profiles,
 };
 use tw_sandbox::Faults;
 
@@ -34,6 +36,10 @@ pub(crate) enum Command {
     SkillClusters(Box<ExportArgs<SkillClustersArgs>>),
     /// Export every employee's skill profile (POST /export/employees/skill_profiles).
     SkillProfiles(Box<ExportArgs<SkillProfilesArgs>>),
+    /// Export every employee's task profile (POST /export/employees/task_profiles, experimental).
+    TaskProfiles(Box<ExportArgs<TaskProfilesArgs>>),
+    /// Export every employee's AI-generated goals (POST /export/employees/ai_goals).
+    AiGoals(Box<ExportArgs<AiGoalsArgs>>),
     /// Run the built-in fake TechWolf API in the foreground.
     Sandbox(SandboxArgs),
 }
@@ -45,6 +51,8 @@ impl Command {
         match self {
             Command::SkillClusters(args) => export(args, init_logging),
             Command::SkillProfiles(args) => export(args, init_logging),
+            Command::TaskProfiles(args) => export(args, init_logging),
+            Command::AiGoals(args) => export(args, init_logging),
             Command::Sandbox(args) => {
                 init_logging(1);
                 crate::cli::sandbox::run(args)
@@ -68,6 +76,10 @@ pub(crate) trait DatasetArgs: Args + std::fmt::Debug {
     type D: Dataset;
     /// The body and query these flags ask for; `Err` is a usage error.
     fn build(&self) -> Result<Built<Self::D>, String>;
+
+    /// The body's filters, for `--filter`; `None` when the export takes
+    /// none (then `--filter` is a usage error).
+    fn filters_mut(body: &mut <Self::D as Dataset>::Body) -> Option<&mut Vec<Filter>>;
 }
 
 /// A dataset's body and query.
@@ -110,9 +122,23 @@ pub(crate) struct ExportArgs<A: DatasetArgs> {
     /// The dataset's own flags.
     #[command(flatten)]
     pub dataset: A,
+    /// Parameters the model does not know.
+    #[command(flatten)]
+    pub extra: ExtraArgs,
     /// Format and destination.
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// Escape hatches: what the model does not know yet, sent as given.
+#[derive(Debug, Args)]
+pub(crate) struct ExtraArgs {
+    /// Another filter object, sent as given (repeatable), e.g. '{"filter":"x","ids":["a"]}'.
+    #[arg(long = "filter", value_name = "JSON", value_parser = parse_filter, help_heading = "Request")]
+    pub filters: Vec<Filter>,
+    /// Another query parameter, sent as given (repeatable), e.g. vocab_language=de.
+    #[arg(long = "query", value_name = "KEY=VALUE", value_parser = parse_query, help_heading = "Request")]
+    pub query: Vec<(String, String)>,
 }
 
 /// Where the API is and how to log in.
@@ -253,6 +279,10 @@ pub(crate) struct SkillClustersArgs {
 impl DatasetArgs for SkillClustersArgs {
     type D = SkillClusters;
 
+    fn filters_mut(body: &mut skill_clusters::Body) -> Option<&mut Vec<Filter>> {
+        Some(&mut body.filters)
+    }
+
     fn build(&self) -> Result<Built<SkillClusters>, String> {
         let body = skill_clusters::Body {
             filters: self.filters.filters()?,
@@ -299,16 +329,17 @@ pub(crate) struct SkillProfilesArgs {
     /// The order of each employee's skills (default: the API's).
     #[arg(long, value_enum, help_heading = "Request")]
     pub sort: Option<SortArg>,
-    /// The record shape (query parameter response_format; default: the API's, list).
-    #[arg(long, value_enum, help_heading = "Request")]
-    pub response_format: Option<ResponseFormatArg>,
-    /// The skill vocabulary (query parameter external_vendor): techwolf, workday, sap_attribute_library.
-    #[arg(long, value_name = "VENDOR", value_parser = parse_vendor, help_heading = "Request")]
-    pub external_vendor: Option<skill_profiles::ExternalVendor>,
+    /// Query parameters.
+    #[command(flatten)]
+    pub query: ProfileQueryArgs,
 }
 
 impl DatasetArgs for SkillProfilesArgs {
     type D = SkillProfiles;
+
+    fn filters_mut(body: &mut skill_profiles::Body) -> Option<&mut Vec<Filter>> {
+        Some(&mut body.filters)
+    }
 
     fn build(&self) -> Result<Built<SkillProfiles>, String> {
         let body = skill_profiles::Body {
@@ -320,12 +351,106 @@ impl DatasetArgs for SkillProfilesArgs {
             }),
             ..Default::default()
         };
-        let query = skill_profiles::Query {
+        Ok((body, self.query.query()))
+    }
+}
+
+/// `--response-format` and `--external-vendor`, as the profile exports
+/// take them.
+#[derive(Debug, Args)]
+pub(crate) struct ProfileQueryArgs {
+    /// The record shape (query parameter response_format; default: the API's, list).
+    #[arg(long, value_enum, help_heading = "Request")]
+    pub response_format: Option<ResponseFormatArg>,
+    /// The skill vocabulary (query parameter external_vendor): techwolf, workday, sap_attribute_library.
+    #[arg(long, value_name = "VENDOR", value_parser = parse_vendor, help_heading = "Request")]
+    pub external_vendor: Option<ExternalVendor>,
+}
+
+impl ProfileQueryArgs {
+    fn query(&self) -> ProfileQuery {
+        ProfileQuery {
             response_format: self.response_format.map(|format| match format {
-                ResponseFormatArg::List => skill_profiles::ResponseFormat::List,
-                ResponseFormatArg::Hierarchy => skill_profiles::ResponseFormat::Hierarchy,
+                ResponseFormatArg::List => ResponseFormat::List,
+                ResponseFormatArg::Hierarchy => ResponseFormat::Hierarchy,
             }),
             external_vendor: self.external_vendor.clone(),
+        }
+    }
+}
+
+/// `tw-export task-profiles`'s own flags.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example: tw-export task-profiles --sandbox --include ai_impact,weekly_hours --format csv -o tasks.csv"
+)]
+pub(crate) struct TaskProfilesArgs {
+    /// Optional parts to include, comma-separated.
+    #[arg(
+        long,
+        value_name = "LIST",
+        default_value = "ai_impact,source_events,weekly_hours,linked_skills,rejected_tasks",
+        value_parser = parse_includes::<task_profiles::Include>,
+        help_heading = "Request"
+    )]
+    pub include: IncludeList<task_profiles::Include>,
+    /// Employee filters.
+    #[command(flatten)]
+    pub filters: EmployeeFilterArgs,
+    /// Query parameters.
+    #[command(flatten)]
+    pub query: ProfileQueryArgs,
+}
+
+impl DatasetArgs for TaskProfilesArgs {
+    type D = task_profiles::TaskProfiles;
+
+    fn filters_mut(body: &mut FilteredBody<task_profiles::Include>) -> Option<&mut Vec<Filter>> {
+        Some(&mut body.filters)
+    }
+
+    fn build(&self) -> Result<Built<task_profiles::TaskProfiles>, String> {
+        let body = FilteredBody {
+            filters: self.filters.filters()?,
+            include: self.include.0.clone(),
+            ..Default::default()
+        };
+        Ok((body, self.query.query()))
+    }
+}
+
+/// `tw-export ai-goals`'s own flags.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example: tw-export ai-goals --sandbox --active-only --format csv -o goals.csv"
+)]
+pub(crate) struct AiGoalsArgs {
+    /// Employee filters.
+    #[command(flatten)]
+    pub filters: EmployeeFilterArgs,
+    /// The skill vocabulary (query parameter external_vendor): techwolf, workday, sap_attribute_library.
+    #[arg(long, value_name = "VENDOR", value_parser = parse_vendor, help_heading = "Request")]
+    pub external_vendor: Option<ExternalVendor>,
+    /// Which versions of each goal (query parameter versions; only latest is documented).
+    #[arg(long, value_name = "V", value_parser = parse_versions, help_heading = "Request")]
+    pub versions: Option<ai_goals::Versions>,
+}
+
+impl DatasetArgs for AiGoalsArgs {
+    type D = ai_goals::AiGoals;
+
+    fn filters_mut(body: &mut FiltersOnly) -> Option<&mut Vec<Filter>> {
+        Some(&mut body.filters)
+    }
+
+    fn build(&self) -> Result<Built<ai_goals::AiGoals>, String> {
+        let body = FiltersOnly {
+            filters: self.filters.filters()?,
+            ..Default::default()
+        };
+        let query = ai_goals::Query {
+            external_vendor: self.external_vendor.clone(),
+            versions: self.versions.clone(),
         };
         Ok((body, query))
     }
@@ -379,7 +504,9 @@ macro_rules! known_values {
 known_values!(
     skill_clusters::Include,
     skill_profiles::Include,
-    skill_profiles::ExternalVendor
+    task_profiles::Include,
+    ExternalVendor,
+    ai_goals::Versions
 );
 
 fn parse_label(what: &'static str) -> impl Fn(&str) -> Result<String, String> + Clone {
@@ -433,15 +560,39 @@ fn parse_includes<I: KnownValues>(value: &str) -> Result<IncludeList<I>, String>
     Ok(IncludeList(list))
 }
 
-fn parse_vendor(value: &str) -> Result<skill_profiles::ExternalVendor, String> {
-    let vendor = skill_profiles::ExternalVendor::from(value);
-    if vendor.is_known() {
-        Ok(vendor)
+/// One value of an open enum that the command only accepts when known.
+fn parse_known<I: KnownValues>(what: &str, value: &str) -> Result<I, String> {
+    let parsed = I::from(value);
+    if parsed.is_known() {
+        Ok(parsed)
     } else {
         Err(format!(
-            "unknown vendor {value:?}; allowed: {}",
-            skill_profiles::ExternalVendor::KNOWN.join(", ")
+            "unknown {what} {value:?}; allowed: {}",
+            I::KNOWN.join(", ")
         ))
+    }
+}
+
+fn parse_vendor(value: &str) -> Result<ExternalVendor, String> {
+    parse_known("vendor", value)
+}
+
+fn parse_versions(value: &str) -> Result<ai_goals::Versions, String> {
+    parse_known("versions", value)
+}
+
+fn parse_filter(value: &str) -> Result<Filter, String> {
+    let json: serde_json::Value = serde_json::from_str(value)
+        .map_err(|err| format!("not JSON ({err}); give a filter object such as '{{\"filter\":\"is_active\",\"is_active\":true}}'"))?;
+    Filter::other(json).map_err(|err| err.to_string())
+}
+
+fn parse_query(value: &str) -> Result<(String, String), String> {
+    match value.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => {
+            Ok((key.trim().to_owned(), value.to_owned()))
+        }
+        _ => Err(format!("expected KEY=VALUE, got {value:?}")),
     }
 }
 

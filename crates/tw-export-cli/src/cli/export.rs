@@ -39,10 +39,21 @@ fn format_of(args: &OutputArgs) -> Format {
 }
 
 fn build_request<A: DatasetArgs>(args: &ExportArgs<A>) -> anyhow::Result<ExportRequest<A::D>> {
-    let (body, query) = args.dataset.build().map_err(usage)?;
+    let (mut body, query) = args.dataset.build().map_err(usage)?;
+    if !args.extra.filters.is_empty() {
+        let Some(filters) = A::filters_mut(&mut body) else {
+            return Err(usage(format!(
+                "{} takes no filters: drop --filter",
+                A::D::NAME
+            )));
+        };
+        filters.extend(args.extra.filters.iter().cloned());
+    }
     let request = ExportRequest::<A::D>::new(i64::from(args.paging.limit))
         .map_err(|err| usage(format!("--limit: {err} for {}", A::D::NAME)))?;
-    Ok(request.with_body(body).with_query(query))
+    let mut request = request.with_body(body).with_query(query);
+    request.extra_query = args.extra.query.clone();
+    Ok(request)
 }
 
 fn env_var(name: &str) -> Option<String> {
@@ -230,6 +241,7 @@ struct ResumeKey<'a, D: Dataset> {
     target: &'a str,
     body: &'a D::Body,
     query: &'a D::Query,
+    extra_query: &'a [(String, String)],
     starting_after: Option<&'a str>,
     max_records: Option<u64>,
     format: &'static str,
@@ -263,6 +275,7 @@ pub(crate) fn run<A: DatasetArgs>(args: &ExportArgs<A>) -> anyhow::Result<()> {
         target: &connection.target,
         body: &request.body,
         query: &request.query,
+        extra_query: &request.extra_query,
         starting_after: args.paging.starting_after.as_ref().map(Cursor::as_str),
         max_records: args.paging.max_records,
         format: format.name(),

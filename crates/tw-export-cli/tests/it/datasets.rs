@@ -102,3 +102,127 @@ macro_rules! suites {
 }
 
 tw_model::with_datasets!(suites);
+
+/// The body and query the sandbox logged for the first export request of
+/// `dataset` run with `flags`.
+fn first_request(
+    dataset: &str,
+    flags: &[&str],
+) -> (
+    serde_json::Value,
+    Vec<(String, String)>,
+    std::process::Output,
+) {
+    let sandbox = sandbox(20);
+    let output = run(export_dataset(&sandbox, dataset).args(flags));
+    let sent = sandbox
+        .requests()
+        .into_iter()
+        .next()
+        .expect("an export request was sent");
+    (
+        serde_json::from_str(&sent.body).unwrap(),
+        sent.query,
+        output,
+    )
+}
+
+#[test]
+fn dataset_flags_reach_the_server_as_documented() {
+    let (body, query, output) = first_request(
+        "task-profiles",
+        &[
+            "--include",
+            "ai_impact,weekly_hours",
+            "--active-only",
+            "--updated-after",
+            "2024-01-31",
+            "--response-format",
+            "list",
+            "--external-vendor",
+            "workday",
+            "--limit",
+            "7",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        body,
+        serde_json::json!({
+            "limit": 7,
+            "filters": [
+                {"filter": "is_active", "is_active": true},
+                {"filter": "last_updated", "value": "2024-01-31", "operator": "gt"}
+            ],
+            "include": ["ai_impact", "weekly_hours"]
+        })
+    );
+    assert_eq!(
+        query,
+        [
+            ("external_vendor".to_owned(), "workday".to_owned()),
+            ("response_format".to_owned(), "list".to_owned())
+        ]
+    );
+
+    let (body, query, output) = first_request(
+        "ai-goals",
+        &[
+            "--inactive-only",
+            "--versions",
+            "latest",
+            "--external-vendor",
+            "sap_attribute_library",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        body,
+        serde_json::json!({"limit": 100, "filters": [{"filter": "is_active", "is_active": false}]})
+    );
+    assert_eq!(
+        query,
+        [
+            (
+                "external_vendor".to_owned(),
+                "sap_attribute_library".to_owned()
+            ),
+            ("versions".to_owned(), "latest".to_owned())
+        ]
+    );
+}
+
+#[test]
+fn escape_hatches_send_what_the_model_does_not_know() {
+    let (body, query, output) = first_request(
+        "skill-profiles",
+        &[
+            "--filter",
+            r#"{"filter":"department_is_in_list","departments":["R&D"]}"#,
+            "--query",
+            "vocab_language=de",
+            "--query",
+            "tag=a=b",
+        ],
+    );
+    // The sandbox does not know them either: it says so (422), and the
+    // command exits 4 with its message.
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("HTTP 422"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        body["filters"].as_array().unwrap().last().unwrap(),
+        &serde_json::json!({"filter": "department_is_in_list", "departments": ["R&D"]})
+    );
+    assert!(
+        query.contains(&("vocab_language".to_owned(), "de".to_owned())),
+        "{query:?}"
+    );
+    assert!(
+        query.contains(&("tag".to_owned(), "a=b".to_owned())),
+        "{query:?}"
+    );
+}

@@ -1,0 +1,128 @@
+//! `ai-goals`: `POST /export/employees/ai_goals`, the AI-generated goals of
+//! every employee. TechWolf's page is cut off before its field tables, so
+//! every field but the employee's id is optional here.
+
+use std::borrow::Cow;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::dataset::{Dataset, EmitRow, Method, Paging, Table, cells};
+use crate::profile::ExternalVendor;
+use crate::request::{ExportRequest, FiltersOnly};
+use crate::wire::{open_enum, wire_struct};
+
+/// The AI-goals export, declared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AiGoals;
+
+impl Dataset for AiGoals {
+    const NAME: &'static str = "ai-goals";
+    const ABOUT: &'static str =
+        "Every employee's AI-generated goals (POST /export/employees/ai_goals)";
+    const METHOD: Method = Method::Post;
+    const PATH: &'static str = "/export/employees/ai_goals";
+    const PAGING: Paging = Paging::Cursor;
+    const MAX_LIMIT: u32 = 100;
+    /// A goal is an employee's goal in one version (inferred).
+    const KEY: &'static [&'static str] = &["external_id", "version"];
+    type Body = FiltersOnly;
+    type Query = Query;
+    type Record = AiGoal;
+}
+
+/// A request of the AI-goals export.
+pub type AiGoalsRequest = ExportRequest<AiGoals>;
+
+/// The query parameters of the AI-goals export.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct Query {
+    /// The skill vocabulary to answer in (default `techwolf`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_vendor: Option<ExternalVendor>,
+    /// Which versions of each goal (default `latest`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub versions: Option<Versions>,
+}
+
+open_enum! {
+    /// `versions`: which versions of each employee's goal to return. Only
+    /// `latest` is documented; the rest of the list is cut off.
+    pub enum Versions {
+        /// The latest version only.
+        Latest = "latest",
+    }
+}
+
+wire_struct! {
+    /// One AI-generated goal of an employee.
+    pub struct AiGoal {
+        /// The employee's external id.
+        req external_id: String,
+        /// A short title.
+        opt goal: Option<String>,
+        /// The longer text.
+        opt description: Option<String>,
+        /// The skills the goal aims at (ids only).
+        opt target_skills: Option<Vec<SkillRef>>,
+        /// The tasks the goal aims at (ids only).
+        opt target_tasks: Option<Vec<TaskRef>>,
+        /// A job's external id the goal relates to.
+        opt job_id: Option<String>,
+        /// The goal's version.
+        opt version: Option<i64>,
+        /// When it was created (ISO 8601 with offset).
+        opt created_on: Option<String>,
+        /// When it last changed (ISO 8601 with offset).
+        opt last_updated: Option<String>,
+    }
+}
+
+wire_struct! {
+    /// A reference to a skill.
+    pub struct SkillRef {
+        /// The skill's id.
+        req skill_id: String,
+    }
+}
+
+wire_struct! {
+    /// A reference to a task.
+    pub struct TaskRef {
+        /// The task's id.
+        req task_id: String,
+    }
+}
+
+impl Table for AiGoal {
+    /// One row per goal; see README.
+    const COLUMNS: &'static [&'static str] = &[
+        "employee_external_id",
+        "version",
+        "goal",
+        "description",
+        "job_id",
+        "target_skill_ids",
+        "target_task_ids",
+        "created_on",
+        "last_updated",
+    ];
+
+    fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
+        emit(&[
+            Cow::Borrowed(self.external_id.as_str()),
+            cells::shown(self.version),
+            cells::text(&self.goal),
+            cells::text(&self.description),
+            cells::text(&self.job_id),
+            cells::joined(self.target_skills.as_deref(), |s: &SkillRef| {
+                s.skill_id.as_str()
+            }),
+            cells::joined(self.target_tasks.as_deref(), |t: &TaskRef| {
+                t.task_id.as_str()
+            }),
+            cells::text(&self.created_on),
+            cells::text(&self.last_updated),
+        ])
+    }
+}

@@ -208,11 +208,7 @@ fn escape_hatches_send_what_the_model_does_not_know() {
     // The sandbox does not know them either: it says so (422), and the
     // command exits 4 with its message.
     assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
-    assert!(
-        stderr(&output).contains("HTTP 422"),
-        "{}",
-        stderr(&output)
-    );
+    assert!(stderr(&output).contains("HTTP 422"), "{}", stderr(&output));
     assert_eq!(
         body["filters"].as_array().unwrap().last().unwrap(),
         &serde_json::json!({"filter": "department_is_in_list", "departments": ["R&D"]})

@@ -70,6 +70,7 @@ mod validate;
 mod wire;
 
 pub mod ai_goals;
+pub mod position_matches;
 pub mod skill_clusters;
 pub mod skill_profiles;
 pub mod task_profiles;
@@ -108,6 +109,7 @@ macro_rules! with_datasets {
             skill_profiles: $crate::SkillProfiles,
             task_profiles: $crate::task_profiles::TaskProfiles,
             ai_goals: $crate::ai_goals::AiGoals,
+            position_matches: $crate::position_matches::PositionMatches,
         }
     };
 }

@@ -20,6 +20,7 @@ pub(crate) fn route_table(tenant: &Arc<Tenant>) -> Vec<Box<dyn Collection>> {
         Box::new(SkillProfiles::new(tenant.clone())),
         Box::new(TaskProfiles(tenant.clone())),
         Box::new(AiGoals(tenant.clone())),
+        Box::new(PositionMatches(tenant.clone())),
     ]
 }
 
@@ -696,7 +697,8 @@ impl Selection for GoalSelection<'_> {
         }
         out.push(b']');
         if rng.chance(50) {
-            let _ = write!(out, ",\"job_id\":\"job_{:04}\"", rng.below(200));
+            out.extend_from_slice(b",\"job_id\":");
+            string(out, &assigned_job(tenant, index));
         }
         let day = tw_model::Date::from_days_since_epoch(i64::from(tenant.updated_day(index)));
         let _ = write!(
@@ -704,5 +706,65 @@ impl Selection for GoalSelection<'_> {
             ",\"version\":{},\"created_on\":\"{day}T07:45:10.114000+00:00\",\"last_updated\":\"{day}T08:03:51.870000+00:00\"}}",
             1 + rng.below(4)
         );
+    }
+}
+
+/// The job an employee is assigned to (the same one AI goals refer to).
+fn assigned_job(tenant: &Tenant, index: usize) -> String {
+    let mut rng = Rng::new(tenant.seed() ^ 0x0B5E_A551, index as u64);
+    format!("job_{:04}", rng.below(200))
+}
+
+/// `POST /export/employees/match_assigned_position`: every employee's match
+/// score with their assigned job.
+pub(crate) struct PositionMatches(pub Arc<Tenant>);
+
+impl Collection for PositionMatches {
+    fn path(&self) -> &'static str {
+        "/export/employees/match_assigned_position"
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn select<'a>(
+        &'a self,
+        body: &Map<String, Value>,
+        query: &[(String, String)],
+    ) -> Result<Box<dyn Selection + 'a>, String> {
+        only_keys(body, &["filters"])?;
+        query_values(
+            query,
+            &[
+                ("response_format", &["simple"]),
+                ("external_vendor", &["workday", "sap_attribute_library"]),
+            ],
+        )?;
+        Ok(Box::new(MatchSelection {
+            filter: EmployeeFilter::parse(&self.0, body)?,
+        }))
+    }
+}
+
+struct MatchSelection<'t> {
+    filter: EmployeeFilter<'t>,
+}
+
+impl Selection for MatchSelection<'_> {
+    fn matches(&self, index: usize) -> bool {
+        self.filter.matches(index)
+    }
+
+    fn render(&self, index: usize, out: &mut Vec<u8>) {
+        use std::io::Write as _;
+        let tenant = self.filter.tenant;
+        let mut rng = Rng::new(tenant.seed() ^ 0x5C0_12E5, index as u64);
+        out.extend_from_slice(b"{\"job_id\":");
+        string(out, &assigned_job(tenant, index));
+        out.extend_from_slice(b",\"employee_id\":");
+        string(out, tenant.external_id(index));
+        let _ = write!(out, ",\"score\":{}", rng.below(100_001) as f64 / 100_000.0);
+        out.push(b'}');
     }
 }

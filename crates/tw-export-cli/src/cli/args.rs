@@ -7,7 +7,7 @@ use tw_export::Cursor;
 use tw_model::skill_profiles::{ExternalVendor, ProfileQuery, ResponseFormat};
 use tw_model::{
     Dataset, Date, Filter, FilteredBody, FiltersOnly, NoQuery, SkillClusters, SkillProfiles,
-    ai_goals, skill_clusters, skill_profiles, task_profiles,
+    ai_goals, position_matches, skill_clusters, skill_profiles, task_profiles,
 };
 use tw_sandbox::Faults;
 
@@ -40,6 +40,8 @@ pub(crate) enum Command {
     TaskProfiles(Box<ExportArgs<TaskProfilesArgs>>),
     /// Export every employee's AI-generated goals (POST /export/employees/ai_goals).
     AiGoals(Box<ExportArgs<AiGoalsArgs>>),
+    /// Export every employee's match with their assigned position (POST /export/employees/match_assigned_position).
+    PositionMatches(Box<ExportArgs<PositionMatchesArgs>>),
     /// Run the built-in fake TechWolf API in the foreground.
     Sandbox(SandboxArgs),
 }
@@ -53,6 +55,7 @@ impl Command {
             Command::SkillProfiles(args) => export(args, init_logging),
             Command::TaskProfiles(args) => export(args, init_logging),
             Command::AiGoals(args) => export(args, init_logging),
+            Command::PositionMatches(args) => export(args, init_logging),
             Command::Sandbox(args) => {
                 init_logging(1);
                 crate::cli::sandbox::run(args)
@@ -451,6 +454,55 @@ impl DatasetArgs for AiGoalsArgs {
         let query = ai_goals::Query {
             external_vendor: self.external_vendor.clone(),
             versions: self.versions.clone(),
+        };
+        Ok((body, query))
+    }
+}
+
+/// Match response formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum MatchFormatArg {
+    /// Employee, job and score.
+    Simple,
+    /// With an explanation (its shape is not documented; records are kept as sent).
+    Explained,
+}
+
+/// `tw-export position-matches`'s own flags.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example: tw-export position-matches --sandbox --active-only --format csv -o matches.csv"
+)]
+pub(crate) struct PositionMatchesArgs {
+    /// Employee filters.
+    #[command(flatten)]
+    pub filters: EmployeeFilterArgs,
+    /// The record shape (query parameter response_format; default: the API's, simple).
+    #[arg(long, value_enum, help_heading = "Request")]
+    pub response_format: Option<MatchFormatArg>,
+    /// The skill vocabulary (query parameter external_vendor): workday, sap_attribute_library.
+    #[arg(long, value_name = "VENDOR", value_parser = parse_vendor, help_heading = "Request")]
+    pub external_vendor: Option<ExternalVendor>,
+}
+
+impl DatasetArgs for PositionMatchesArgs {
+    type D = position_matches::PositionMatches;
+
+    fn filters_mut(body: &mut FiltersOnly) -> Option<&mut Vec<Filter>> {
+        Some(&mut body.filters)
+    }
+
+    fn build(&self) -> Result<Built<position_matches::PositionMatches>, String> {
+        let body = FiltersOnly {
+            filters: self.filters.filters()?,
+            ..Default::default()
+        };
+        let query = position_matches::Query {
+            response_format: self.response_format.map(|format| match format {
+                MatchFormatArg::Simple => position_matches::MatchFormat::Simple,
+                MatchFormatArg::Explained => position_matches::MatchFormat::Explained,
+            }),
+            external_vendor: self.external_vendor.clone(),
         };
         Ok((body, query))
     }

@@ -70,6 +70,7 @@ mod validate;
 mod wire;
 
 pub mod ai_goals;
+pub mod job_skill_profiles;
 pub mod position_matches;
 pub mod skill_clusters;
 pub mod skill_profiles;
@@ -110,6 +111,7 @@ macro_rules! with_datasets {
             task_profiles: $crate::task_profiles::TaskProfiles,
             ai_goals: $crate::ai_goals::AiGoals,
             position_matches: $crate::position_matches::PositionMatches,
+            job_skill_profiles: $crate::job_skill_profiles::JobSkillProfiles,
         }
     };
 }

@@ -3,14 +3,12 @@
 
 use std::borrow::Cow;
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Number, Value};
+use serde_json::Number;
 
 use crate::dataset::{Dataset, EmitRow, Method, Paging, Table, cells};
 use crate::enums::{SkillSource, ValidationState};
-pub use crate::profile::{ExternalVendor, ProfileQuery, ResponseFormat};
-use crate::request::{ExportRequest, Filter, HasFilters, HasInclude};
+pub use crate::profile::{ExternalVendor, ProfileQuery, ResponseFormat, SortedBody, Sorting};
+use crate::request::ExportRequest;
 use crate::wire::{open_enum, wire_struct};
 
 /// The skill-profiles export, declared.
@@ -35,37 +33,8 @@ impl Dataset for SkillProfiles {
 pub type SkillProfilesRequest = ExportRequest<SkillProfiles>;
 
 /// The body of `POST /export/employees/skill_profiles` besides `limit` and
-/// `starting_after`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
-pub struct Body {
-    /// Filters on employees (`is_active`, `last_updated`), all of which must match.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub filters: Vec<Filter>,
-    /// Optional parts of each profile to return.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub include: Vec<Include>,
-    /// The order of each employee's skills (the API's default when absent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub output_skills_sorting: Option<Sorting>,
-    /// Body fields this release does not know, sent as given.
-    #[serde(flatten)]
-    #[schemars(skip)]
-    pub extra: Map<String, Value>,
-}
-
-impl HasFilters for Body {
-    fn filters_mut(&mut self) -> &mut Vec<Filter> {
-        &mut self.filters
-    }
-}
-
-impl HasInclude for Body {
-    type Include = Include;
-
-    fn include_mut(&mut self) -> &mut Vec<Include> {
-        &mut self.include
-    }
-}
+/// `starting_after`: employee filters, include values, skill order.
+pub type Body = SortedBody<Include>;
 
 /// The query parameters of the skill-profiles export.
 pub type Query = ProfileQuery;
@@ -96,16 +65,6 @@ impl Include {
         Include::RejectedSkills,
         Include::LowDataAvailabilityFlag,
     ];
-}
-
-open_enum! {
-    /// `output_skills_sorting`.
-    pub enum Sorting {
-        /// By skill name.
-        Alphabetical = "alphabetical",
-        /// By decreasing confidence.
-        Confidence = "confidence",
-    }
 }
 
 wire_struct! {

@@ -131,6 +131,13 @@ impl State {
         self.log.lock().unwrap().iter().cloned().collect()
     }
 
+    pub(crate) fn keys(&self, path: &str) -> Vec<String> {
+        self.collections
+            .iter()
+            .find(|c| c.path() == path)
+            .map_or_else(Vec::new, |c| (0..c.len()).map(|i| c.key(i)).collect())
+    }
+
     pub(crate) fn export_requests(&self) -> u64 {
         self.export_requests.load(Ordering::SeqCst)
     }

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::rng::Rng;
 use crate::tenant::{IncludeSet, Tenant};
-use crate::vocabulary::{AI_IMPACT, CLUSTERS, GOALS, SOURCES, TASKS};
+use crate::vocabulary::{AI_IMPACT, CLUSTERS, GOALS, SKILL_TYPES, SOURCES, TASKS};
 
 /// The route table: every dataset the sandbox serves, one line each.
 pub(crate) fn route_table(tenant: &Arc<Tenant>) -> Vec<Box<dyn Collection>> {
@@ -21,6 +21,7 @@ pub(crate) fn route_table(tenant: &Arc<Tenant>) -> Vec<Box<dyn Collection>> {
         Box::new(TaskProfiles(tenant.clone())),
         Box::new(AiGoals(tenant.clone())),
         Box::new(PositionMatches(tenant.clone())),
+        Box::new(JobSkillProfiles(tenant.clone())),
     ]
 }
 
@@ -38,6 +39,8 @@ pub(crate) trait Collection: Send + Sync {
     }
     /// How many records there are before filtering.
     fn len(&self) -> usize;
+    /// The first key field of record `index` (tests compare exports with it).
+    fn key(&self, index: usize) -> String;
     /// Checks the body (besides `limit` and `starting_after`) and the query,
     /// and returns what to serve; `Err` is a 422 message.
     fn select<'a>(
@@ -204,6 +207,10 @@ impl Collection for SkillClusters {
         self.0.len()
     }
 
+    fn key(&self, index: usize) -> String {
+        self.0.external_id(index).to_owned()
+    }
+
     fn select<'a>(
         &'a self,
         body: &Map<String, Value>,
@@ -279,6 +286,10 @@ impl Collection for SkillProfiles {
 
     fn len(&self) -> usize {
         self.tenant.len()
+    }
+
+    fn key(&self, index: usize) -> String {
+        self.tenant.external_id(index).to_owned()
     }
 
     fn select<'a>(
@@ -516,6 +527,10 @@ impl Collection for TaskProfiles {
         self.0.len()
     }
 
+    fn key(&self, index: usize) -> String {
+        self.0.external_id(index).to_owned()
+    }
+
     fn select<'a>(
         &'a self,
         body: &Map<String, Value>,
@@ -636,6 +651,10 @@ impl Collection for AiGoals {
         self.0.len()
     }
 
+    fn key(&self, index: usize) -> String {
+        self.0.external_id(index).to_owned()
+    }
+
     fn select<'a>(
         &'a self,
         body: &Map<String, Value>,
@@ -712,7 +731,7 @@ impl Selection for GoalSelection<'_> {
 /// The job an employee is assigned to (the same one AI goals refer to).
 fn assigned_job(tenant: &Tenant, index: usize) -> String {
     let mut rng = Rng::new(tenant.seed() ^ 0x0B5E_A551, index as u64);
-    format!("job_{:04}", rng.below(200))
+    tenant.job_id(rng.below(tenant.jobs() as u64) as usize)
 }
 
 /// `POST /export/employees/match_assigned_position`: every employee's match
@@ -726,6 +745,10 @@ impl Collection for PositionMatches {
 
     fn len(&self) -> usize {
         self.0.len()
+    }
+
+    fn key(&self, index: usize) -> String {
+        self.0.external_id(index).to_owned()
     }
 
     fn select<'a>(
@@ -766,5 +789,211 @@ impl Selection for MatchSelection<'_> {
         string(out, tenant.external_id(index));
         let _ = write!(out, ",\"score\":{}", rng.below(100_001) as f64 / 100_000.0);
         out.push(b'}');
+    }
+}
+
+/// The job filters: `last_updated` and `job_family_id_is_in_list`.
+struct JobFilter<'t> {
+    tenant: &'t Tenant,
+    after: Option<i64>,
+    before: Option<i64>,
+    families: Option<Vec<String>>,
+}
+
+impl<'t> JobFilter<'t> {
+    fn parse(tenant: &'t Tenant, body: &Map<String, Value>) -> Result<Self, String> {
+        let mut filter = JobFilter {
+            tenant,
+            after: None,
+            before: None,
+            families: None,
+        };
+        let Some(filters) = body.get("filters") else {
+            return Ok(filter);
+        };
+        let Some(filters) = filters.as_array() else {
+            return Err("filters must be an array of filter objects".into());
+        };
+        for object in filters {
+            let keys = object.as_object().map_or(0, Map::len);
+            match object["filter"].as_str() {
+                Some("last_updated") if keys == 3 => {
+                    let day = object["value"]
+                        .as_str()
+                        .and_then(|v| tw_model::Date::parse(v).ok())
+                        .ok_or_else(|| format!("last_updated value in {object} is not a date"))?
+                        .days_since_epoch();
+                    match object["operator"].as_str() {
+                        Some("gt") => filter.after = Some(day),
+                        Some("lt") => filter.before = Some(day),
+                        _ => {
+                            return Err(format!(
+                                "last_updated operator in {object} is not gt or lt"
+                            ));
+                        }
+                    }
+                }
+                Some("job_family_id_is_in_list") if keys == 2 => {
+                    let ids = object["job_family_ids"]
+                        .as_array()
+                        .and_then(|ids| {
+                            ids.iter()
+                                .map(|id| id.as_str().map(str::to_owned))
+                                .collect()
+                        })
+                        .ok_or_else(|| {
+                            format!("job_family_ids in {object} must be a list of strings")
+                        })?;
+                    filter.families = Some(ids);
+                }
+                _ => {
+                    return Err(format!(
+                        "unsupported filter {object}; this endpoint supports last_updated and job_family_id_is_in_list"
+                    ));
+                }
+            }
+        }
+        Ok(filter)
+    }
+
+    fn matches(&self, index: usize) -> bool {
+        let day = i64::from(self.tenant.job_updated_day(index));
+        let family = self.tenant.job_family(index);
+        self.after.is_none_or(|d| day > d)
+            && self.before.is_none_or(|d| day < d)
+            && self
+                .families
+                .as_ref()
+                .is_none_or(|ids| ids.iter().any(|id| id == family))
+    }
+}
+
+/// `POST /job_architecture/export/jobs/skill_profiles`: every job's skills,
+/// from the skill vocabulary, rendered per request.
+pub(crate) struct JobSkillProfiles(pub Arc<Tenant>);
+
+const JOB_SKILL_INCLUDES: [&str; 5] = [
+    "low_data_availability_flag",
+    "proficiency_level",
+    "proficiency_float",
+    "critical",
+    "skill_validation_state",
+];
+
+impl Collection for JobSkillProfiles {
+    fn path(&self) -> &'static str {
+        "/job_architecture/export/jobs/skill_profiles"
+    }
+
+    fn len(&self) -> usize {
+        self.0.jobs()
+    }
+
+    fn key(&self, index: usize) -> String {
+        self.0.job_id(index)
+    }
+
+    fn select<'a>(
+        &'a self,
+        body: &Map<String, Value>,
+        _query: &[(String, String)],
+    ) -> Result<Box<dyn Selection + 'a>, String> {
+        // The page's query parameters are not documented: any is accepted.
+        only_keys(body, &["filters", "include", "output_skills_sorting"])?;
+        let sort = match body.get("output_skills_sorting") {
+            None => 0,
+            Some(value) => match value
+                .as_str()
+                .and_then(|v| SORTINGS.iter().position(|s| *s == v))
+            {
+                Some(i) => i + 1,
+                None => {
+                    return Err(format!(
+                        "output_skills_sorting {value} is not supported; allowed: {}",
+                        SORTINGS.join(", ")
+                    ));
+                }
+            },
+        };
+        Ok(Box::new(JobSkillSelection {
+            filter: JobFilter::parse(&self.0, body)?,
+            include: include_bits(body, &JOB_SKILL_INCLUDES)?,
+            sort,
+        }))
+    }
+}
+
+struct JobSkillSelection<'t> {
+    filter: JobFilter<'t>,
+    include: u8,
+    sort: usize,
+}
+
+impl Selection for JobSkillSelection<'_> {
+    fn matches(&self, index: usize) -> bool {
+        self.filter.matches(index)
+    }
+
+    fn render(&self, index: usize, out: &mut Vec<u8>) {
+        use std::io::Write as _;
+        let has = |bit: u8| self.include & bit != 0;
+        let tenant = self.filter.tenant;
+        let mut rng = Rng::new(tenant.seed() ^ 0x10B5_5C11, index as u64);
+        let cluster = &CLUSTERS[rng.below(CLUSTERS.len() as u64) as usize];
+        let mut skills: Vec<(&str, &str, u64)> = cluster
+            .skills
+            .iter()
+            .take(2 + rng.below(3) as usize)
+            .map(|(id, name)| (*id, *name, 1 + rng.below(5)))
+            .collect();
+        match self.sort {
+            1 => skills.sort_by(|a, b| a.1.cmp(b.1)),
+            2 => skills.sort_by_key(|s| std::cmp::Reverse(s.2)),
+            _ => {}
+        }
+        out.extend_from_slice(b"{\"external_id\":");
+        string(out, &tenant.job_id(index));
+        if has(1) {
+            let _ = write!(out, ",\"low_data_availability\":{}", skills.len() < 3);
+        }
+        out.extend_from_slice(b",\"skills\":[");
+        for (n, (id, name, level)) in skills.iter().enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"skill_id\":");
+            string(out, id);
+            out.extend_from_slice(b",\"skill\":");
+            string(out, name);
+            let kind = SKILL_TYPES[(index + n) % SKILL_TYPES.len()];
+            let _ = write!(out, ",\"skill_types\":[{{\"skill_type\":\"{kind}\"");
+            if n % 2 == 0 {
+                let _ = write!(out, ",\"is_common\":{}", n == 0);
+            }
+            out.extend_from_slice(b"}],\"domain_name\":");
+            string(out, cluster.domain);
+            let state = if (index + n).is_multiple_of(3) {
+                "initially_validated"
+            } else {
+                "validated"
+            };
+            let _ = write!(out, ",\"validation_state\":\"{state}\"");
+            if has(2) {
+                let _ = write!(out, ",\"proficiency_level\":{level}");
+            }
+            if has(4) {
+                let _ = write!(out, ",\"proficiency_float\":{}", *level as f64 / 5.0);
+            }
+            if has(8) {
+                let critical = match (index + n) % 3 {
+                    0 => "true",
+                    1 => "false",
+                    _ => "null",
+                };
+                let _ = write!(out, ",\"critical\":{critical}");
+            }
+            out.push(b'}');
+        }
+        out.extend_from_slice(b"]}");
     }
 }

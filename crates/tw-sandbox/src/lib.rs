@@ -278,6 +278,13 @@ impl Sandbox {
         self.state.requests()
     }
 
+    /// The first key field of every record of the dataset at `path`, in
+    /// export order without filters (e.g. every employee's external id, or
+    /// every job's); empty for a path the sandbox does not serve.
+    pub fn keys(&self, path: &str) -> Vec<String> {
+        self.state.keys(path)
+    }
+
     /// How many export requests arrived so far (faulted ones included).
     pub fn export_requests(&self) -> u64 {
         self.state.export_requests()

@@ -99,6 +99,27 @@ impl Tenant {
         tenant
     }
 
+    /// How many jobs the tenant has: one per five employees, at least ten.
+    pub fn jobs(&self) -> usize {
+        (self.len() / 5).max(10)
+    }
+
+    /// Job `index`'s external id.
+    pub fn job_id(&self, index: usize) -> String {
+        format!("job_{index:04}")
+    }
+
+    /// Job `index`'s job family id.
+    pub fn job_family(&self, index: usize) -> &'static str {
+        crate::vocabulary::JOB_FAMILIES[index % crate::vocabulary::JOB_FAMILIES.len()]
+    }
+
+    /// Job `index`'s `last_updated`, in days since 1970-01-01.
+    pub fn job_updated_day(&self, index: usize) -> u32 {
+        let mut rng = Rng::new(self.seed ^ 0x10B5_0001, index as u64);
+        FIRST_DAY + rng.below(u64::from(DAY_SPAN)) as u32
+    }
+
     /// Employee `index`'s skills: the current skills of its clusters, then
     /// the rejected ones, each once.
     pub(crate) fn held(&self, index: usize) -> &[HeldSkill] {

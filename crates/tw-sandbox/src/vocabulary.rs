@@ -185,3 +185,15 @@ pub(crate) const GOALS: &[&str] = &[
     "=Automate the monthly reporting",
     "Become the team's data-science mentor",
 ];
+
+/// Job family ids.
+pub(crate) const JOB_FAMILIES: &[&str] = &[
+    "jf_engineering",
+    "jf_finance",
+    "jf_sales",
+    "jf_data",
+    "jf_operations",
+];
+
+/// Skill types of job skills (display strings, as TechWolf sends them).
+pub(crate) const SKILL_TYPES: &[&str] = &["Job-Specific", "Family-Specific", "Core"];

@@ -4,10 +4,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tw_export::Cursor;
-use tw_model::skill_profiles::{ExternalVendor, ProfileQuery, ResponseFormat};
+use tw_model::skill_profiles::{ExternalVendor, ProfileQuery, ResponseFormat, SortedBody};
 use tw_model::{
     Dataset, Date, Filter, FilteredBody, FiltersOnly, NoQuery, SkillClusters, SkillProfiles,
-    ai_goals, position_matches, skill_clusters, skill_profiles, task_profiles,
+    ai_goals, job_skill_profiles, position_matches, skill_clusters, skill_profiles, task_profiles,
 };
 use tw_sandbox::Faults;
 
@@ -42,6 +42,8 @@ pub(crate) enum Command {
     AiGoals(Box<ExportArgs<AiGoalsArgs>>),
     /// Export every employee's match with their assigned position (POST /export/employees/match_assigned_position).
     PositionMatches(Box<ExportArgs<PositionMatchesArgs>>),
+    /// Export every job's skill profile (POST /job_architecture/export/jobs/skill_profiles).
+    JobSkillProfiles(Box<ExportArgs<JobSkillProfilesArgs>>),
     /// Run the built-in fake TechWolf API in the foreground.
     Sandbox(SandboxArgs),
 }
@@ -56,6 +58,7 @@ impl Command {
             Command::TaskProfiles(args) => export(args, init_logging),
             Command::AiGoals(args) => export(args, init_logging),
             Command::PositionMatches(args) => export(args, init_logging),
+            Command::JobSkillProfiles(args) => export(args, init_logging),
             Command::Sandbox(args) => {
                 init_logging(1);
                 crate::cli::sandbox::run(args)
@@ -225,24 +228,18 @@ pub(crate) struct OutputArgs {
     pub verbose: u8,
 }
 
-/// The employee filters: `is_active` and `last_updated`.
+/// The `last_updated` filter.
 #[derive(Debug, Args)]
-pub(crate) struct EmployeeFilterArgs {
-    /// Only active employees.
-    #[arg(long, conflicts_with = "inactive_only", help_heading = "Request")]
-    pub active_only: bool,
-    /// Only inactive employees.
-    #[arg(long, help_heading = "Request")]
-    pub inactive_only: bool,
-    /// Only employees updated after DATE (YYYY-MM-DD).
+pub(crate) struct UpdatedArgs {
+    /// Only records updated after DATE (YYYY-MM-DD).
     #[arg(long, value_name = "DATE", value_parser = parse_date, help_heading = "Request")]
     pub updated_after: Option<Date>,
-    /// Only employees updated before DATE (YYYY-MM-DD).
+    /// Only records updated before DATE (YYYY-MM-DD).
     #[arg(long, value_name = "DATE", value_parser = parse_date, help_heading = "Request")]
     pub updated_before: Option<Date>,
 }
 
-impl EmployeeFilterArgs {
+impl UpdatedArgs {
     /// The filters these flags ask for.
     pub(crate) fn filters(&self) -> Result<Vec<Filter>, String> {
         if let (Some(after), Some(before)) = (self.updated_after, self.updated_before)
@@ -253,11 +250,73 @@ impl EmployeeFilterArgs {
             ));
         }
         let mut filters = Vec::new();
+        filters.extend(self.updated_after.map(Filter::updated_after));
+        filters.extend(self.updated_before.map(Filter::updated_before));
+        Ok(filters)
+    }
+}
+
+/// The employee filters: `is_active` and `last_updated`.
+#[derive(Debug, Args)]
+pub(crate) struct EmployeeFilterArgs {
+    /// Only active employees.
+    #[arg(long, conflicts_with = "inactive_only", help_heading = "Request")]
+    pub active_only: bool,
+    /// Only inactive employees.
+    #[arg(long, help_heading = "Request")]
+    pub inactive_only: bool,
+    /// The `last_updated` filter.
+    #[command(flatten)]
+    pub updated: UpdatedArgs,
+}
+
+impl EmployeeFilterArgs {
+    /// The filters these flags ask for.
+    pub(crate) fn filters(&self) -> Result<Vec<Filter>, String> {
+        let mut filters = Vec::new();
         if self.active_only || self.inactive_only {
             filters.push(Filter::is_active(self.active_only));
         }
-        filters.extend(self.updated_after.map(Filter::updated_after));
-        filters.extend(self.updated_before.map(Filter::updated_before));
+        filters.extend(self.updated.filters()?);
+        Ok(filters)
+    }
+}
+
+/// The job filters: `last_updated` and `job_family_id_is_in_list`.
+#[derive(Debug, Args)]
+pub(crate) struct JobFilterArgs {
+    /// The `last_updated` filter.
+    #[command(flatten)]
+    pub updated: UpdatedArgs,
+    /// Only jobs of these job families (comma-separated ids).
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        help_heading = "Request"
+    )]
+    pub job_family_ids: Vec<String>,
+}
+
+impl JobFilterArgs {
+    /// The filters these flags ask for.
+    pub(crate) fn filters(&self) -> Result<Vec<Filter>, String> {
+        let mut filters = self.updated.filters()?;
+        let ids: Vec<&str> = self
+            .job_family_ids
+            .iter()
+            .map(|id| id.trim())
+            .filter(|id| !id.is_empty())
+            .collect();
+        if !ids.is_empty() {
+            filters.push(
+                Filter::other(serde_json::json!({
+                    "filter": "job_family_id_is_in_list",
+                    "job_family_ids": ids,
+                }))
+                .map_err(|err| err.to_string())?,
+            );
+        }
         Ok(filters)
     }
 }
@@ -348,10 +407,7 @@ impl DatasetArgs for SkillProfilesArgs {
         let body = skill_profiles::Body {
             filters: self.filters.filters()?,
             include: self.include.0.clone(),
-            output_skills_sorting: self.sort.map(|sort| match sort {
-                SortArg::Alphabetical => skill_profiles::Sorting::Alphabetical,
-                SortArg::Confidence => skill_profiles::Sorting::Confidence,
-            }),
+            output_skills_sorting: self.sort.map(SortArg::sorting),
             ..Default::default()
         };
         Ok((body, self.query.query()))
@@ -508,6 +564,56 @@ impl DatasetArgs for PositionMatchesArgs {
     }
 }
 
+/// `tw-export job-skill-profiles`'s own flags.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example: tw-export job-skill-profiles --sandbox --job-family-ids jf_finance --format csv -o job-skills.csv"
+)]
+pub(crate) struct JobSkillProfilesArgs {
+    /// Optional parts to include, comma-separated (also: skill_validation_state).
+    #[arg(
+        long,
+        value_name = "LIST",
+        default_value = "low_data_availability_flag,proficiency_level,proficiency_float,critical",
+        value_parser = parse_includes::<job_skill_profiles::Include>,
+        help_heading = "Request"
+    )]
+    pub include: IncludeList<job_skill_profiles::Include>,
+    /// Job filters.
+    #[command(flatten)]
+    pub filters: JobFilterArgs,
+    /// The order of each job's skills (default: the API's).
+    #[arg(long, value_enum, help_heading = "Request")]
+    pub sort: Option<SortArg>,
+}
+
+impl SortArg {
+    fn sorting(self) -> skill_profiles::Sorting {
+        match self {
+            SortArg::Alphabetical => skill_profiles::Sorting::Alphabetical,
+            SortArg::Confidence => skill_profiles::Sorting::Confidence,
+        }
+    }
+}
+
+impl DatasetArgs for JobSkillProfilesArgs {
+    type D = job_skill_profiles::JobSkillProfiles;
+
+    fn filters_mut(body: &mut SortedBody<job_skill_profiles::Include>) -> Option<&mut Vec<Filter>> {
+        Some(&mut body.filters)
+    }
+
+    fn build(&self) -> Result<Built<job_skill_profiles::JobSkillProfiles>, String> {
+        let body = SortedBody {
+            filters: self.filters.filters()?,
+            include: self.include.0.clone(),
+            output_skills_sorting: self.sort.map(SortArg::sorting),
+            ..Default::default()
+        };
+        Ok((body, NoQuery {}))
+    }
+}
+
 /// `tw-export sandbox`.
 #[derive(Debug, Args)]
 pub(crate) struct SandboxArgs {
@@ -557,6 +663,7 @@ known_values!(
     skill_clusters::Include,
     skill_profiles::Include,
     task_profiles::Include,
+    job_skill_profiles::Include,
     ExternalVendor,
     ai_goals::Versions
 );

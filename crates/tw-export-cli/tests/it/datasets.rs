@@ -6,7 +6,7 @@
 use tw_export::{Client, Dataset, ExportRequest, Secret};
 use tw_model::Table;
 
-use crate::{export_dataset, ids_of_tenant, run, sandbox, stderr, table_rows, temp_dir};
+use crate::{export_dataset, run, sandbox, stderr, table_rows, temp_dir};
 
 fn key_of<T: serde::Serialize>(record: &T, key: &str) -> String {
     serde_json::to_value(record).unwrap()[key]
@@ -26,14 +26,14 @@ pub(crate) fn library_exports_every_record_once<D: Dataset>() {
         .export(ExportRequest::<D>::new(7).unwrap())
         .map(|r| key_of(&r.unwrap(), D::KEY[0]))
         .collect();
-    assert_eq!(ids, ids_of_tenant(&sandbox));
+    assert_eq!(ids, sandbox.keys(D::PATH));
     let requests = sandbox.requests();
     assert!(
         requests
             .iter()
             .all(|r| r.path == D::PATH && r.status == 200)
     );
-    assert_eq!(requests.len(), 250_usize.div_ceil(7));
+    assert_eq!(requests.len(), ids.len().div_ceil(7));
 }
 
 pub(crate) fn command_writes_jsonl_and_csv<D: Dataset>() {
@@ -55,7 +55,7 @@ pub(crate) fn command_writes_jsonl_and_csv<D: Dataset>() {
         .map(|line| tw_model::decode(line.as_bytes()).unwrap())
         .collect();
     let ids: Vec<String> = records.iter().map(|r| key_of(r, D::KEY[0])).collect();
-    assert_eq!(ids, ids_of_tenant(&sandbox));
+    assert_eq!(ids, sandbox.keys(D::PATH));
     for (line, record) in text.lines().zip(&records) {
         let sent: serde_json::Value = serde_json::from_str(line).unwrap();
         assert_eq!(serde_json::to_value(record).unwrap(), sent);
@@ -92,9 +92,7 @@ macro_rules! suites {
 
                 #[test]
                 fn kill_and_resume_gives_byte_identical_output() {
-                    crate::resume::kill_and_resume_gives_byte_identical_output(
-                        <$dataset as tw_export::Dataset>::NAME,
-                    );
+                    crate::resume::kill_and_resume_gives_byte_identical_output::<$dataset>();
                 }
             }
         )*
@@ -189,6 +187,53 @@ fn dataset_flags_reach_the_server_as_documented() {
             ),
             ("versions".to_owned(), "latest".to_owned())
         ]
+    );
+}
+
+#[test]
+fn job_filters_reach_the_server_and_select_jobs() {
+    let (body, _, output) = first_request(
+        "job-skill-profiles",
+        &[
+            "--job-family-ids",
+            "jf_finance,jf_data",
+            "--updated-before",
+            "2026-01-01",
+            "--sort",
+            "alphabetical",
+            "--include",
+            "critical",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        body,
+        serde_json::json!({
+            "limit": 100,
+            "filters": [
+                {"filter": "last_updated", "value": "2026-01-01", "operator": "lt"},
+                {"filter": "job_family_id_is_in_list", "job_family_ids": ["jf_finance", "jf_data"]}
+            ],
+            "include": ["critical"],
+            "output_skills_sorting": "alphabetical"
+        })
+    );
+    // The sandbox applies the family filter: only those families' jobs.
+    let sandbox = sandbox(100);
+    let output = run(
+        export_dataset(&sandbox, "job-skill-profiles").args(["--job-family-ids", "jf_finance"])
+    );
+    assert!(output.status.success());
+    let lines = String::from_utf8(output.stdout).unwrap().lines().count();
+    let all = sandbox
+        .keys("/job_architecture/export/jobs/skill_profiles")
+        .len();
+    assert!(lines > 0 && lines < all, "{lines} of {all} jobs");
+    let output = run(export_dataset(&sandbox, "skill-clusters").args(["--job-family-ids", "x"]));
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "a flag the dataset does not have"
     );
 }
 

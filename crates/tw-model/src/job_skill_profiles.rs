@@ -1,0 +1,156 @@
+//! `job-skill-profiles`: `POST /job_architecture/export/jobs/skill_profiles`,
+//! the skill profile of every job. TechWolf's page is cut inside its sample,
+//! so fields are optional where the sample is the only source.
+
+use std::borrow::Cow;
+
+use serde_json::Number;
+
+use crate::dataset::{Dataset, EmitRow, Method, Paging, Table, cells};
+use crate::enums::ValidationState;
+use crate::profile::SortedBody;
+use crate::request::{ExportRequest, NoQuery};
+use crate::wire::{open_enum, wire_struct};
+
+/// The job-skill-profiles export, declared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct JobSkillProfiles;
+
+impl Dataset for JobSkillProfiles {
+    const NAME: &'static str = "job-skill-profiles";
+    const ABOUT: &'static str =
+        "Every job's skill profile (POST /job_architecture/export/jobs/skill_profiles)";
+    const METHOD: Method = Method::Post;
+    const PATH: &'static str = "/job_architecture/export/jobs/skill_profiles";
+    const PAGING: Paging = Paging::Cursor;
+    const MAX_LIMIT: u32 = 100;
+    const KEY: &'static [&'static str] = &["external_id"];
+    /// Job filters (`last_updated`, `job_family_id_is_in_list`), include
+    /// values and the skill order.
+    type Body = SortedBody<Include>;
+    /// The page's query parameters are not retrievable: use
+    /// `ExportRequest::with_query_param` for any.
+    type Query = NoQuery;
+    type Record = JobSkillProfile;
+}
+
+/// A request of the job-skill-profiles export.
+pub type JobSkillProfilesRequest = ExportRequest<JobSkillProfiles>;
+
+open_enum! {
+    /// An optional part of each job skill profile, asked for in `include`
+    /// (the values TechWolf's sample sends; the full list is cut off).
+    pub enum Include {
+        /// The record-level `low_data_availability` flag.
+        LowDataAvailabilityFlag = "low_data_availability_flag",
+        /// `skills[].proficiency_level`.
+        ProficiencyLevel = "proficiency_level",
+        /// `skills[].proficiency_float`.
+        ProficiencyFloat = "proficiency_float",
+        /// `skills[].critical`.
+        Critical = "critical",
+        /// `skills[].validation_state` (listed on the per-job page).
+        SkillValidationState = "skill_validation_state",
+    }
+}
+
+impl Include {
+    /// The values TechWolf's export sample sends: the command's default.
+    pub const SAMPLED: [Include; 4] = [
+        Include::LowDataAvailabilityFlag,
+        Include::ProficiencyLevel,
+        Include::ProficiencyFloat,
+        Include::Critical,
+    ];
+}
+
+wire_struct! {
+    /// One job's record in the job-skill-profiles export.
+    pub struct JobSkillProfile {
+        /// The job's external id.
+        req external_id: String,
+        /// Whether TechWolf has little data on the job.
+        opt low_data_availability: Option<bool>,
+        /// The job's skills; `skill_list()` gives an empty-when-absent view.
+        opt skills: Option<Vec<JobSkill>>,
+    }
+}
+
+impl JobSkillProfile {
+    /// The skills, empty when the field was absent.
+    pub fn skill_list(&self) -> &[JobSkill] {
+        self.skills.as_deref().unwrap_or_default()
+    }
+}
+
+wire_struct! {
+    /// One skill of a job's profile.
+    pub struct JobSkill {
+        /// The skill's id.
+        req skill_id: String,
+        /// The skill's name.
+        opt skill: Option<String>,
+        /// What kind of skill it is for the job.
+        opt skill_types: Option<Vec<SkillType>>,
+        /// The skill's domain.
+        opt domain_name: Option<String>,
+        /// Whether the skill was validated.
+        opt validation_state: Option<ValidationState>,
+        /// The required proficiency, on the integer scale.
+        opt proficiency_level: Option<i64>,
+        /// The required proficiency, 0 to 1.
+        opt proficiency_float: Option<Number>,
+        /// Whether the skill is critical for the job (may be `null`).
+        opt critical: Option<bool>,
+    }
+}
+
+wire_struct! {
+    /// A skill's type for a job.
+    pub struct SkillType {
+        /// A display string: `Job-Specific`, `Family-Specific`, `Core` seen.
+        opt skill_type: Option<String>,
+        /// Whether the skill is common.
+        opt is_common: Option<bool>,
+    }
+}
+
+impl Table for JobSkillProfile {
+    /// One row per (job, skill); see README.
+    const COLUMNS: &'static [&'static str] = &[
+        "job_external_id",
+        "low_data_availability",
+        "skill_id",
+        "skill",
+        "skill_types",
+        "domain_name",
+        "validation_state",
+        "proficiency_level",
+        "proficiency_float",
+        "critical",
+    ];
+
+    fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
+        let mut row: [Cow<'_, str>; 10] = Default::default();
+        row[0] = Cow::Borrowed(self.external_id.as_str());
+        row[1] = cells::shown(self.low_data_availability);
+        let skills = self.skill_list();
+        if skills.is_empty() {
+            return emit(&row);
+        }
+        for skill in skills {
+            row[2] = Cow::Borrowed(skill.skill_id.as_str());
+            row[3] = cells::text(&skill.skill);
+            row[4] = cells::joined(skill.skill_types.as_deref(), |t: &SkillType| {
+                t.skill_type.as_deref().unwrap_or_default()
+            });
+            row[5] = cells::text(&skill.domain_name);
+            row[6] = cells::label(&skill.validation_state, ValidationState::as_str);
+            row[7] = cells::shown(skill.proficiency_level);
+            row[8] = cells::shown(skill.proficiency_float.as_ref());
+            row[9] = cells::shown(skill.critical);
+            emit(&row)?;
+        }
+        Ok(())
+    }
+}

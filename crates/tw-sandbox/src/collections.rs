@@ -22,6 +22,7 @@ pub(crate) fn route_table(tenant: &Arc<Tenant>) -> Vec<Box<dyn Collection>> {
         Box::new(AiGoals(tenant.clone())),
         Box::new(PositionMatches(tenant.clone())),
         Box::new(JobSkillProfiles(tenant.clone())),
+        Box::new(JobTaskProfiles(tenant.clone())),
     ]
 }
 
@@ -545,31 +546,64 @@ impl Collection for TaskProfiles {
             ],
         )?;
         Ok(Box::new(TaskSelection {
-            filter: EmployeeFilter::parse(&self.0, body)?,
+            holders: Holders::Employees(EmployeeFilter::parse(&self.0, body)?),
             include: include_bits(body, &TASK_INCLUDES)?,
         }))
     }
 }
 
+/// Whose task profiles: employees (with the employee filters) or jobs
+/// (with the job filters).
+enum Holders<'t> {
+    Employees(EmployeeFilter<'t>),
+    Jobs(JobFilter<'t>),
+}
+
+impl Holders<'_> {
+    fn tenant(&self) -> &Tenant {
+        match self {
+            Holders::Employees(filter) => filter.tenant,
+            Holders::Jobs(filter) => filter.tenant,
+        }
+    }
+
+    fn matches(&self, index: usize) -> bool {
+        match self {
+            Holders::Employees(filter) => filter.matches(index),
+            Holders::Jobs(filter) => filter.matches(index),
+        }
+    }
+
+    fn id(&self, index: usize) -> String {
+        match self {
+            Holders::Employees(filter) => filter.tenant.external_id(index).to_owned(),
+            Holders::Jobs(filter) => filter.tenant.job_id(index),
+        }
+    }
+}
+
 struct TaskSelection<'t> {
-    filter: EmployeeFilter<'t>,
+    holders: Holders<'t>,
     include: u8,
 }
 
 impl Selection for TaskSelection<'_> {
     fn matches(&self, index: usize) -> bool {
-        self.filter.matches(index)
+        self.holders.matches(index)
     }
 
     fn render(&self, index: usize, out: &mut Vec<u8>) {
         use std::io::Write as _;
         let has = |bit: u8| self.include & bit != 0;
-        let tenant = self.filter.tenant;
-        let mut rng = Rng::new(tenant.seed() ^ 0x7A5C_0001, index as u64);
+        let jobs = matches!(self.holders, Holders::Jobs(_));
+        let tenant = self.holders.tenant();
+        let salt = if jobs { 0x7A5C_0002 } else { 0x7A5C_0001 };
+        let mut rng = Rng::new(tenant.seed() ^ salt, index as u64);
+        let id = self.holders.id(index);
         out.extend_from_slice(b"{\"external_id\":");
-        string(out, tenant.external_id(index));
+        string(out, &id);
         out.extend_from_slice(b",\"tasks\":[");
-        // Some employees have no task profile: `tasks` is then `[]`.
+        // Some have no task profile: `tasks` is then `[]`.
         let count = if rng.chance(15) {
             0
         } else {
@@ -626,7 +660,11 @@ impl Selection for TaskSelection<'_> {
                 }
                 out.push(b']');
             }
-            if has(2) {
+            if has(2) && jobs {
+                out.extend_from_slice(b",\"source_data\":[{\"external_id\":");
+                string(out, &format!("jpd_{id}_description"));
+                out.extend_from_slice(b"}]");
+            } else if has(2) {
                 let _ = write!(
                     out,
                     ",\"source_events\":[{{\"external_id\":\"prj-{index}-{k}\",\"event_type\":\"project\"}}]"
@@ -995,5 +1033,50 @@ impl Selection for JobSkillSelection<'_> {
             out.push(b'}');
         }
         out.extend_from_slice(b"]}");
+    }
+}
+
+/// `POST /job_architecture/export/jobs/task_profiles`: every job's tasks, as
+/// the employee task profiles but with `source_data`.
+pub(crate) struct JobTaskProfiles(pub Arc<Tenant>);
+
+const JOB_TASK_INCLUDES: [&str; 5] = [
+    "ai_impact",
+    "source_data",
+    "weekly_hours",
+    "linked_skills",
+    "rejected_tasks",
+];
+
+impl Collection for JobTaskProfiles {
+    fn path(&self) -> &'static str {
+        "/job_architecture/export/jobs/task_profiles"
+    }
+
+    fn len(&self) -> usize {
+        self.0.jobs()
+    }
+
+    fn key(&self, index: usize) -> String {
+        self.0.job_id(index)
+    }
+
+    fn select<'a>(
+        &'a self,
+        body: &Map<String, Value>,
+        query: &[(String, String)],
+    ) -> Result<Box<dyn Selection + 'a>, String> {
+        only_keys(body, &["filters", "include"])?;
+        query_values(
+            query,
+            &[
+                ("response_format", &["list"]),
+                ("external_vendor", &VENDORS),
+            ],
+        )?;
+        Ok(Box::new(TaskSelection {
+            holders: Holders::Jobs(JobFilter::parse(&self.0, body)?),
+            include: include_bits(body, &JOB_TASK_INCLUDES)?,
+        }))
     }
 }

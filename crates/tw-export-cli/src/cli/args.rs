@@ -7,7 +7,8 @@ use tw_export::Cursor;
 use tw_model::skill_profiles::{ExternalVendor, ProfileQuery, ResponseFormat, SortedBody};
 use tw_model::{
     Dataset, Date, Filter, FilteredBody, FiltersOnly, NoQuery, SkillClusters, SkillProfiles,
-    ai_goals, job_skill_profiles, position_matches, skill_clusters, skill_profiles, task_profiles,
+    ai_goals, job_skill_profiles, job_task_profiles, position_matches, skill_clusters,
+    skill_profiles, task_profiles,
 };
 use tw_sandbox::Faults;
 
@@ -44,6 +45,8 @@ pub(crate) enum Command {
     PositionMatches(Box<ExportArgs<PositionMatchesArgs>>),
     /// Export every job's skill profile (POST /job_architecture/export/jobs/skill_profiles).
     JobSkillProfiles(Box<ExportArgs<JobSkillProfilesArgs>>),
+    /// Export every job's task profile (POST /job_architecture/export/jobs/task_profiles, experimental).
+    JobTaskProfiles(Box<ExportArgs<JobTaskProfilesArgs>>),
     /// Run the built-in fake TechWolf API in the foreground.
     Sandbox(SandboxArgs),
 }
@@ -59,6 +62,7 @@ impl Command {
             Command::AiGoals(args) => export(args, init_logging),
             Command::PositionMatches(args) => export(args, init_logging),
             Command::JobSkillProfiles(args) => export(args, init_logging),
+            Command::JobTaskProfiles(args) => export(args, init_logging),
             Command::Sandbox(args) => {
                 init_logging(1);
                 crate::cli::sandbox::run(args)
@@ -614,6 +618,48 @@ impl DatasetArgs for JobSkillProfilesArgs {
     }
 }
 
+/// `tw-export job-task-profiles`'s own flags.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example: tw-export job-task-profiles --sandbox --job-family-ids jf_data --format csv -o job-tasks.csv"
+)]
+pub(crate) struct JobTaskProfilesArgs {
+    /// Optional parts to include, comma-separated.
+    #[arg(
+        long,
+        value_name = "LIST",
+        default_value = "ai_impact,source_data,weekly_hours,linked_skills,rejected_tasks",
+        value_parser = parse_includes::<job_task_profiles::Include>,
+        help_heading = "Request"
+    )]
+    pub include: IncludeList<job_task_profiles::Include>,
+    /// Job filters.
+    #[command(flatten)]
+    pub filters: JobFilterArgs,
+    /// Query parameters.
+    #[command(flatten)]
+    pub query: ProfileQueryArgs,
+}
+
+impl DatasetArgs for JobTaskProfilesArgs {
+    type D = job_task_profiles::JobTaskProfiles;
+
+    fn filters_mut(
+        body: &mut FilteredBody<job_task_profiles::Include>,
+    ) -> Option<&mut Vec<Filter>> {
+        Some(&mut body.filters)
+    }
+
+    fn build(&self) -> Result<Built<job_task_profiles::JobTaskProfiles>, String> {
+        let body = FilteredBody {
+            filters: self.filters.filters()?,
+            include: self.include.0.clone(),
+            ..Default::default()
+        };
+        Ok((body, self.query.query()))
+    }
+}
+
 /// `tw-export sandbox`.
 #[derive(Debug, Args)]
 pub(crate) struct SandboxArgs {
@@ -664,6 +710,7 @@ known_values!(
     skill_profiles::Include,
     task_profiles::Include,
     job_skill_profiles::Include,
+    job_task_profiles::Include,
     ExternalVendor,
     ai_goals::Versions
 );

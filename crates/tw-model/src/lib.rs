@@ -71,6 +71,7 @@ mod wire;
 
 pub mod ai_goals;
 pub mod job_skill_profiles;
+pub mod job_suggestions;
 pub mod job_task_profiles;
 pub mod position_matches;
 pub mod skill_clusters;
@@ -114,6 +115,7 @@ macro_rules! with_datasets {
             position_matches: $crate::position_matches::PositionMatches,
             job_skill_profiles: $crate::job_skill_profiles::JobSkillProfiles,
             job_task_profiles: $crate::job_task_profiles::JobTaskProfiles,
+            job_suggestions: $crate::job_suggestions::JobSuggestions,
         }
     };
 }

@@ -23,6 +23,7 @@ pub(crate) fn route_table(tenant: &Arc<Tenant>) -> Vec<Box<dyn Collection>> {
         Box::new(PositionMatches(tenant.clone())),
         Box::new(JobSkillProfiles(tenant.clone())),
         Box::new(JobTaskProfiles(tenant.clone())),
+        Box::new(JobSuggestions(tenant.clone())),
     ]
 }
 
@@ -1078,5 +1079,157 @@ impl Collection for JobTaskProfiles {
             holders: Holders::Jobs(JobFilter::parse(&self.0, body)?),
             include: include_bits(body, &JOB_TASK_INCLUDES)?,
         }))
+    }
+}
+
+/// `POST /job_architecture/export/suggestions`: two suggestions per job,
+/// each with an opaque id, about the job's skills or (with
+/// `category=tasks`) its tasks.
+pub(crate) struct JobSuggestions(pub Arc<Tenant>);
+
+const SUGGESTIONS_PER_JOB: usize = 2;
+const SUGGESTION_STATES: [&str; 3] = ["suggested", "accepted", "rejected"];
+
+impl JobSuggestions {
+    fn id(&self, index: usize) -> String {
+        Rng::new(self.0.seed() ^ 0x5A6_6E57, index as u64).uuid()
+    }
+
+    fn state(&self, index: usize) -> &'static str {
+        SUGGESTION_STATES[index * 7 % 11 % SUGGESTION_STATES.len()]
+    }
+}
+
+impl Collection for JobSuggestions {
+    fn path(&self) -> &'static str {
+        "/job_architecture/export/suggestions"
+    }
+
+    fn len(&self) -> usize {
+        self.0.jobs() * SUGGESTIONS_PER_JOB
+    }
+
+    fn key(&self, index: usize) -> String {
+        self.id(index)
+    }
+
+    fn select<'a>(
+        &'a self,
+        body: &Map<String, Value>,
+        query: &[(String, String)],
+    ) -> Result<Box<dyn Selection + 'a>, String> {
+        only_keys(body, &["filters", "response_format"])?;
+        if let Some(format) = body.get("response_format")
+            && format != "list"
+        {
+            return Err(format!(
+                "response_format {format} is not served by the sandbox; allowed: \"list\""
+            ));
+        }
+        let query = query_values(
+            query,
+            &[
+                ("category", &["skills", "tasks"]),
+                ("external_vendor", &VENDORS),
+            ],
+        )?;
+        let mut families = None;
+        let mut states = None;
+        for object in body
+            .get("filters")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let list = |key: &str| -> Result<Vec<String>, String> {
+                object[key]
+                    .as_array()
+                    .and_then(|ids| {
+                        ids.iter()
+                            .map(|id| id.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .ok_or_else(|| format!("{key} in {object} must be a list of strings"))
+            };
+            match object["filter"].as_str() {
+                Some("job_family_id_is_in_list") => families = Some(list("job_family_ids")?),
+                Some("state_is_in_list") => states = Some(list("states")?),
+                _ => {
+                    return Err(format!(
+                        "unsupported filter {object}; this endpoint supports state_is_in_list \
+                         and job_family_id_is_in_list"
+                    ));
+                }
+            }
+        }
+        Ok(Box::new(SuggestionSelection {
+            collection: self,
+            tasks: query[0] == Some("tasks"),
+            families,
+            states,
+        }))
+    }
+}
+
+struct SuggestionSelection<'a> {
+    collection: &'a JobSuggestions,
+    tasks: bool,
+    families: Option<Vec<String>>,
+    states: Option<Vec<String>>,
+}
+
+impl Selection for SuggestionSelection<'_> {
+    fn matches(&self, index: usize) -> bool {
+        let job = index / SUGGESTIONS_PER_JOB;
+        let tenant = &self.collection.0;
+        let state = self.collection.state(index);
+        self.families
+            .as_ref()
+            .is_none_or(|ids| ids.iter().any(|id| id == tenant.job_family(job)))
+            && self
+                .states
+                .as_ref()
+                .is_none_or(|s| s.iter().any(|s| s == state))
+    }
+
+    fn render(&self, index: usize, out: &mut Vec<u8>) {
+        use std::io::Write as _;
+        let tenant = &self.collection.0;
+        let job = index / SUGGESTIONS_PER_JOB;
+        let mut rng = Rng::new(tenant.seed() ^ 0x5A6_6E58, index as u64);
+        out.extend_from_slice(b"{\"suggestion_id\":");
+        string(out, &self.collection.id(index));
+        out.extend_from_slice(b",\"job_id\":");
+        string(out, &tenant.job_id(job));
+        let data = if self.tasks {
+            let (id, name, _) = TASKS[rng.below(TASKS.len() as u64) as usize];
+            out.extend_from_slice(b",\"task_id\":");
+            string(out, id);
+            out.extend_from_slice(b",\"task\":");
+            string(out, name);
+            out.extend_from_slice(b",\"suggestion_type\":\"add_job_task\"");
+            "{}".to_owned()
+        } else {
+            let cluster = &CLUSTERS[rng.below(CLUSTERS.len() as u64) as usize];
+            let (id, name) = cluster.skills[rng.below(cluster.skills.len() as u64) as usize];
+            out.extend_from_slice(b",\"skill_id\":");
+            string(out, id);
+            out.extend_from_slice(b",\"skill\":");
+            string(out, name);
+            out.extend_from_slice(b",\"domain_name\":");
+            string(out, cluster.domain);
+            if rng.chance(50) {
+                out.extend_from_slice(b",\"suggestion_type\":\"add_job_skill\"");
+                "{}".to_owned()
+            } else {
+                out.extend_from_slice(b",\"suggestion_type\":\"set_job_skill_proficiency\"");
+                format!("{{\"proficiency_level\":{}}}", 1 + rng.below(5))
+            }
+        };
+        let _ = write!(
+            out,
+            ",\"state\":\"{}\",\"data\":{data}}}",
+            self.collection.state(index)
+        );
     }
 }

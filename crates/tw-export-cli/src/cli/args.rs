@@ -7,8 +7,8 @@ use tw_export::Cursor;
 use tw_model::skill_profiles::{ExternalVendor, ProfileQuery, ResponseFormat, SortedBody};
 use tw_model::{
     Dataset, Date, Filter, FilteredBody, FiltersOnly, NoQuery, SkillClusters, SkillProfiles,
-    ai_goals, job_skill_profiles, job_task_profiles, position_matches, skill_clusters,
-    skill_profiles, task_profiles,
+    ai_goals, job_skill_profiles, job_suggestions, job_task_profiles, position_matches,
+    skill_clusters, skill_profiles, task_profiles,
 };
 use tw_sandbox::Faults;
 
@@ -47,6 +47,8 @@ pub(crate) enum Command {
     JobSkillProfiles(Box<ExportArgs<JobSkillProfilesArgs>>),
     /// Export every job's task profile (POST /job_architecture/export/jobs/task_profiles, experimental).
     JobTaskProfiles(Box<ExportArgs<JobTaskProfilesArgs>>),
+    /// Export job-architecture suggestions and their review state (POST /job_architecture/export/suggestions).
+    JobSuggestions(Box<ExportArgs<JobSuggestionsArgs>>),
     /// Run the built-in fake TechWolf API in the foreground.
     Sandbox(SandboxArgs),
 }
@@ -63,6 +65,7 @@ impl Command {
             Command::PositionMatches(args) => export(args, init_logging),
             Command::JobSkillProfiles(args) => export(args, init_logging),
             Command::JobTaskProfiles(args) => export(args, init_logging),
+            Command::JobSuggestions(args) => export(args, init_logging),
             Command::Sandbox(args) => {
                 init_logging(1);
                 crate::cli::sandbox::run(args)
@@ -306,23 +309,29 @@ impl JobFilterArgs {
     /// The filters these flags ask for.
     pub(crate) fn filters(&self) -> Result<Vec<Filter>, String> {
         let mut filters = self.updated.filters()?;
-        let ids: Vec<&str> = self
-            .job_family_ids
-            .iter()
-            .map(|id| id.trim())
-            .filter(|id| !id.is_empty())
-            .collect();
-        if !ids.is_empty() {
-            filters.push(
-                Filter::other(serde_json::json!({
-                    "filter": "job_family_id_is_in_list",
-                    "job_family_ids": ids,
-                }))
-                .map_err(|err| err.to_string())?,
-            );
-        }
+        filters.extend(list_filter(
+            "job_family_id_is_in_list",
+            "job_family_ids",
+            &self.job_family_ids,
+        ));
         Ok(filters)
     }
+}
+
+/// `{"filter": tag, key: [values]}` for a non-empty list of values.
+fn list_filter(tag: &str, key: &str, values: &[String]) -> Option<Filter> {
+    let values: Vec<&str> = values
+        .iter()
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+        .collect();
+    if values.is_empty() {
+        return None;
+    }
+    let mut object = serde_json::Map::new();
+    object.insert("filter".into(), tag.into());
+    object.insert(key.into(), values.into());
+    Some(Filter::Other(object))
 }
 
 /// `tw-export skill-clusters`'s own flags.
@@ -657,6 +666,92 @@ impl DatasetArgs for JobTaskProfilesArgs {
             ..Default::default()
         };
         Ok((body, self.query.query()))
+    }
+}
+
+/// Suggestion formats (in the body).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SuggestionFormatArg {
+    /// One record per suggestion.
+    List,
+    /// Grouped per job (shape not documented; records are kept as sent).
+    Grouped,
+}
+
+/// Suggestion categories.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CategoryArg {
+    /// Suggestions about job skills.
+    Skills,
+    /// Suggestions about job tasks.
+    Tasks,
+}
+
+/// `tw-export job-suggestions`'s own flags.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example: tw-export job-suggestions --sandbox --states suggested --category tasks -o suggestions.jsonl"
+)]
+pub(crate) struct JobSuggestionsArgs {
+    /// Only suggestions in these review states (comma-separated: suggested, accepted, rejected).
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        help_heading = "Request"
+    )]
+    pub states: Vec<String>,
+    /// Only suggestions about jobs of these job families (comma-separated ids).
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        help_heading = "Request"
+    )]
+    pub job_family_ids: Vec<String>,
+    /// The record shape (response_format, sent in the body; default: the API's, list).
+    #[arg(long, value_enum, help_heading = "Request")]
+    pub response_format: Option<SuggestionFormatArg>,
+    /// Skill or task suggestions (query parameter category; default: the API's, skills).
+    #[arg(long, value_enum, help_heading = "Request")]
+    pub category: Option<CategoryArg>,
+    /// The skill vocabulary (query parameter external_vendor).
+    #[arg(long, value_name = "VENDOR", value_parser = parse_vendor, help_heading = "Request")]
+    pub external_vendor: Option<ExternalVendor>,
+}
+
+impl DatasetArgs for JobSuggestionsArgs {
+    type D = job_suggestions::JobSuggestions;
+
+    fn filters_mut(body: &mut job_suggestions::Body) -> Option<&mut Vec<Filter>> {
+        Some(&mut body.filters)
+    }
+
+    fn build(&self) -> Result<Built<job_suggestions::JobSuggestions>, String> {
+        let filters = list_filter("state_is_in_list", "states", &self.states)
+            .into_iter()
+            .chain(list_filter(
+                "job_family_id_is_in_list",
+                "job_family_ids",
+                &self.job_family_ids,
+            ))
+            .collect();
+        let body = job_suggestions::Body {
+            filters,
+            response_format: self.response_format.map(|format| match format {
+                SuggestionFormatArg::List => job_suggestions::SuggestionFormat::List,
+                SuggestionFormatArg::Grouped => job_suggestions::SuggestionFormat::Grouped,
+            }),
+            ..Default::default()
+        };
+        let query = job_suggestions::Query {
+            category: self.category.map(|category| match category {
+                CategoryArg::Skills => job_suggestions::Category::Skills,
+                CategoryArg::Tasks => job_suggestions::Category::Tasks,
+            }),
+            external_vendor: self.external_vendor.clone(),
+        };
+        Ok((body, query))
     }
 }
 

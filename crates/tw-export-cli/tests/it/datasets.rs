@@ -238,6 +238,41 @@ fn job_filters_reach_the_server_and_select_jobs() {
 }
 
 #[test]
+fn suggestion_flags_go_to_the_body_and_query_as_documented() {
+    let (body, query, output) = first_request(
+        "job-suggestions",
+        &[
+            "--states",
+            "suggested,accepted",
+            "--job-family-ids",
+            "jf_data",
+            "--response-format",
+            "list",
+            "--category",
+            "tasks",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        body,
+        serde_json::json!({
+            "limit": 100,
+            "filters": [
+                {"filter": "state_is_in_list", "states": ["suggested", "accepted"]},
+                {"filter": "job_family_id_is_in_list", "job_family_ids": ["jf_data"]}
+            ],
+            "response_format": "list"
+        })
+    );
+    assert_eq!(query, [("category".to_owned(), "tasks".to_owned())]);
+    for line in String::from_utf8(output.stdout).unwrap().lines() {
+        let record: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(record["task_id"].is_string(), "task suggestions: {record}");
+        assert_ne!(record["state"], "rejected");
+    }
+}
+
+#[test]
 fn escape_hatches_send_what_the_model_does_not_know() {
     let (body, query, output) = first_request(
         "skill-profiles",

@@ -70,6 +70,8 @@ mod validate;
 mod wire;
 
 pub mod ai_goals;
+pub mod job_market_alignment;
+pub mod job_market_skill_profiles;
 pub mod job_skill_profiles;
 pub mod job_suggestions;
 pub mod job_task_profiles;
@@ -114,6 +116,8 @@ macro_rules! with_datasets {
             ai_goals: $crate::ai_goals::AiGoals,
             position_matches: $crate::position_matches::PositionMatches,
             job_skill_profiles: $crate::job_skill_profiles::JobSkillProfiles,
+            job_market_skill_profiles: $crate::job_market_skill_profiles::JobMarketSkillProfiles,
+            job_market_alignment: $crate::job_market_alignment::JobMarketAlignment,
             job_task_profiles: $crate::job_task_profiles::JobTaskProfiles,
             job_suggestions: $crate::job_suggestions::JobSuggestions,
         }

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::rng::Rng;
 use crate::tenant::{IncludeSet, Tenant};
-use crate::vocabulary::{AI_IMPACT, CLUSTERS, GOALS, SKILL_TYPES, SOURCES, TASKS};
+use crate::vocabulary::{AI_IMPACT, CLUSTERS, GOALS, PEER_GROUPS, SKILL_TYPES, SOURCES, TASKS};
 
 /// The route table: every dataset the sandbox serves, one line each.
 pub(crate) fn route_table(tenant: &Arc<Tenant>) -> Vec<Box<dyn Collection>> {
@@ -24,6 +24,8 @@ pub(crate) fn route_table(tenant: &Arc<Tenant>) -> Vec<Box<dyn Collection>> {
         Box::new(JobSkillProfiles(tenant.clone())),
         Box::new(JobTaskProfiles(tenant.clone())),
         Box::new(JobSuggestions(tenant.clone())),
+        Box::new(JobMarketSkillProfiles(tenant.clone())),
+        Box::new(JobMarketAlignment(tenant.clone())),
     ]
 }
 
@@ -1231,5 +1233,169 @@ impl Selection for SuggestionSelection<'_> {
             ",\"state\":\"{}\",\"data\":{data}}}",
             self.collection.state(index)
         );
+    }
+}
+
+/// The peer groups of job `index` (none for some jobs), the same in both
+/// market exports.
+fn peer_groups(tenant: &Tenant, index: usize) -> Vec<usize> {
+    let mut rng = Rng::new(tenant.seed() ^ 0x9EE2_6000, index as u64);
+    let first = rng.below(PEER_GROUPS.len() as u64) as usize;
+    (0..rng.below(4) as usize)
+        .map(|k| (first + k) % PEER_GROUPS.len())
+        .collect()
+}
+
+/// `POST /job_architecture/export/jobs/market_skill_profiles`: per job and
+/// peer group, skills of one cluster.
+pub(crate) struct JobMarketSkillProfiles(pub Arc<Tenant>);
+
+impl Collection for JobMarketSkillProfiles {
+    fn path(&self) -> &'static str {
+        "/job_architecture/export/jobs/market_skill_profiles"
+    }
+
+    fn len(&self) -> usize {
+        self.0.jobs()
+    }
+
+    fn key(&self, index: usize) -> String {
+        self.0.job_id(index)
+    }
+
+    fn select<'a>(
+        &'a self,
+        body: &Map<String, Value>,
+        query: &[(String, String)],
+    ) -> Result<Box<dyn Selection + 'a>, String> {
+        only_keys(body, &["filters", "output_skills_sorting"])?;
+        query_values(
+            query,
+            &[
+                ("response_format", &["list"]),
+                ("external_vendor", &VENDORS),
+            ],
+        )?;
+        let alphabetical = match body.get("output_skills_sorting") {
+            None => false,
+            Some(value) if value == "alphabetical" => true,
+            Some(value) if value == "confidence" => false,
+            Some(value) => {
+                return Err(format!(
+                    "output_skills_sorting {value} is not supported; allowed: {}",
+                    SORTINGS.join(", ")
+                ));
+            }
+        };
+        Ok(Box::new(MarketSkillSelection {
+            filter: JobFilter::parse(&self.0, body)?,
+            alphabetical,
+        }))
+    }
+}
+
+struct MarketSkillSelection<'t> {
+    filter: JobFilter<'t>,
+    alphabetical: bool,
+}
+
+impl Selection for MarketSkillSelection<'_> {
+    fn matches(&self, index: usize) -> bool {
+        self.filter.matches(index)
+    }
+
+    fn render(&self, index: usize, out: &mut Vec<u8>) {
+        let tenant = self.filter.tenant;
+        out.extend_from_slice(b"{\"external_id\":");
+        string(out, &tenant.job_id(index));
+        out.extend_from_slice(b",\"peer_groups\":[");
+        for (n, group) in peer_groups(tenant, index).into_iter().enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"peer_group\":");
+            string(out, PEER_GROUPS[group]);
+            out.extend_from_slice(b",\"skills\":[");
+            let cluster = &CLUSTERS[(index + group) % CLUSTERS.len()];
+            let mut skills: Vec<_> = cluster.skills.iter().take(2 + group % 3).collect();
+            if self.alphabetical {
+                skills.sort_by(|a, b| a.1.cmp(b.1));
+            }
+            for (k, (id, name)) in skills.into_iter().enumerate() {
+                if k > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(b"{\"skill\":");
+                string(out, name);
+                out.extend_from_slice(b",\"skill_id\":");
+                string(out, id);
+                out.push(b'}');
+            }
+            out.extend_from_slice(b"]}");
+        }
+        out.extend_from_slice(b"]}");
+    }
+}
+
+/// `POST /job_architecture/export/jobs/market_alignment`: per job and peer
+/// group, the two alignment scores.
+pub(crate) struct JobMarketAlignment(pub Arc<Tenant>);
+
+impl Collection for JobMarketAlignment {
+    fn path(&self) -> &'static str {
+        "/job_architecture/export/jobs/market_alignment"
+    }
+
+    fn len(&self) -> usize {
+        self.0.jobs()
+    }
+
+    fn key(&self, index: usize) -> String {
+        self.0.job_id(index)
+    }
+
+    fn select<'a>(
+        &'a self,
+        body: &Map<String, Value>,
+        query: &[(String, String)],
+    ) -> Result<Box<dyn Selection + 'a>, String> {
+        only_keys(body, &["filters"])?;
+        query_values(query, &[("response_format", &["simple"])])?;
+        Ok(Box::new(AlignmentSelection {
+            filter: JobFilter::parse(&self.0, body)?,
+        }))
+    }
+}
+
+struct AlignmentSelection<'t> {
+    filter: JobFilter<'t>,
+}
+
+impl Selection for AlignmentSelection<'_> {
+    fn matches(&self, index: usize) -> bool {
+        self.filter.matches(index)
+    }
+
+    fn render(&self, index: usize, out: &mut Vec<u8>) {
+        use std::io::Write as _;
+        let tenant = self.filter.tenant;
+        let mut rng = Rng::new(tenant.seed() ^ 0xA119_0000, index as u64);
+        out.extend_from_slice(b"{\"job_id\":");
+        string(out, &tenant.job_id(index));
+        out.extend_from_slice(b",\"alignment_scores\":[");
+        for (n, group) in peer_groups(tenant, index).into_iter().enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"peer_group\":");
+            string(out, PEER_GROUPS[group]);
+            let _ = write!(
+                out,
+                ",\"job_to_peer_score\":{},\"peer_to_job_score\":{}}}",
+                rng.below(101) as f64 / 100.0,
+                rng.below(101) as f64 / 100.0
+            );
+        }
+        out.extend_from_slice(b"]}");
     }
 }

@@ -197,3 +197,12 @@ pub(crate) const JOB_FAMILIES: &[&str] = &[
 
 /// Skill types of job skills (display strings, as TechWolf sends them).
 pub(crate) const SKILL_TYPES: &[&str] = &["Job-Specific", "Family-Specific", "Core"];
+
+/// Peer groups: the industry segments market profiles are drawn from.
+pub(crate) const PEER_GROUPS: &[&str] = &[
+    "Online Retail Platforms",
+    "Payment Service Providers",
+    "Banks, \"Tier 1\"",
+    "Logistics & Freight",
+    "Öffentlicher Dienst",
+];

@@ -7,8 +7,8 @@ use tw_export::Cursor;
 use tw_model::skill_profiles::{ExternalVendor, ProfileQuery, ResponseFormat, SortedBody};
 use tw_model::{
     Dataset, Date, Filter, FilteredBody, FiltersOnly, NoQuery, SkillClusters, SkillProfiles,
-    ai_goals, job_skill_profiles, job_suggestions, job_task_profiles, position_matches,
-    skill_clusters, skill_profiles, task_profiles,
+    ai_goals, job_market_alignment, job_market_skill_profiles, job_skill_profiles, job_suggestions,
+    job_task_profiles, position_matches, skill_clusters, skill_profiles, task_profiles,
 };
 use tw_sandbox::Faults;
 
@@ -49,6 +49,10 @@ pub(crate) enum Command {
     JobTaskProfiles(Box<ExportArgs<JobTaskProfilesArgs>>),
     /// Export job-architecture suggestions and their review state (POST /job_architecture/export/suggestions).
     JobSuggestions(Box<ExportArgs<JobSuggestionsArgs>>),
+    /// Export every job's market skill profiles per peer group (POST /job_architecture/export/jobs/market_skill_profiles).
+    JobMarketSkillProfiles(Box<ExportArgs<JobMarketSkillProfilesArgs>>),
+    /// Export every job's alignment with each peer group's market profile (POST /job_architecture/export/jobs/market_alignment).
+    JobMarketAlignment(Box<ExportArgs<JobMarketAlignmentArgs>>),
     /// Run the built-in fake TechWolf API in the foreground.
     Sandbox(SandboxArgs),
 }
@@ -66,6 +70,8 @@ impl Command {
             Command::JobSkillProfiles(args) => export(args, init_logging),
             Command::JobTaskProfiles(args) => export(args, init_logging),
             Command::JobSuggestions(args) => export(args, init_logging),
+            Command::JobMarketSkillProfiles(args) => export(args, init_logging),
+            Command::JobMarketAlignment(args) => export(args, init_logging),
             Command::Sandbox(args) => {
                 init_logging(1);
                 crate::cli::sandbox::run(args)
@@ -567,10 +573,7 @@ impl DatasetArgs for PositionMatchesArgs {
             ..Default::default()
         };
         let query = position_matches::Query {
-            response_format: self.response_format.map(|format| match format {
-                MatchFormatArg::Simple => position_matches::MatchFormat::Simple,
-                MatchFormatArg::Explained => position_matches::MatchFormat::Explained,
-            }),
+            response_format: self.response_format.map(MatchFormatArg::format),
             external_vendor: self.external_vendor.clone(),
         };
         Ok((body, query))
@@ -750,6 +753,82 @@ impl DatasetArgs for JobSuggestionsArgs {
                 CategoryArg::Tasks => job_suggestions::Category::Tasks,
             }),
             external_vendor: self.external_vendor.clone(),
+        };
+        Ok((body, query))
+    }
+}
+
+/// `tw-export job-market-skill-profiles`'s own flags.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example: tw-export job-market-skill-profiles --sandbox --sort alphabetical --format csv -o market.csv"
+)]
+pub(crate) struct JobMarketSkillProfilesArgs {
+    /// Job filters.
+    #[command(flatten)]
+    pub filters: JobFilterArgs,
+    /// The order of each peer group's skills (default: the API's).
+    #[arg(long, value_enum, help_heading = "Request")]
+    pub sort: Option<SortArg>,
+    /// Query parameters.
+    #[command(flatten)]
+    pub query: ProfileQueryArgs,
+}
+
+impl DatasetArgs for JobMarketSkillProfilesArgs {
+    type D = job_market_skill_profiles::JobMarketSkillProfiles;
+
+    fn filters_mut(body: &mut SortedBody<String>) -> Option<&mut Vec<Filter>> {
+        Some(&mut body.filters)
+    }
+
+    fn build(&self) -> Result<Built<job_market_skill_profiles::JobMarketSkillProfiles>, String> {
+        let body = SortedBody {
+            filters: self.filters.filters()?,
+            output_skills_sorting: self.sort.map(SortArg::sorting),
+            ..Default::default()
+        };
+        Ok((body, self.query.query()))
+    }
+}
+
+/// `tw-export job-market-alignment`'s own flags.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example: tw-export job-market-alignment --sandbox --job-family-ids jf_engineering --format csv -o alignment.csv"
+)]
+pub(crate) struct JobMarketAlignmentArgs {
+    /// Job filters.
+    #[command(flatten)]
+    pub filters: JobFilterArgs,
+    /// The record shape (query parameter response_format; default: the API's, simple).
+    #[arg(long, value_enum, help_heading = "Request")]
+    pub response_format: Option<MatchFormatArg>,
+}
+
+impl MatchFormatArg {
+    fn format(self) -> position_matches::MatchFormat {
+        match self {
+            MatchFormatArg::Simple => position_matches::MatchFormat::Simple,
+            MatchFormatArg::Explained => position_matches::MatchFormat::Explained,
+        }
+    }
+}
+
+impl DatasetArgs for JobMarketAlignmentArgs {
+    type D = job_market_alignment::JobMarketAlignment;
+
+    fn filters_mut(body: &mut FiltersOnly) -> Option<&mut Vec<Filter>> {
+        Some(&mut body.filters)
+    }
+
+    fn build(&self) -> Result<Built<job_market_alignment::JobMarketAlignment>, String> {
+        let body = FiltersOnly {
+            filters: self.filters.filters()?,
+            ..Default::default()
+        };
+        let query = job_market_alignment::Query {
+            response_format: self.response_format.map(MatchFormatArg::format),
         };
         Ok((body, query))
     }

@@ -1,0 +1,93 @@
+//! `job-market-skill-profiles`:
+//! `POST /job_architecture/export/jobs/market_skill_profiles`, per job the
+//! market's skill profile for each peer group.
+
+use std::borrow::Cow;
+
+use crate::dataset::{Dataset, EmitRow, Method, Paging, Table};
+use crate::profile::{ProfileQuery, SortedBody};
+use crate::request::ExportRequest;
+use crate::task_profiles::LinkedSkill;
+use crate::wire::wire_struct;
+
+/// The job-market-skill-profiles export, declared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct JobMarketSkillProfiles;
+
+impl Dataset for JobMarketSkillProfiles {
+    const NAME: &'static str = "job-market-skill-profiles";
+    const ABOUT: &'static str = "Every job's market skill profiles per peer group \
+        (POST /job_architecture/export/jobs/market_skill_profiles)";
+    const METHOD: Method = Method::Post;
+    const PATH: &'static str = "/job_architecture/export/jobs/market_skill_profiles";
+    const PAGING: Paging = Paging::Cursor;
+    const MAX_LIMIT: u32 = 100;
+    const KEY: &'static [&'static str] = &["external_id"];
+    /// Job filters and the skill order; TechWolf documents no include
+    /// values, so any string is sent as given.
+    type Body = SortedBody<String>;
+    type Query = ProfileQuery;
+    type Record = JobMarketSkillProfile;
+}
+
+/// A request of the job-market-skill-profiles export.
+pub type JobMarketSkillProfilesRequest = ExportRequest<JobMarketSkillProfiles>;
+
+wire_struct! {
+    /// One job's market skill profiles.
+    pub struct JobMarketSkillProfile {
+        /// The job's external id.
+        req external_id: String,
+        /// One skill list per peer group; `peer_group_list()` gives an
+        /// empty-when-absent view.
+        opt peer_groups: Option<Vec<PeerGroup>>,
+    }
+}
+
+impl JobMarketSkillProfile {
+    /// The peer groups, empty when the field was absent.
+    pub fn peer_group_list(&self) -> &[PeerGroup] {
+        self.peer_groups.as_deref().unwrap_or_default()
+    }
+}
+
+wire_struct! {
+    /// The market's skill profile in one peer group.
+    pub struct PeerGroup {
+        /// The peer group's name (an industry segment).
+        opt peer_group: Option<String>,
+        /// The skills.
+        opt skills: Option<Vec<LinkedSkill>>,
+    }
+}
+
+impl Table for JobMarketSkillProfile {
+    /// One row per (job, peer group, skill); see README.
+    const COLUMNS: &'static [&'static str] =
+        &["job_external_id", "peer_group", "skill_id", "skill"];
+
+    fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
+        let id = Cow::Borrowed(self.external_id.as_str());
+        let blank = || Cow::Borrowed("");
+        let groups = self.peer_group_list();
+        if groups.is_empty() {
+            return emit(&[id, blank(), blank(), blank()]);
+        }
+        for group in groups {
+            let name = crate::cells::text(&group.peer_group);
+            let skills = group.skills.as_deref().unwrap_or_default();
+            if skills.is_empty() {
+                emit(&[id.clone(), name.clone(), blank(), blank()])?;
+            }
+            for skill in skills {
+                emit(&[
+                    id.clone(),
+                    name.clone(),
+                    Cow::Borrowed(skill.skill_id.as_str()),
+                    crate::cells::text(&skill.skill),
+                ])?;
+            }
+        }
+        Ok(())
+    }
+}

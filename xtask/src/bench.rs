@@ -282,6 +282,22 @@ pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
             )?);
         }
     }
+    // Every dataset through the generic path, JSONL (the raw path), on the
+    // same sandbox: a slow dataset shows here.
+    let mut per_dataset = Vec::new();
+    for name in dataset_names() {
+        let file = out(&format!("{name}.jsonl"));
+        let mut usages = Vec::new();
+        for _ in 0..sizes.reps.min(3) {
+            usages.push(export_dataset(&exporter, name, &sandbox.url, &[], &file)?);
+        }
+        let bytes = std::fs::metadata(&file)?.len();
+        let records = std::fs::read(&file)?
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
+        per_dataset.push((name, records, bytes, median_usage(&usages)));
+    }
     drop(sandbox);
     let [jsonl, csv, peer_usage, floor, profiles_jsonl, profiles_csv] =
         runs.map(|r| median_usage(&r));
@@ -336,6 +352,27 @@ pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
         "* Floor: JSONL export takes **{floor_ratio:.2}x** the fetch-only floor (target within 1.10x): {}\n",
         verdict(floor_ratio <= 1.10)
     )?;
+
+    writeln!(
+        md,
+        "### Every dataset, JSONL, same sandbox (median of {})\n",
+        sizes.reps.min(3)
+    )?;
+    writeln!(
+        md,
+        "| dataset | records | MB | wall s | CPU s | MB/s (wall) |\n|---|---:|---:|---:|---:|---:|"
+    )?;
+    for (name, records, bytes, u) in &per_dataset {
+        let mb = *bytes as f64 / 1e6;
+        writeln!(
+            md,
+            "| {name} | {records} | {mb:.1} | {:.2} | {:.2} | {:.0} |",
+            u.wall,
+            u.cpu,
+            mb / u.wall.max(1e-6)
+        )?;
+    }
+    writeln!(md)?;
 
     // 5. Latency hiding.
     eprintln!("5/5 latency and scaling...");
@@ -443,4 +480,14 @@ fn update_readme(path: &Path, report: &str) -> anyhow::Result<()> {
     let updated = format!("{}{START}\n{report}\n{}", &text[..start], &text[end..]);
     std::fs::write(path, updated)?;
     Ok(())
+}
+
+/// Every dataset's subcommand name, from tw-model's one list.
+fn dataset_names() -> Vec<&'static str> {
+    macro_rules! names {
+        ($($module:ident: $dataset:ty,)*) => {
+            vec![$(<$dataset as tw_model::Dataset>::NAME),*]
+        };
+    }
+    tw_model::with_datasets!(names)
 }

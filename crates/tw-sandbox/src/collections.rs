@@ -62,6 +62,24 @@ pub(crate) trait Selection {
     fn render(&self, index: usize, out: &mut Vec<u8>);
 }
 
+/// The skill order `output_skills_sorting` asks for: 0 the API's default,
+/// 1 alphabetical, 2 by decreasing confidence.
+fn skill_order(body: &Map<String, Value>) -> Result<usize, String> {
+    let Some(value) = body.get("output_skills_sorting") else {
+        return Ok(0);
+    };
+    match value
+        .as_str()
+        .and_then(|v| SORTINGS.iter().position(|s| *s == v))
+    {
+        Some(i) => Ok(i + 1),
+        None => Err(format!(
+            "output_skills_sorting {value} is not supported; allowed: {}",
+            SORTINGS.join(", ")
+        )),
+    }
+}
+
 /// Rejects body keys other than `allowed` (and `limit`, `starting_after`).
 fn only_keys(body: &Map<String, Value>, allowed: &[&str]) -> Result<(), String> {
     for key in body.keys() {
@@ -314,21 +332,7 @@ impl Collection for SkillProfiles {
                 ),
             ],
         )?;
-        let order = match body.get("output_skills_sorting") {
-            None => 0,
-            Some(value) => match value
-                .as_str()
-                .and_then(|v| SORTINGS.iter().position(|s| *s == v))
-            {
-                Some(i) => i + 1,
-                None => {
-                    return Err(format!(
-                        "output_skills_sorting {value} is not supported; allowed: {}",
-                        SORTINGS.join(", ")
-                    ));
-                }
-            },
-        };
+        let order = skill_order(body)?;
         let include = include_bits(body, &PROFILE_INCLUDES)?;
         let pieces = self.orders[order].get_or_init(|| Pieces::profiles(&self.tenant, order));
         Ok(Box::new(ProfileSelection {
@@ -941,21 +945,7 @@ impl Collection for JobSkillProfiles {
     ) -> Result<Box<dyn Selection + 'a>, String> {
         // The page's query parameters are not documented: any is accepted.
         only_keys(body, &["filters", "include", "output_skills_sorting"])?;
-        let sort = match body.get("output_skills_sorting") {
-            None => 0,
-            Some(value) => match value
-                .as_str()
-                .and_then(|v| SORTINGS.iter().position(|s| *s == v))
-            {
-                Some(i) => i + 1,
-                None => {
-                    return Err(format!(
-                        "output_skills_sorting {value} is not supported; allowed: {}",
-                        SORTINGS.join(", ")
-                    ));
-                }
-            },
-        };
+        let sort = skill_order(body)?;
         Ok(Box::new(JobSkillSelection {
             filter: JobFilter::parse(&self.0, body)?,
             include: include_bits(body, &JOB_SKILL_INCLUDES)?,
@@ -1276,17 +1266,7 @@ impl Collection for JobMarketSkillProfiles {
                 ("external_vendor", &VENDORS),
             ],
         )?;
-        let alphabetical = match body.get("output_skills_sorting") {
-            None => false,
-            Some(value) if value == "alphabetical" => true,
-            Some(value) if value == "confidence" => false,
-            Some(value) => {
-                return Err(format!(
-                    "output_skills_sorting {value} is not supported; allowed: {}",
-                    SORTINGS.join(", ")
-                ));
-            }
-        };
+        let alphabetical = skill_order(body)? == 1;
         Ok(Box::new(MarketSkillSelection {
             filter: JobFilter::parse(&self.0, body)?,
             alphabetical,

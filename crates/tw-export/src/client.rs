@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use std::marker::PhantomData;
 
-use tw_model::{Dataset, ExportPage, ExportRequest, Method, Paging, SkillClusters};
+use tw_model::{Dataset, ExportRequest, Method, Paging, SkillClusters};
 use tw_paginate::{Checkpoint, Cursor, Page, PageSource, Paginator};
 use tw_transport::{
     AuthTransport, BaseUrl, ClientCredentials, Credentials, HttpConfig, HttpTransport, Request,
@@ -417,11 +417,9 @@ pub trait Repr<D: Dataset>: Send + 'static {
     /// One record.
     type Item: Send + 'static;
 
-    /// Decodes a page body of a cursor-paginated export.
+    /// Decodes a response body of dataset `D`: a page, or the whole
+    /// document of a document export.
     fn decode_page(body: Vec<u8>) -> Result<Page<Self::Item>, tw_model::DecodeError>;
-
-    /// Decodes the body of a whole-document export as its one record.
-    fn decode_whole(body: Vec<u8>) -> Result<Self::Item, tw_model::DecodeError>;
 
     /// The text of a string field of `item` (for the cursor fallback).
     fn key(item: &Self::Item, field: &str) -> Option<String>;
@@ -444,16 +442,12 @@ impl<D: Dataset> Repr<D> for Typed {
     type Item = D::Record;
 
     fn decode_page(body: Vec<u8>) -> Result<Page<D::Record>, tw_model::DecodeError> {
-        let page: ExportPage<D::Record> = tw_model::decode(&body)?;
+        let page = tw_model::decode_page::<D>(&body)?;
         Ok(Page {
             items: page.records,
             has_next: page.has_next,
             next_cursor: next_cursor(page.next_starting_after),
         })
-    }
-
-    fn decode_whole(body: Vec<u8>) -> Result<D::Record, tw_model::DecodeError> {
-        tw_model::decode(&body)
     }
 
     fn key(item: &D::Record, field: &str) -> Option<String> {
@@ -468,7 +462,7 @@ impl<D: Dataset> Repr<D> for Raw {
     type Item = RawRecord;
 
     fn decode_page(body: Vec<u8>) -> Result<Page<RawRecord>, tw_model::DecodeError> {
-        let page = tw_model::decode_raw::<D::Record>(&body)?;
+        let page = tw_model::decode_raw_page::<D>(&body)?;
         let body = Arc::new(body);
         Ok(Page {
             items: page
@@ -481,17 +475,6 @@ impl<D: Dataset> Repr<D> for Raw {
                 .collect(),
             has_next: page.has_next,
             next_cursor: next_cursor(page.next_starting_after),
-        })
-    }
-
-    fn decode_whole(body: Vec<u8>) -> Result<RawRecord, tw_model::DecodeError> {
-        tw_model::decode::<D::Record>(&body)?;
-        let text = std::str::from_utf8(&body).expect("decoded JSON is UTF-8");
-        let start = text.len() - text.trim_start().len();
-        let end = text.trim_end().len();
-        Ok(RawRecord {
-            body: Arc::new(body),
-            range: start..end,
         })
     }
 
@@ -529,8 +512,8 @@ impl<D: Dataset, R> Source<D, R> {
     /// The HTTP request for the page after `cursor` (page number `self.page`).
     fn http_request(&self, cursor: Option<&Cursor>) -> Result<Request, Error> {
         let mut request = match (D::PAGING, D::METHOD) {
-            (Paging::Whole, Method::Get) => Request::get(D::PATH),
-            (Paging::Whole, Method::Post) => {
+            (Paging::Document { .. }, Method::Get) => Request::get(D::PATH),
+            (Paging::Document { .. }, Method::Post) => {
                 Request::post_json(D::PATH, json_body(&self.request.body))
             }
             (Paging::Cursor, Method::Post) => {
@@ -585,14 +568,7 @@ impl<D: Dataset, R: Repr<D>> PageSource for Source<D, R> {
             source,
             checkpoint: None,
         };
-        let page = match D::PAGING {
-            Paging::Cursor => R::decode_page(response.body).map_err(decode_error)?,
-            Paging::Whole => Page {
-                items: vec![R::decode_whole(response.body).map_err(decode_error)?],
-                has_next: false,
-                next_cursor: None,
-            },
-        };
+        let page = R::decode_page(response.body).map_err(decode_error)?;
         tracing::debug!(
             dataset = D::NAME,
             page = self.page,

@@ -112,6 +112,8 @@ pub struct RecordWriter<W: Write, T> {
     sink: Sink<W>,
     format: Format,
     records: u64,
+    /// JSON only: the key the array goes under, in a document object.
+    document: Option<&'static str>,
     record: PhantomData<fn(&T)>,
 }
 
@@ -153,14 +155,43 @@ impl<W: Write, T: Table + Serialize + DeserializeOwned> RecordWriter<W, T> {
             sink,
             format,
             records: records_before,
+            document: None,
             record: PhantomData,
+        }
+    }
+
+    /// For [`Format::Json`]: writes the array as the records of a
+    /// document, `{"<records_key>":[...]}`, the form a document export
+    /// ([`tw_model::Paging::Document`]) sends. No effect on other formats.
+    pub fn in_document(mut self, records_key: &'static str) -> Self {
+        self.document = Some(records_key);
+        self
+    }
+
+    /// A writer for dataset `D`'s records: [`RecordWriter::resume`], in
+    /// its document when `D` is a document export.
+    pub fn for_dataset<D>(out: W, format: Format, records_before: u64) -> Self
+    where
+        D: tw_model::Dataset<Record = T>,
+    {
+        let writer = Self::resume(out, format, records_before);
+        match D::PAGING {
+            tw_model::Paging::Document { records } => writer.in_document(records),
+            tw_model::Paging::Cursor => writer,
         }
     }
 
     /// Writes the header: the CSV header row, or the JSON array's `[`.
     pub fn begin(&mut self) -> io::Result<()> {
         match &mut self.sink {
-            Sink::Json(out) if self.format == Format::Json => out.write_all(b"["),
+            Sink::Json(out) if self.format == Format::Json => {
+                if let Some(key) = self.document {
+                    out.write_all(b"{")?;
+                    serde_json::to_writer(&mut *out, key)?;
+                    out.write_all(b":")?;
+                }
+                out.write_all(b"[")
+            }
             Sink::Json(_) => Ok(()),
             Sink::Csv(out, _) => out.write_record(T::COLUMNS).map_err(io::Error::from),
         }
@@ -256,7 +287,11 @@ impl<W: Write, T: Table + Serialize + DeserializeOwned> RecordWriter<W, T> {
     /// Writes the trailer (the JSON array's `]`), flushes, and returns `W`.
     pub fn finish(mut self) -> io::Result<W> {
         if let (Format::Json, Sink::Json(out)) = (self.format, &mut self.sink) {
-            out.write_all(if self.records == 0 { b"]\n" } else { b"\n]\n" })?;
+            out.write_all(if self.records == 0 { b"]" } else { b"\n]" })?;
+            if self.document.is_some() {
+                out.write_all(b"}")?;
+            }
+            out.write_all(b"\n")?;
         }
         self.flush()?;
         match self.sink {

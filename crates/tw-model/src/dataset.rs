@@ -35,9 +35,13 @@ pub enum Paging {
     /// Pages of `records` with `has_next` and `next_starting_after`; the
     /// request carries `limit` and `starting_after`.
     Cursor,
-    /// One whole document in one response (the organisational-units tree):
-    /// the document is the one record, and there is no `limit`.
-    Whole,
+    /// One whole document in one response, with no `limit` and no cursor
+    /// (the organisational-units tree): the records are the array under the
+    /// key `records`, and the document's other keys are kept beside them.
+    Document {
+        /// The key of the records array, e.g. `organisational_structure`.
+        records: &'static str,
+    },
 }
 
 /// One TechWolf export, declared.
@@ -77,7 +81,16 @@ pub trait Dataset: Send + Sync + 'static {
         + Sync
         + 'static;
     /// The query parameters (see [`crate::query_pairs`]).
-    type Query: Serialize + Clone + Debug + Default + PartialEq + Send + Sync + 'static;
+    type Query: Serialize
+        + DeserializeOwned
+        + JsonSchema
+        + Clone
+        + Debug
+        + Default
+        + PartialEq
+        + Send
+        + Sync
+        + 'static;
     /// One record.
     type Record: Serialize
         + DeserializeOwned

@@ -32,6 +32,16 @@ pub enum RequestError {
         /// The rejected value.
         value: String,
     },
+    /// A query parameter value the API does not accept.
+    #[error("invalid {name} {value:?}: {reason}")]
+    InvalidParameter {
+        /// The parameter.
+        name: &'static str,
+        /// The rejected value.
+        value: String,
+        /// What is wrong and what is allowed.
+        reason: String,
+    },
     /// A filter object that is not what its `"filter"` tag documents.
     #[error("invalid filter {value}: {reason}")]
     InvalidFilter {

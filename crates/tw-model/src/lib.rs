@@ -75,21 +75,25 @@ pub mod job_market_skill_profiles;
 pub mod job_skill_profiles;
 pub mod job_suggestions;
 pub mod job_task_profiles;
+pub mod org_units;
 pub mod position_matches;
 pub mod skill_clusters;
 pub mod skill_profiles;
+pub mod skills;
 pub mod task_profiles;
 
 pub use crate::dataset::{Dataset, EmitRow, Method, Paging, Table, cells};
 pub use crate::date::Date;
-pub use crate::decode::decode;
+pub use crate::decode::{decode, decode_page};
 pub use crate::enums::{SkillSource, ValidationState};
 pub use crate::error::{DecodeError, RequestError};
-pub use crate::page::ExportPage;
+pub use crate::page::{AsDocument, ExportPage};
 pub use crate::request::{
     CURSOR_MAX_LEN, ExportRequest, Filter, FilteredBody, FiltersOnly, HasFilters, HasInclude,
-    NoQuery, Operator, PageBody, PageLimit, PageRequest, check_cursor, query_pairs,
+    NoBody, NoQuery, Operator, PageBody, PageLimit, PageRequest, check_cursor, query_pairs,
 };
+#[doc(hidden)]
+pub use crate::shape::describe_object;
 pub use crate::shape::{Describe, FieldShape, Shape};
 pub use crate::skill_clusters::{
     EmployeeSkillClusters, Skill, SkillCluster, SkillClusters, SkillClustersPage,
@@ -98,7 +102,7 @@ pub use crate::skill_clusters::{
 pub use crate::skill_profiles::{
     EmployeeSkillProfile, ProfileSkill, SkillProfiles, SkillProfilesRequest, SourceEvent,
 };
-pub use crate::validate::{RawPage, Validate, decode_raw};
+pub use crate::validate::{RawPage, Validate, decode_raw, decode_raw_page};
 
 /// Re-exported so users need not depend on `serde_json` to read `extra`.
 pub use serde_json::{Map, Value};
@@ -115,6 +119,8 @@ macro_rules! with_datasets {
             task_profiles: $crate::task_profiles::TaskProfiles,
             ai_goals: $crate::ai_goals::AiGoals,
             position_matches: $crate::position_matches::PositionMatches,
+            skills: $crate::skills::Skills,
+            org_units: $crate::org_units::OrgUnits,
             job_skill_profiles: $crate::job_skill_profiles::JobSkillProfiles,
             job_market_skill_profiles: $crate::job_market_skill_profiles::JobMarketSkillProfiles,
             job_market_alignment: $crate::job_market_alignment::JobMarketAlignment,
@@ -128,8 +134,10 @@ macro_rules! schema_list {
     ($($module:ident: $dataset:ty,)*) => {
         /// The JSON Schemas this crate publishes, as `(file name, schema)`
         /// pairs in a fixed order: per dataset `<name>-request.json` (a page's
-        /// body), `<name>-page.json` and `<name>-record.json`. `cargo xtask
-        /// gen-schema` writes them to `schemas/`.
+        /// body; for a `GET` export, its query parameters as an object),
+        /// `<name>-page.json` (a page, or the whole document) and
+        /// `<name>-record.json`. `cargo xtask gen-schema` writes them to
+        /// `schemas/`.
         pub fn schemas() -> Vec<(String, schemars::Schema)> {
             let mut all = Vec::new();
             $( dataset_schemas::<$dataset>(&mut all); )*
@@ -153,18 +161,44 @@ impl<D: Dataset> schemars::JsonSchema for RequestSchema<D> {
 }
 
 fn dataset_schemas<D: Dataset>(all: &mut Vec<(String, schemars::Schema)>) {
-    if D::PAGING == Paging::Cursor {
-        all.push((
-            format!("{}-request.json", D::NAME),
-            schemars::schema_for!(RequestSchema<D>),
-        ));
-        all.push((
-            format!("{}-page.json", D::NAME),
-            schemars::schema_for!(ExportPage<D::Record>),
-        ));
-    }
+    all.push((
+        format!("{}-request.json", D::NAME),
+        schemars::schema_for!(RequestSchema<D>),
+    ));
+    all.push((
+        format!("{}-page.json", D::NAME),
+        schemars::schema_for!(PageSchema<D>),
+    ));
     all.push((
         format!("{}-record.json", D::NAME),
         schemars::schema_for!(D::Record),
     ));
+}
+
+struct PageSchema<D>(std::marker::PhantomData<D>);
+
+impl<D: Dataset> schemars::JsonSchema for PageSchema<D> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        format!("{}-page", D::NAME).into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        match D::PAGING {
+            Paging::Cursor => ExportPage::<D::Record>::json_schema(generator),
+            Paging::Document { records } => {
+                let list = generator.subschema_for::<Vec<D::Record>>();
+                schemars::json_schema!({
+                    "description": format!(
+                        "The whole response of `{} {}`: one document, not paginated. \
+                         Unknown fields are allowed and kept.",
+                        D::METHOD.as_str(),
+                        D::PATH
+                    ),
+                    "type": "object",
+                    "required": [records],
+                    "properties": { records: list }
+                })
+            }
+        }
+    }
 }

@@ -56,13 +56,92 @@ impl<T: Serialize> Serialize for ExportPage<T> {
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for ExportPage<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let envelope = deserializer.deserialize_map(EnvelopeVisitor(PhantomData::<Vec<T>>))?;
+        PageSeed::<T>::new(Layout::Page).deserialize(deserializer)
+    }
+}
+
+/// Where a response keeps its records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// A cursor page: `has_next`, `records`, `next_starting_after`.
+    Page,
+    /// A whole document whose records are the array under this key; every
+    /// other key is kept in `extra`, and there is no next page.
+    Document(&'static str),
+}
+
+impl Layout {
+    /// The layout of dataset `D`'s responses.
+    pub(crate) fn of<D: crate::Dataset>() -> Layout {
+        match D::PAGING {
+            crate::Paging::Cursor => Layout::Page,
+            crate::Paging::Document { records } => Layout::Document(records),
+        }
+    }
+}
+
+/// Reads an [`ExportPage`] in a given layout.
+pub(crate) struct PageSeed<T> {
+    layout: Layout,
+    record: PhantomData<T>,
+}
+
+impl<T> PageSeed<T> {
+    pub(crate) fn new(layout: Layout) -> Self {
+        PageSeed {
+            layout,
+            record: PhantomData,
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for PageSeed<T> {
+    type Value = ExportPage<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        let envelope = deserializer.deserialize_map(EnvelopeVisitor {
+            seed: PhantomData::<Vec<T>>,
+            layout: self.layout,
+        })?;
         Ok(ExportPage {
             has_next: envelope.has_next,
             records: envelope.records,
             next_starting_after: envelope.next_starting_after,
             extra: envelope.extra,
         })
+    }
+}
+
+impl<T> ExportPage<T> {
+    /// The page as the document of a document export
+    /// ([`crate::Paging::Document`]): `records` under `records_key`, then
+    /// `extra`. Serializing it gives back the document decoded with
+    /// [`crate::decode_page`].
+    pub fn as_document(&self, records_key: &'static str) -> AsDocument<'_, T> {
+        AsDocument {
+            page: self,
+            records_key,
+        }
+    }
+}
+
+/// An [`ExportPage`] serialized as a document; see [`ExportPage::as_document`].
+#[derive(Debug)]
+pub struct AsDocument<'a, T> {
+    page: &'a ExportPage<T>,
+    records_key: &'static str,
+}
+
+impl<T: Serialize> Serialize for AsDocument<'_, T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry(self.records_key, &self.page.records)?;
+        for (key, value) in &self.page.extra {
+            if key != self.records_key {
+                map.serialize_entry(key, value)?;
+            }
+        }
+        map.end()
     }
 }
 
@@ -82,7 +161,8 @@ enum Key {
     Unknown(String),
 }
 
-struct KeyVisitor;
+#[derive(Clone, Copy)]
+struct KeyVisitor(Layout);
 
 impl Visitor<'_> for KeyVisitor {
     type Value = Key;
@@ -92,42 +172,57 @@ impl Visitor<'_> for KeyVisitor {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
-        Ok(match v {
-            HAS_NEXT => Key::HasNext,
-            RECORDS => Key::Records,
-            NEXT => Key::Next,
-            other => Key::Unknown(other.to_owned()),
+        Ok(match (self.0, v) {
+            (Layout::Page, HAS_NEXT) => Key::HasNext,
+            (Layout::Page, RECORDS) => Key::Records,
+            (Layout::Page, NEXT) => Key::Next,
+            (Layout::Document(records), key) if key == records => Key::Records,
+            (_, other) => Key::Unknown(other.to_owned()),
         })
     }
 }
 
-impl<'de> Deserialize<'de> for Key {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_identifier(KeyVisitor)
+impl<'de> DeserializeSeed<'de> for KeyVisitor {
+    type Value = Key;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Key, D::Error> {
+        d.deserialize_identifier(self)
     }
 }
 
 /// The one envelope visitor. Typed and raw decoding differ only in the
 /// seed that reads `records`, so they agree on every envelope by
 /// construction: the same required keys, the same types, and a duplicated
-/// envelope key is an error for both.
-pub(crate) struct EnvelopeVisitor<S>(pub(crate) S);
+/// envelope key is an error for both. A document (see [`Layout`]) is read
+/// by the same visitor with its records key.
+pub(crate) struct EnvelopeVisitor<S> {
+    pub(crate) seed: S,
+    pub(crate) layout: Layout,
+}
 
 impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for EnvelopeVisitor<S> {
     type Value = Envelope<S::Value>;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("an export page object with `has_next` and `records`")
+        match self.layout {
+            Layout::Page => f.write_str("an export page object with `has_next` and `records`"),
+            Layout::Document(records) => write!(f, "an export document object with `{records}`"),
+        }
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
-        let mut seed = Some(self.0);
+        let layout = self.layout;
+        let records_key = match layout {
+            Layout::Page => RECORDS,
+            Layout::Document(records) => records,
+        };
+        let mut seed = Some(self.seed);
         let mut has_next = None;
         let mut records = None;
         let mut next_starting_after = None;
         let mut next_seen = false;
         let mut extra = Map::new();
-        while let Some(key) = access.next_key::<Key>()? {
+        while let Some(key) = access.next_key_seed(KeyVisitor(layout))? {
             match key {
                 Key::HasNext => {
                     if has_next.is_some() {
@@ -137,7 +232,7 @@ impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for EnvelopeVisitor<S> {
                 }
                 Key::Records => {
                     let Some(seed) = seed.take() else {
-                        return Err(de::Error::duplicate_field(RECORDS));
+                        return Err(de::Error::duplicate_field(records_key));
                     };
                     records = Some(access.next_value_seed(seed)?);
                 }
@@ -156,9 +251,13 @@ impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for EnvelopeVisitor<S> {
                 }
             }
         }
+        let has_next = match layout {
+            Layout::Page => has_next.ok_or_else(|| de::Error::missing_field(HAS_NEXT))?,
+            Layout::Document(_) => false,
+        };
         Ok(Envelope {
-            has_next: has_next.ok_or_else(|| de::Error::missing_field(HAS_NEXT))?,
-            records: records.ok_or_else(|| de::Error::missing_field(RECORDS))?,
+            has_next,
+            records: records.ok_or_else(|| de::Error::missing_field(records_key))?,
             next_starting_after,
             extra,
         })

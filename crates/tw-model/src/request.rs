@@ -158,6 +158,44 @@ impl Filter {
         }
     }
 
+    /// `{"filter": "skill_source", "skill_source": source}`: only skills
+    /// from this source, e.g. `vocabulary` (the skills export).
+    pub fn skill_source(source: impl Into<String>) -> Self {
+        let mut map = Map::new();
+        map.insert("filter".into(), "skill_source".into());
+        map.insert("skill_source".into(), Value::String(source.into()));
+        Filter::Other(map)
+    }
+
+    /// `{"filter": "skill_id_is_in_list", "skill_ids": [...]}` (the skills
+    /// export).
+    pub fn skill_ids<S: Into<String>>(ids: impl IntoIterator<Item = S>) -> Self {
+        Filter::in_list("skill_id_is_in_list", "skill_ids", ids)
+    }
+
+    /// `{"filter": "job_family_id_is_in_list", "job_family_ids": [...]}`
+    /// (the job exports and suggestions).
+    pub fn job_family_ids<S: Into<String>>(ids: impl IntoIterator<Item = S>) -> Self {
+        Filter::in_list("job_family_id_is_in_list", "job_family_ids", ids)
+    }
+
+    /// `{"filter": "state_is_in_list", "states": [...]}` (suggestions:
+    /// `suggested`, `accepted`, `rejected`).
+    pub fn states<S: Into<String>>(states: impl IntoIterator<Item = S>) -> Self {
+        Filter::in_list("state_is_in_list", "states", states)
+    }
+
+    fn in_list<S: Into<String>>(tag: &str, key: &str, values: impl IntoIterator<Item = S>) -> Self {
+        let values: Vec<Value> = values
+            .into_iter()
+            .map(|v| Value::String(v.into()))
+            .collect();
+        let mut map = Map::new();
+        map.insert("filter".into(), tag.into());
+        map.insert(key.into(), Value::Array(values));
+        Filter::Other(map)
+    }
+
     /// Any other filter, given as a JSON object with a string `"filter"`
     /// key. A documented tag is checked as when deserialized.
     pub fn other(value: Value) -> Result<Self, RequestError> {
@@ -366,13 +404,18 @@ impl HasFilters for FiltersOnly {
     }
 }
 
+/// The body of an export that takes none (a `GET`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct NoBody {}
+
 /// The query of a dataset that takes no query parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct NoQuery {}
 
-/// Query parameters as `(name, value)` pairs: `null` is left out, an array
-/// becomes one pair per element (the API's repeated parameters), and any
-/// other value is its JSON text without quotes for strings.
+/// Query parameters as `(name, value)` pairs, in name order: `null` is left
+/// out, an array becomes one pair per element in order (the API's repeated
+/// parameters), and any other value is its JSON text without quotes for
+/// strings.
 pub fn query_pairs<Q: Serialize>(query: &Q) -> Vec<(String, String)> {
     fn text(value: &Value) -> String {
         match value {
@@ -630,8 +673,23 @@ impl<'de, D: Dataset> Deserialize<'de> for PageRequest<D> {
     }
 }
 
-/// The JSON Schema of dataset `D`'s page request body.
+/// The JSON Schema of dataset `D`'s page request body; for a `GET`
+/// export, of its query parameters as an object (a repeated parameter is
+/// an array).
 pub(crate) fn request_schema<D: Dataset>(generator: &mut SchemaGenerator) -> Schema {
+    if D::METHOD == crate::Method::Get {
+        let mut schema = D::Query::json_schema(generator);
+        schema.ensure_object().insert(
+            "description".into(),
+            format!(
+                "The query parameters of `{} {}`, as an object; a repeated parameter is an array.",
+                D::METHOD.as_str(),
+                D::PATH
+            )
+            .into(),
+        );
+        return schema;
+    }
     let mut schema = D::Body::json_schema(generator);
     let object = schema.ensure_object();
     let properties = object

@@ -25,6 +25,34 @@ pub enum Shape {
         /// The known fields, in declaration order.
         fields: Vec<FieldShape>,
     },
+    /// The enclosing object of this name, again (a recursive type such as
+    /// an organisational unit's `children`).
+    Recursive(&'static str),
+}
+
+thread_local! {
+    static DESCRIBING: std::cell::RefCell<Vec<&'static str>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The shape of object type `name` as `describe` builds it, or
+/// [`Shape::Recursive`] when `name` is already being described further up
+/// (so recursive types describe in finite space).
+#[doc(hidden)]
+pub fn describe_object(name: &'static str, describe: impl FnOnce() -> Shape) -> Shape {
+    let inside = DESCRIBING.with(|stack| {
+        let mut stack = stack.borrow_mut();
+        let inside = stack.contains(&name);
+        if !inside {
+            stack.push(name);
+        }
+        inside
+    });
+    if inside {
+        return Shape::Recursive(name);
+    }
+    let shape = describe();
+    DESCRIBING.with(|stack| stack.borrow_mut().pop());
+    shape
 }
 
 /// One known field of an object shape.

@@ -14,7 +14,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, SeqAccess, Visi
 use serde_json::value::RawValue;
 
 use crate::error::DecodeError;
-use crate::page::EnvelopeVisitor;
+use crate::page::{EnvelopeVisitor, Layout, PageSeed};
 
 /// A type whose JSON shape can be checked without building a value.
 pub trait Validate {
@@ -336,13 +336,27 @@ pub fn decode_raw<T>(body: &[u8]) -> Result<RawPage, DecodeError>
 where
     T: Validate + serde::de::DeserializeOwned,
 {
+    decode_raw_in::<T>(body, Layout::Page)
+}
+
+/// [`decode_raw`] for a response of dataset `D`: a page of a cursor export,
+/// or the whole document of a document export (see
+/// [`crate::decode_page`]); the ranges are the records' texts either way.
+pub fn decode_raw_page<D: crate::Dataset>(body: &[u8]) -> Result<RawPage, DecodeError> {
+    decode_raw_in::<D::Record>(body, Layout::of::<D>())
+}
+
+fn decode_raw_in<T>(body: &[u8], layout: Layout) -> Result<RawPage, DecodeError>
+where
+    T: Validate + serde::de::DeserializeOwned,
+{
     let seed = RawRecords::<T> {
         base: body.as_ptr() as usize,
         record: PhantomData,
     };
     let mut de = serde_json::Deserializer::from_slice(body);
     let envelope = de
-        .deserialize_map(EnvelopeVisitor(seed))
+        .deserialize_map(EnvelopeVisitor { seed, layout })
         .and_then(|envelope| de.end().map(|()| envelope));
     match envelope {
         Ok(envelope) => Ok(RawPage {
@@ -350,14 +364,16 @@ where
             records: envelope.records,
             next_starting_after: envelope.next_starting_after,
         }),
-        Err(_) => Err(match crate::decode::<crate::ExportPage<T>>(body) {
-            Err(err) => err,
-            // Cannot happen while Validate and Deserialize agree; report the
-            // envelope as the culprit rather than pass bad data.
-            Ok(_) => DecodeError::new(
-                ".".into(),
-                <serde_json::Error as de::Error>::custom("a record failed validation"),
-            ),
-        }),
+        Err(_) => Err(
+            match crate::decode::decode_seed(body, || PageSeed::<T>::new(layout)) {
+                Err(err) => err,
+                // Cannot happen while Validate and Deserialize agree; report the
+                // envelope as the culprit rather than pass bad data.
+                Ok(_) => DecodeError::new(
+                    ".".into(),
+                    <serde_json::Error as de::Error>::custom("a record failed validation"),
+                ),
+            },
+        ),
     }
 }

@@ -44,7 +44,7 @@ macro_rules! wire_struct {
 
         impl $crate::Describe for $name {
             fn shape() -> $crate::Shape {
-                $crate::Shape::Object {
+                $crate::describe_object(stringify!($name), || $crate::Shape::Object {
                     name: stringify!($name),
                     fields: vec![
                         $( $crate::FieldShape {
@@ -53,7 +53,7 @@ macro_rules! wire_struct {
                             shape: <$ty as $crate::Describe>::shape(),
                         }, )*
                     ],
-                }
+                })
             }
         }
 

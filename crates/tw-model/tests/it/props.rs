@@ -52,7 +52,34 @@ fn object(fields: Vec<(String, Option<Value>)>) -> Value {
 /// `null` or a value, open enums a known or an unknown value, and unknown
 /// keys at every object.
 pub(crate) fn doc_for(shape: &Shape) -> BoxedStrategy<Value> {
+    doc_in(shape, &mut Vec::new())
+}
+
+/// How many times a recursive type is expanded inside itself.
+const RECURSION: usize = 2;
+
+/// `doc_for` inside the objects of `stack` (for recursive types: a
+/// [`Shape::Recursive`] expands the enclosing object again, up to
+/// [`RECURSION`] times; below that, lists of it are empty).
+fn doc_in(shape: &Shape, stack: &mut Vec<Shape>) -> BoxedStrategy<Value> {
+    let expansions = |name: &str, stack: &[Shape]| {
+        stack
+            .iter()
+            .filter(|s| matches!(s, Shape::Object { name: n, .. } if *n == name))
+            .count()
+    };
     match shape {
+        Shape::Recursive(name) => {
+            let object = stack
+                .iter()
+                .find(|s| matches!(s, Shape::Object { name: n, .. } if n == name))
+                .cloned()
+                .expect("a recursive shape inside its object");
+            doc_in(&object, stack)
+        }
+        Shape::Array(item) if matches!(&**item, Shape::Recursive(name) if expansions(name, stack) > RECURSION) => {
+            Just(Value::Array(Vec::new())).boxed()
+        }
         Shape::String => string().boxed(),
         Shape::Integer => any::<i64>().prop_map(Value::from).boxed(),
         Shape::Number => prop_oneof![
@@ -66,15 +93,16 @@ pub(crate) fn doc_for(shape: &Shape) -> BoxedStrategy<Value> {
             1 => "[a-z_]{1,12}".prop_map(Value::from),
         ]
         .boxed(),
-        Shape::Array(item) => prop::collection::vec(doc_for(item), 0..3)
+        Shape::Array(item) => prop::collection::vec(doc_in(item, stack), 0..3)
             .prop_map(Value::from)
             .boxed(),
         Shape::Object { fields, .. } => {
+            stack.push(shape.clone());
             let known: Vec<BoxedStrategy<(String, Option<Value>)>> = fields
                 .iter()
                 .map(|field| {
                     let name = field.name.to_owned();
-                    let value = doc_for(&field.shape);
+                    let value = doc_in(&field.shape, stack);
                     if field.required {
                         value.prop_map(move |v| (name.clone(), Some(v))).boxed()
                     } else {
@@ -82,6 +110,7 @@ pub(crate) fn doc_for(shape: &Shape) -> BoxedStrategy<Value> {
                     }
                 })
                 .collect();
+            stack.pop();
             (known, extras())
                 .prop_map(|(known, mut extra)| {
                     extra.extend(known);
@@ -97,8 +126,17 @@ pub(crate) fn record_doc_for<D: Dataset>() -> BoxedStrategy<Value> {
     doc_for(&D::Record::shape())
 }
 
-/// Pages of dataset `D`: the envelope with records of its shape.
+/// Pages of dataset `D`: the envelope with records of its shape (for a
+/// document export, the document: its records key and unknown keys).
 pub(crate) fn page_doc_for<D: Dataset>() -> BoxedStrategy<Value> {
+    if let tw_model::Paging::Document { records } = D::PAGING {
+        return (prop::collection::vec(record_doc_for::<D>(), 0..4), extras())
+            .prop_map(move |(list, mut extra)| {
+                extra.push((records.to_owned(), Some(Value::from(list))));
+                object(extra)
+            })
+            .boxed();
+    }
     (
         any::<bool>(),
         prop::collection::vec(record_doc_for::<D>(), 0..4),

@@ -292,7 +292,45 @@ impl State {
             return answer;
         }
         let n = self.export_requests.fetch_add(1, Ordering::SeqCst) + 1;
-        self.fault(n, || self.page(collection, request))
+        match collection.document() {
+            Some(key) => self.fault(n, || self.document(collection, key, request)),
+            None => self.fault(n, || self.page(collection, request)),
+        }
+    }
+
+    /// The whole document of a document export: every selected record
+    /// under `key`. Paging faults (empty pages, cursor faults) do not apply.
+    fn document(&self, collection: &dyn Collection, key: &str, request: &HttpRequest) -> Answer {
+        if !request.body.is_empty() {
+            return error(
+                400,
+                "invalid_request",
+                format!("{} takes no body", collection.path()),
+            );
+        }
+        let selection = match collection.select(&serde_json::Map::new(), &query_of(&request.target))
+        {
+            Ok(selection) => selection,
+            Err(detail) => return error(422, "validation_error", detail),
+        };
+        let mut out = Vec::with_capacity(4096);
+        out.extend_from_slice(b"{\"");
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(b"\":[");
+        let mut first = true;
+        for index in (0..collection.len()).filter(|i| selection.matches(*i)) {
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            selection.render(index, &mut out);
+        }
+        out.extend_from_slice(b"]}");
+        Answer::Respond {
+            status: 200,
+            headers: vec![("Content-Type", "application/json".into())],
+            body: out,
+        }
     }
 
     fn page(&self, collection: &dyn Collection, request: &HttpRequest) -> Answer {

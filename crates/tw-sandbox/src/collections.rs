@@ -21,6 +21,8 @@ pub(crate) fn route_table(tenant: &Arc<Tenant>) -> Vec<Box<dyn Collection>> {
         Box::new(TaskProfiles(tenant.clone())),
         Box::new(AiGoals(tenant.clone())),
         Box::new(PositionMatches(tenant.clone())),
+        Box::new(Skills::new(tenant.clone())),
+        Box::new(OrgUnits::new(tenant.clone())),
         Box::new(JobSkillProfiles(tenant.clone())),
         Box::new(JobTaskProfiles(tenant.clone())),
         Box::new(JobSuggestions(tenant.clone())),
@@ -40,6 +42,11 @@ pub(crate) trait Collection: Send + Sync {
     /// The largest `limit`.
     fn max_limit(&self) -> u32 {
         100
+    }
+    /// For an export that answers with one whole document (no paging, no
+    /// body): the key of its records array.
+    fn document(&self) -> Option<&'static str> {
+        None
     }
     /// How many records there are before filtering.
     fn len(&self) -> usize;
@@ -93,24 +100,20 @@ fn only_keys(body: &Map<String, Value>, allowed: &[&str]) -> Result<(), String> 
     Ok(())
 }
 
-/// Rejects query parameters other than `allowed`, and values outside
-/// their lists; returns the value of each allowed parameter.
+/// Rejects query parameters other than `allowed`, values outside their
+/// lists and repeats; returns the value of each allowed parameter.
 fn query_values<'q>(
     query: &'q [(String, String)],
     allowed: &[(&str, &[&str])],
 ) -> Result<Vec<Option<&'q str>>, String> {
-    let mut values = vec![None; allowed.len()];
-    for (name, value) in query {
-        let Some(i) = allowed.iter().position(|(n, _)| n == name) else {
-            return Err(format!("unknown query parameter {name:?}"));
-        };
-        if !allowed[i].1.contains(&value.as_str()) {
-            return Err(format!(
-                "{name} {value:?} is not supported; allowed: {}",
-                allowed[i].1.join(", ")
-            ));
+    let lists = query_lists(query, allowed)?;
+    let mut values = Vec::with_capacity(lists.len());
+    for ((name, _), list) in allowed.iter().zip(lists) {
+        match list[..] {
+            [] => values.push(None),
+            [one] => values.push(Some(one)),
+            _ => return Err(format!("{name} given {} times; give it once", list.len())),
         }
-        values[i] = Some(value.as_str());
     }
     Ok(values)
 }
@@ -422,6 +425,7 @@ impl Pieces {
             // leaves a dangling comma.
             skills.sort_by_key(|s| held[s.0].state == 2);
             let events: u32 = held.iter().map(|h| h.sources.count_ones()).sum();
+            let low = low_data(tenant, index);
             out.push(
                 format!(
                     "{{\"external_id\":{},\"num_skill_events\":{events}",
@@ -431,7 +435,7 @@ impl Pieces {
                 0,
             );
             out.push(
-                format!(",\"low_data_availability\":{}", events < 3).as_bytes(),
+                format!(",\"low_data_availability\":{low}").as_bytes(),
                 LOW_DATA,
             );
             out.push(
@@ -1377,5 +1381,478 @@ impl Selection for AlignmentSelection<'_> {
             );
         }
         out.extend_from_slice(b"]}");
+    }
+}
+
+/// Whether employee `index` has low data availability: fewer than three
+/// skill events in all (skill profiles and the org tree agree on it).
+fn low_data(tenant: &Tenant, index: usize) -> bool {
+    let events: u32 = tenant
+        .held(index)
+        .iter()
+        .map(|h| h.sources.count_ones())
+        .sum();
+    events < 3
+}
+
+/// The values of each allowed query parameter, in order; a parameter may
+/// repeat. An empty value list in `allowed` takes any value.
+fn query_lists<'q>(
+    query: &'q [(String, String)],
+    allowed: &[(&str, &[&str])],
+) -> Result<Vec<Vec<&'q str>>, String> {
+    let mut values = vec![Vec::new(); allowed.len()];
+    for (name, value) in query {
+        let Some(i) = allowed.iter().position(|(n, _)| n == name) else {
+            let names: Vec<&str> = allowed.iter().map(|(n, _)| *n).collect();
+            return Err(format!(
+                "unknown query parameter {name:?}; allowed: {}",
+                names.join(", ")
+            ));
+        };
+        let known = allowed[i].1;
+        if !known.is_empty() && !known.contains(&value.as_str()) {
+            return Err(format!(
+                "{name} {value:?} is not supported; allowed: {}",
+                known.join(", ")
+            ));
+        }
+        values[i].push(value.as_str());
+    }
+    Ok(values)
+}
+
+/// The skills of the vocabulary, each once: `(cluster template, skill)`.
+fn vocabulary_skills() -> Vec<(usize, usize)> {
+    let mut seen = std::collections::HashSet::new();
+    let mut skills = Vec::new();
+    for (t, template) in CLUSTERS.iter().enumerate() {
+        for (s, (id, _)) in template.skills.iter().enumerate() {
+            if seen.insert(*id) {
+                skills.push((t, s));
+            }
+        }
+    }
+    skills
+}
+
+/// `POST /export/skills`: the vocabulary the profiles draw their skills
+/// from, then the tenant's custom skills (one per 20 employees).
+pub(crate) struct Skills {
+    tenant: Arc<Tenant>,
+    vocabulary: Vec<(usize, usize)>,
+}
+
+impl Skills {
+    pub(crate) fn new(tenant: Arc<Tenant>) -> Self {
+        Skills {
+            tenant,
+            vocabulary: vocabulary_skills(),
+        }
+    }
+
+    fn skill_id(&self, index: usize) -> String {
+        match self.vocabulary.get(index) {
+            Some(&(t, s)) => CLUSTERS[t].skills[s].0.to_owned(),
+            None => format!("custom-{:05}", index - self.vocabulary.len()),
+        }
+    }
+
+    /// `vocabulary` or `custom` (and, for one in ten custom skills, a
+    /// source this client's model does not know).
+    fn source(&self, index: usize) -> &'static str {
+        match index.checked_sub(self.vocabulary.len()) {
+            None => "vocabulary",
+            Some(k) if k % 10 == 9 => "legacy_import",
+            Some(_) => "custom",
+        }
+    }
+}
+
+const LANGUAGES: [&str; 6] = ["en", "en_uk", "en_us", "de", "fr", "nl"];
+const SKILL_VENDORS: [&str; 2] = ["workday", "sap_attribute_library"];
+const CUSTOM_SKILLS: [&str; 5] = [
+    "Forklift \"reach\" trucks",
+    "=HYPERLINK tricks",
+    "Négociation, achats",
+    "Kundenservice\nTelefon",
+    "-Lean- six sigma",
+];
+
+impl Collection for Skills {
+    fn path(&self) -> &'static str {
+        "/export/skills"
+    }
+
+    fn max_limit(&self) -> u32 {
+        1000
+    }
+
+    fn len(&self) -> usize {
+        self.vocabulary.len() + self.tenant.len() / 20
+    }
+
+    fn key(&self, index: usize) -> String {
+        self.skill_id(index)
+    }
+
+    fn select<'a>(
+        &'a self,
+        body: &Map<String, Value>,
+        query: &[(String, String)],
+    ) -> Result<Box<dyn Selection + 'a>, String> {
+        only_keys(body, &["filters"])?;
+        let values = query_lists(
+            query,
+            &[
+                ("vocab_language", &LANGUAGES),
+                ("external_vendor", &SKILL_VENDORS),
+                ("include", &["properties"]),
+            ],
+        )?;
+        // `include` repeats; the others may not.
+        for (name, list) in ["vocab_language", "external_vendor"].iter().zip(&values) {
+            if list.len() > 1 {
+                return Err(format!("{name} given {} times; give it once", list.len()));
+            }
+        }
+        let asked = values[0].first().copied().unwrap_or("en_uk");
+        let language = LANGUAGES
+            .iter()
+            .copied()
+            .find(|l| *l == asked)
+            .expect("query_lists checked the value");
+        let mut selection = SkillSelection {
+            skills: self,
+            language: if language == "en" { "en_uk" } else { language },
+            properties: !values[2].is_empty(),
+            source: None,
+            ids: None,
+        };
+        let Some(filters) = body.get("filters") else {
+            return Ok(Box::new(selection));
+        };
+        let wrapped = filters.as_object().filter(|o| o.len() == 1);
+        let Some(Value::Array(filters)) = wrapped.and_then(|o| o.get("filters")) else {
+            return Err(
+                "filters must be an object holding the filter array: {\"filters\": [...]}".into(),
+            );
+        };
+        for object in filters {
+            let keys = object.as_object().map_or(0, Map::len);
+            match object["filter"].as_str() {
+                Some("skill_source") if keys == 2 => {
+                    let Some(source) = object["skill_source"].as_str() else {
+                        return Err(format!("skill_source must be a string in {object}"));
+                    };
+                    selection.source = Some(source.to_owned());
+                }
+                Some("skill_id_is_in_list") if keys == 2 => {
+                    let ids = object["skill_ids"].as_array().and_then(|ids| {
+                        ids.iter()
+                            .map(|id| id.as_str().map(str::to_owned))
+                            .collect::<Option<std::collections::HashSet<String>>>()
+                    });
+                    let Some(ids) = ids else {
+                        return Err(format!("skill_ids must be an array of strings in {object}"));
+                    };
+                    selection.ids = Some(ids);
+                }
+                _ => {
+                    return Err(format!(
+                        "unsupported filter {object}; this endpoint supports skill_source and skill_id_is_in_list"
+                    ));
+                }
+            }
+        }
+        Ok(Box::new(selection))
+    }
+}
+
+struct SkillSelection<'a> {
+    skills: &'a Skills,
+    language: &'static str,
+    properties: bool,
+    source: Option<String>,
+    ids: Option<std::collections::HashSet<String>>,
+}
+
+impl Selection for SkillSelection<'_> {
+    fn matches(&self, index: usize) -> bool {
+        self.source
+            .as_deref()
+            .is_none_or(|s| s == self.skills.source(index))
+            && self
+                .ids
+                .as_ref()
+                .is_none_or(|ids| ids.contains(&self.skills.skill_id(index)))
+    }
+
+    fn render(&self, index: usize, out: &mut Vec<u8>) {
+        use std::io::Write as _;
+        let vocabulary = self.skills.vocabulary.get(index).copied();
+        let (name, domain, cluster) = match vocabulary {
+            Some((t, s)) => (
+                CLUSTERS[t].skills[s].1.to_owned(),
+                CLUSTERS[t].domain,
+                // One cluster in four is outside the tenant's taxonomy.
+                (t % 4 != 3).then_some(&CLUSTERS[t]),
+            ),
+            None => {
+                let k = index - self.skills.vocabulary.len();
+                (
+                    format!("{} #{k}", CUSTOM_SKILLS[k % CUSTOM_SKILLS.len()]),
+                    "Custom",
+                    None,
+                )
+            }
+        };
+        let shown = if self.language.starts_with("en") {
+            name.clone()
+        } else {
+            format!("{name} [{}]", self.language)
+        };
+        let description = format!("What \"{name}\" covers, in a sentence, with commas.");
+        out.extend_from_slice(b"{\"skill_id\":");
+        string(out, &self.skills.skill_id(index));
+        out.extend_from_slice(b",\"skill_name\":");
+        string(out, &shown);
+        out.extend_from_slice(b",\"skill_description\":");
+        // Some custom skills have no description.
+        if vocabulary.is_none() && index.is_multiple_of(3) {
+            out.extend_from_slice(b"null");
+        } else {
+            string(out, &description);
+        }
+        let _ = write!(
+            out,
+            ",\"skill_source\":\"{}\",\"inference_enabled\":{}",
+            self.skills.source(index),
+            !index.is_multiple_of(5)
+        );
+        out.extend_from_slice(b",\"default_skill_name\":");
+        string(out, &name);
+        out.extend_from_slice(b",\"default_skill_description\":");
+        string(out, &description);
+        out.extend_from_slice(b",\"techwolf_domain\":");
+        string(out, domain);
+        match cluster {
+            Some(cluster) => {
+                out.extend_from_slice(b",\"taxonomy_domain_id\":");
+                string(out, &format!("dom-{}", &cluster.id[..8]));
+                out.extend_from_slice(b",\"taxonomy_domain_name\":");
+                string(out, cluster.domain);
+                out.extend_from_slice(b",\"taxonomy_skill_cluster_id\":");
+                string(out, cluster.id);
+                out.extend_from_slice(b",\"taxonomy_skill_cluster_name\":");
+                string(out, cluster.name);
+            }
+            None => out.extend_from_slice(
+                b",\"taxonomy_domain_id\":null,\"taxonomy_domain_name\":null,\
+                  \"taxonomy_skill_cluster_id\":null,\"taxonomy_skill_cluster_name\":null",
+            ),
+        }
+        if self.properties {
+            let status = if index.is_multiple_of(7) {
+                "inactive"
+            } else {
+                "active"
+            };
+            let _ = write!(
+                out,
+                ",\"properties\":{{\"sap_status\":{{\"value\":\"{status}\"}}}}"
+            );
+        }
+        out.push(b'}');
+    }
+}
+
+/// `GET /organisational_units/export`: the organisational tree, one
+/// document. Units form a heap-shaped tree under a few roots; every
+/// employee belongs to one unit, and a unit's `total_nr_of_employees` is
+/// its own employees plus its sub-units' totals, so the totals add up.
+pub(crate) struct OrgUnits {
+    tenant: Arc<Tenant>,
+    /// Per unit: its parent (`None` for a root).
+    parents: Vec<Option<usize>>,
+    /// Per unit: its children, in order.
+    children: Vec<Vec<usize>>,
+    /// Per employee: its unit.
+    unit_of: Vec<usize>,
+}
+
+const ORG_ROOTS: usize = 3;
+const UNIT_NAMES: [&str; 8] = [
+    "Operations",
+    "Legal, Risk & Compliance",
+    "R&D \"Labs\"",
+    "=Finance",
+    "Vertrieb Süd",
+    "営業部",
+    "People\nPartners",
+    "+Growth",
+];
+
+impl OrgUnits {
+    pub(crate) fn new(tenant: Arc<Tenant>) -> Self {
+        let units = (tenant.len() / 40).max(8);
+        let parents: Vec<Option<usize>> = (0..units)
+            .map(|i| (i >= ORG_ROOTS).then(|| (i - ORG_ROOTS) / 3))
+            .collect();
+        let mut children = vec![Vec::new(); units];
+        for (unit, parent) in parents.iter().enumerate() {
+            if let Some(parent) = parent {
+                children[*parent].push(unit);
+            }
+        }
+        let unit_of = (0..tenant.len())
+            .map(|e| Rng::new(tenant.seed() ^ 0x0_4617, e as u64).below(units as u64) as usize)
+            .collect();
+        OrgUnits {
+            tenant,
+            parents,
+            children,
+            unit_of,
+        }
+    }
+
+    fn unit_id(unit: usize) -> String {
+        format!("ou_{unit:04}")
+    }
+
+    /// The root units, in order.
+    fn roots(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.parents.len()).filter(|u| self.parents[*u].is_none())
+    }
+}
+
+impl Collection for OrgUnits {
+    fn method(&self) -> &'static str {
+        "GET"
+    }
+
+    fn path(&self) -> &'static str {
+        "/organisational_units/export"
+    }
+
+    fn document(&self) -> Option<&'static str> {
+        Some("organisational_structure")
+    }
+
+    fn len(&self) -> usize {
+        self.roots().count()
+    }
+
+    fn key(&self, index: usize) -> String {
+        Self::unit_id(self.roots().nth(index).expect("a root"))
+    }
+
+    fn select<'a>(
+        &'a self,
+        _body: &Map<String, Value>,
+        query: &[(String, String)],
+    ) -> Result<Box<dyn Selection + 'a>, String> {
+        let values = query_lists(
+            query,
+            &[
+                ("skill_id", &[]),
+                ("include", &["low_data_availability_flag"]),
+            ],
+        )?;
+        let skill = match values[0][..] {
+            [] => None,
+            [id] => {
+                tw_model::org_units::check_skill_id(id).map_err(|err| err.to_string())?;
+                Some(id)
+            }
+            _ => return Err("skill_id given more than once; give it once".into()),
+        };
+        // Per unit: (employees, low-data employees), own first, then
+        // children added in (children have higher numbers than parents).
+        let units = self.parents.len();
+        let mut counts = vec![(0u64, 0u64); units];
+        for (employee, &unit) in self.unit_of.iter().enumerate() {
+            let has_skill = skill.is_none_or(|id| {
+                self.tenant.held(employee).iter().any(|h| {
+                    h.state != 2 && CLUSTERS[h.template as usize].skills[h.skill as usize].0 == id
+                })
+            });
+            if has_skill {
+                counts[unit].0 += 1;
+                counts[unit].1 += u64::from(low_data(&self.tenant, employee));
+            }
+        }
+        for unit in (0..units).rev() {
+            if let Some(parent) = self.parents[unit] {
+                let (n, low) = counts[unit];
+                counts[parent].0 += n;
+                counts[parent].1 += low;
+            }
+        }
+        Ok(Box::new(UnitSelection {
+            units: self,
+            roots: self.roots().collect(),
+            counts,
+            // With skill_id, only units with matching employees are kept.
+            keep_empty: skill.is_none(),
+            low_data: !values[1].is_empty(),
+        }))
+    }
+}
+
+struct UnitSelection<'a> {
+    units: &'a OrgUnits,
+    roots: Vec<usize>,
+    counts: Vec<(u64, u64)>,
+    keep_empty: bool,
+    low_data: bool,
+}
+
+impl UnitSelection<'_> {
+    fn kept(&self, unit: usize) -> bool {
+        self.keep_empty || self.counts[unit].0 > 0
+    }
+
+    fn render_unit(&self, unit: usize, out: &mut Vec<u8>) {
+        use std::io::Write as _;
+        out.extend_from_slice(b"{\"external_id\":");
+        string(out, &OrgUnits::unit_id(unit));
+        out.extend_from_slice(b",\"name\":");
+        string(
+            out,
+            &format!("{} {unit}", UNIT_NAMES[unit % UNIT_NAMES.len()]),
+        );
+        let (employees, low) = self.counts[unit];
+        let _ = write!(out, ",\"total_nr_of_employees\":{employees}");
+        if self.low_data {
+            let _ = write!(out, ",\"low_data_availability\":{low}");
+        }
+        // A field the model does not know, on some units.
+        if unit % 4 == 1 {
+            out.extend_from_slice(b",\"manager_external_id\":");
+            string(out, &format!("emp-mgr-{unit}"));
+        }
+        out.extend_from_slice(b",\"children\":[");
+        let mut first = true;
+        for &child in &self.units.children[unit] {
+            if self.kept(child) {
+                if !first {
+                    out.push(b',');
+                }
+                first = false;
+                self.render_unit(child, out);
+            }
+        }
+        out.extend_from_slice(b"]}");
+    }
+}
+
+impl Selection for UnitSelection<'_> {
+    fn matches(&self, index: usize) -> bool {
+        self.kept(self.roots[index])
+    }
+
+    fn render(&self, index: usize, out: &mut Vec<u8>) {
+        self.render_unit(self.roots[index], out);
     }
 }

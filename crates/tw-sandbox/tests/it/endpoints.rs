@@ -156,3 +156,103 @@ fn stopping_frees_the_port() {
     sandbox.stop();
     assert!(std::net::TcpListener::bind(addr).is_ok());
 }
+
+#[test]
+fn skills_and_org_units_check_their_own_forms() {
+    let sandbox = sandbox(40);
+    let mut client = Client::connect(sandbox.addr()).unwrap();
+    let auth = [
+        ("Authorization", "Bearer sandbox-token"),
+        ("Content-Type", "application/json"),
+    ];
+    let post = |client: &mut Client, target: &str, body: &str| {
+        client.send("POST", target, &auth, body.as_bytes()).unwrap()
+    };
+    let get = |client: &mut Client, target: &str| client.send("GET", target, &auth, b"").unwrap();
+
+    // Skills: filters wrapped in an object, and nothing else.
+    let wrapped = r#"{"limit":5,"filters":{"filters":[{"filter":"skill_source","skill_source":"vocabulary"}]}}"#;
+    assert_eq!(post(&mut client, "/export/skills", wrapped).status, 200);
+    let plain = r#"{"limit":5,"filters":[{"filter":"skill_source","skill_source":"vocabulary"}]}"#;
+    let reply = post(&mut client, "/export/skills", plain);
+    assert_eq!(reply.status, 422);
+    assert!(
+        reply.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("{\"filters\": [...]}")
+    );
+    assert_eq!(
+        post(&mut client, "/export/skills", r#"{"limit":1000}"#).status,
+        200
+    );
+    assert_eq!(
+        post(&mut client, "/export/skills", r#"{"limit":1001}"#).status,
+        422
+    );
+    let reply = post(
+        &mut client,
+        "/export/skills?vocab_language=de&vocab_language=fr",
+        r#"{"limit":5}"#,
+    );
+    assert_eq!(reply.status, 422, "a single-valued parameter repeated");
+    let reply = post(
+        &mut client,
+        "/export/skills?include=synonyms",
+        r#"{"limit":5}"#,
+    );
+    assert_eq!(reply.status, 422);
+
+    // Org units: a GET without body; its query checked.
+    let reply = get(
+        &mut client,
+        "/organisational_units/export?include=low_data_availability_flag",
+    );
+    assert_eq!(reply.status, 200);
+    assert!(reply.json()["organisational_structure"].is_array());
+    let reply = get(
+        &mut client,
+        "/organisational_units/export?skill_id=rust%20lang",
+    );
+    assert_eq!(reply.status, 422, "{}", reply.json());
+    let reply = get(&mut client, "/organisational_units/export?limit=5");
+    assert_eq!(reply.status, 422);
+    assert!(
+        reply.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("allowed: skill_id, include")
+    );
+    let reply = client
+        .send(
+            "GET",
+            "/organisational_units/export",
+            &auth,
+            br#"{"limit":5}"#,
+        )
+        .unwrap();
+    assert_eq!(reply.status, 400, "a GET takes no body");
+    let reply = post(&mut client, "/organisational_units/export", "{}");
+    assert_eq!(reply.status, 405);
+    assert_eq!(reply.header("allow"), Some("GET"));
+}
+
+#[test]
+fn faults_fire_on_the_document_route_too() {
+    let mut faults = tw_sandbox::Faults::default();
+    faults.server_error_every = Some(2);
+    faults.cut_body_every = Some(3);
+    let sandbox = crate::with_faults(40, faults);
+    let auth = [("Authorization", "Bearer sandbox-token")];
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let mut client = Client::connect(sandbox.addr()).unwrap();
+        match client.send("GET", "/organisational_units/export", &auth, b"") {
+            Ok(reply) => statuses.push(reply.status),
+            Err(_) => statuses.push(0),
+        }
+    }
+    // 1 ok, 2 server error, 3 a cut body (cannot be read in full), 4
+    // server error.
+    assert_eq!(statuses, [200, 503, 0, 503]);
+}

@@ -6,9 +6,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use tw_export::Cursor;
 use tw_model::skill_profiles::{ExternalVendor, ProfileQuery, ResponseFormat, SortedBody};
 use tw_model::{
-    Dataset, Date, Filter, FilteredBody, FiltersOnly, NoQuery, SkillClusters, SkillProfiles,
-    ai_goals, job_market_alignment, job_market_skill_profiles, job_skill_profiles, job_suggestions,
-    job_task_profiles, position_matches, skill_clusters, skill_profiles, task_profiles,
+    Dataset, Date, Filter, FilteredBody, FiltersOnly, NoBody, NoQuery, SkillClusters,
+    SkillProfiles, ai_goals, job_market_alignment, job_market_skill_profiles, job_skill_profiles,
+    job_suggestions, job_task_profiles, org_units, position_matches, skill_clusters,
+    skill_profiles, skills, task_profiles,
 };
 use tw_sandbox::Faults;
 
@@ -43,6 +44,10 @@ pub(crate) enum Command {
     AiGoals(Box<ExportArgs<AiGoalsArgs>>),
     /// Export every employee's match with their assigned position (POST /export/employees/match_assigned_position).
     PositionMatches(Box<ExportArgs<PositionMatchesArgs>>),
+    /// Export the skill vocabulary and the tenant's taxonomy (POST /export/skills).
+    Skills(Box<ExportArgs<SkillsArgs>>),
+    /// Export the organisational tree with employee counts (GET /organisational_units/export).
+    OrgUnits(Box<ExportArgs<OrgUnitsArgs>>),
     /// Export every job's skill profile (POST /job_architecture/export/jobs/skill_profiles).
     JobSkillProfiles(Box<ExportArgs<JobSkillProfilesArgs>>),
     /// Export every job's task profile (POST /job_architecture/export/jobs/task_profiles, experimental).
@@ -67,6 +72,8 @@ impl Command {
             Command::TaskProfiles(args) => export(args, init_logging),
             Command::AiGoals(args) => export(args, init_logging),
             Command::PositionMatches(args) => export(args, init_logging),
+            Command::Skills(args) => export(args, init_logging),
+            Command::OrgUnits(args) => export(args, init_logging),
             Command::JobSkillProfiles(args) => export(args, init_logging),
             Command::JobTaskProfiles(args) => export(args, init_logging),
             Command::JobSuggestions(args) => export(args, init_logging),
@@ -207,9 +214,9 @@ pub(crate) struct ConnectionArgs {
 /// Page size, start and stop.
 #[derive(Debug, Args)]
 pub(crate) struct PagingArgs {
-    /// Page size, from 1 to the dataset's largest (100 for most).
-    #[arg(long, default_value_t = 100, value_name = "N", value_parser = parse_limit, help_heading = "Request")]
-    pub limit: u32,
+    /// Page size, from 1 to the dataset's largest (100 for most, 1000 for skills) [default: 100].
+    #[arg(long, value_name = "N", value_parser = parse_limit, help_heading = "Request")]
+    pub limit: Option<u32>,
     /// Start after this cursor (a next_starting_after from an earlier run).
     #[arg(long, value_name = "CURSOR", value_parser = parse_cursor, conflicts_with = "resume", help_heading = "Request")]
     pub starting_after: Option<Cursor>,
@@ -315,33 +322,27 @@ impl JobFilterArgs {
     /// The filters these flags ask for.
     pub(crate) fn filters(&self) -> Result<Vec<Filter>, String> {
         let mut filters = self.updated.filters()?;
-        filters.extend(list_filter(
-            "job_family_id_is_in_list",
-            "job_family_ids",
-            &self.job_family_ids,
-        ));
+        filters.extend(list_values(&self.job_family_ids).map(Filter::job_family_ids));
         Ok(filters)
     }
 }
 
-/// `{"filter": tag, key: [values]}` for a non-empty list of values.
-fn list_filter(tag: &str, key: &str, values: &[String]) -> Option<Filter> {
+/// The non-blank values of a comma-separated list flag, trimmed; `None`
+/// when there are none (then the filter is not sent).
+fn list_values(values: &[String]) -> Option<Vec<&str>> {
     let values: Vec<&str> = values
         .iter()
         .map(|v| v.trim())
         .filter(|v| !v.is_empty())
         .collect();
-    if values.is_empty() {
-        return None;
-    }
-    let mut object = serde_json::Map::new();
-    object.insert("filter".into(), tag.into());
-    object.insert(key.into(), values.into());
-    Some(Filter::Other(object))
+    (!values.is_empty()).then_some(values)
 }
 
 /// `tw-export skill-clusters`'s own flags.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Example: tw-export skill-clusters --sandbox --active-only --updated-after 2024-01-01 -o clusters.jsonl"
+)]
 pub(crate) struct SkillClustersArgs {
     /// Optional lists to include, comma-separated.
     #[arg(
@@ -394,6 +395,9 @@ pub(crate) enum ResponseFormatArg {
 
 /// `tw-export skill-profiles`'s own flags.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Example: tw-export skill-profiles --sandbox --sort confidence --format csv -o profiles.csv"
+)]
 pub(crate) struct SkillProfilesArgs {
     /// Optional parts to include, comma-separated (also: seniority).
     #[arg(
@@ -731,13 +735,10 @@ impl DatasetArgs for JobSuggestionsArgs {
     }
 
     fn build(&self) -> Result<Built<job_suggestions::JobSuggestions>, String> {
-        let filters = list_filter("state_is_in_list", "states", &self.states)
+        let filters = list_values(&self.states)
+            .map(Filter::states)
             .into_iter()
-            .chain(list_filter(
-                "job_family_id_is_in_list",
-                "job_family_ids",
-                &self.job_family_ids,
-            ))
+            .chain(list_values(&self.job_family_ids).map(Filter::job_family_ids))
             .collect();
         let body = job_suggestions::Body {
             filters,
@@ -834,6 +835,102 @@ impl DatasetArgs for JobMarketAlignmentArgs {
     }
 }
 
+/// `tw-export skills`'s own flags.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example: tw-export skills --sandbox --skill-source vocabulary --vocab-language de --limit 1000 --format csv -o skills.csv"
+)]
+pub(crate) struct SkillsArgs {
+    /// Extra skill attributes, comma-separated (query parameter include; the documented list is cut off, properties is inferred) [default: none].
+    #[arg(
+        long,
+        value_name = "LIST",
+        default_value = "",
+        value_parser = parse_includes::<skills::Include>,
+        help_heading = "Request"
+    )]
+    pub include: IncludeList<skills::Include>,
+    /// Only skills from this source, e.g. vocabulary (filter skill_source).
+    #[arg(long, value_name = "S", value_parser = parse_nonblank("--skill-source"), help_heading = "Request")]
+    pub skill_source: Option<String>,
+    /// Only these skills (comma-separated ids; filter skill_id_is_in_list).
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        help_heading = "Request"
+    )]
+    pub skill_ids: Vec<String>,
+    /// The language of names and descriptions (query parameter vocab_language): en, en_uk, en_us, de, fr, nl.
+    #[arg(long, value_name = "L", value_parser = parse_language, help_heading = "Request")]
+    pub vocab_language: Option<skills::VocabLanguage>,
+    /// The skill vocabulary (query parameter external_vendor): workday, sap_attribute_library.
+    #[arg(long, value_name = "VENDOR", value_parser = parse_vendor, help_heading = "Request")]
+    pub external_vendor: Option<ExternalVendor>,
+}
+
+impl DatasetArgs for SkillsArgs {
+    type D = skills::Skills;
+
+    fn filters_mut(body: &mut skills::Body) -> Option<&mut Vec<Filter>> {
+        Some(&mut body.filters.filters)
+    }
+
+    fn build(&self) -> Result<Built<skills::Skills>, String> {
+        let mut body = skills::Body::default();
+        body.filters
+            .filters
+            .extend(self.skill_source.clone().map(Filter::skill_source));
+        body.filters
+            .filters
+            .extend(list_values(&self.skill_ids).map(Filter::skill_ids));
+        let query = skills::Query {
+            vocab_language: self.vocab_language.clone(),
+            external_vendor: self.external_vendor.clone(),
+            include: self.include.0.clone(),
+        };
+        Ok((body, query))
+    }
+}
+
+/// `tw-export org-units`'s own flags.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example: tw-export org-units --sandbox --skill-id rust-lang --format csv -o org-units.csv
+
+JSON Lines holds one root unit per line with its subtree; JSON the response document; CSV one row per unit with parent_external_id, depth and path."
+)]
+pub(crate) struct OrgUnitsArgs {
+    /// Extra unit fields, comma-separated (query parameter include).
+    #[arg(
+        long,
+        value_name = "LIST",
+        default_value = "low_data_availability_flag",
+        value_parser = parse_includes::<org_units::Include>,
+        help_heading = "Request"
+    )]
+    pub include: IncludeList<org_units::Include>,
+    /// Only units with employees who have this skill, counting only them (query parameter skill_id).
+    #[arg(long, value_name = "ID", value_parser = parse_skill_id, help_heading = "Request")]
+    pub skill_id: Option<String>,
+}
+
+impl DatasetArgs for OrgUnitsArgs {
+    type D = org_units::OrgUnits;
+
+    fn filters_mut(_: &mut NoBody) -> Option<&mut Vec<Filter>> {
+        None
+    }
+
+    fn build(&self) -> Result<Built<org_units::OrgUnits>, String> {
+        let query = org_units::Query {
+            skill_id: self.skill_id.clone(),
+            include: self.include.0.clone(),
+        };
+        Ok((NoBody {}, query))
+    }
+}
+
 /// `tw-export sandbox`.
 #[derive(Debug, Args)]
 pub(crate) struct SandboxArgs {
@@ -885,6 +982,9 @@ known_values!(
     task_profiles::Include,
     job_skill_profiles::Include,
     job_task_profiles::Include,
+    skills::Include,
+    skills::VocabLanguage,
+    org_units::Include,
     ExternalVendor,
     ai_goals::Versions
 );
@@ -955,6 +1055,25 @@ fn parse_known<I: KnownValues>(what: &str, value: &str) -> Result<I, String> {
 
 fn parse_vendor(value: &str) -> Result<ExternalVendor, String> {
     parse_known("vendor", value)
+}
+
+fn parse_language(value: &str) -> Result<skills::VocabLanguage, String> {
+    parse_known("language", value)
+}
+
+fn parse_skill_id(value: &str) -> Result<String, String> {
+    accept(value, org_units::check_skill_id(value))
+}
+
+fn parse_nonblank(flag: &'static str) -> impl Fn(&str) -> Result<String, String> + Clone {
+    move |value: &str| {
+        let value = value.trim();
+        if value.is_empty() {
+            Err(format!("{flag} needs a value"))
+        } else {
+            Ok(value.to_owned())
+        }
+    }
 }
 
 fn parse_versions(value: &str) -> Result<ai_goals::Versions, String> {

@@ -6,9 +6,6 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-use tw_export::model::Table;
 use tw_export::output::{CsvDialect, Format, RecordWriter};
 use tw_export::{
     Checkpoint, Client, Cursor, Dataset, ExportRequest, Raw, RawRecord, Repr, RetryPolicy, Secret,
@@ -49,12 +46,32 @@ fn build_request<A: DatasetArgs>(args: &ExportArgs<A>) -> anyhow::Result<ExportR
         };
         filters.extend(args.extra.filters.iter().cloned());
     }
-    let request = ExportRequest::<A::D>::new(i64::from(args.paging.limit))
+    if let tw_export::model::Paging::Document { .. } = A::D::PAGING {
+        for (given, flag) in [
+            (args.paging.limit.is_some(), "--limit"),
+            (args.paging.starting_after.is_some(), "--starting-after"),
+        ] {
+            if given {
+                return Err(usage(format!(
+                    "{} comes whole in one response, without pages: drop {flag}",
+                    A::D::NAME
+                )));
+            }
+        }
+    }
+    let limit = args
+        .paging
+        .limit
+        .unwrap_or(DEFAULT_LIMIT.min(A::D::MAX_LIMIT));
+    let request = ExportRequest::<A::D>::new(i64::from(limit))
         .map_err(|err| usage(format!("--limit: {err} for {}", A::D::NAME)))?;
     let mut request = request.with_body(body).with_query(query);
     request.extra_query = args.extra.query.clone();
     Ok(request)
 }
+
+/// The page size when `--limit` is not given.
+const DEFAULT_LIMIT: u32 = 100;
 
 fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
@@ -389,7 +406,7 @@ impl<D: Dataset> Job<'_, D> {
         R: Writes<D>,
     {
         let what = || "writing to stdout".to_owned();
-        let mut writer = RecordWriter::<_, D::Record>::new(io::stdout().lock(), self.format);
+        let mut writer = RecordWriter::for_dataset::<D>(io::stdout().lock(), self.format, 0);
         writer.begin().with_context(what)?;
         let pages = self.pump::<R, _>(
             &mut writer,
@@ -413,9 +430,9 @@ impl<D: Dataset> Job<'_, D> {
     {
         let paths = Paths::for_output(path);
         let (mut writer, start) = if resume {
-            resume_partial(&paths, options, self.format)?
+            resume_partial::<D>(&paths, options, self.format)?
         } else {
-            (new_partial(&paths, self.format)?, self.start.clone())
+            (new_partial::<D>(&paths, self.format)?, self.start.clone())
         };
         self.start = start.clone();
         let save = |writer: &mut PartialWriter<D::Record>, at: &Checkpoint| -> anyhow::Result<()> {
@@ -461,11 +478,11 @@ type PartialWriter<T> = RecordWriter<Tracked<fs::File>, T>;
 
 /// Opens the interrupted export's partial file at its checkpointed length,
 /// after checking that the options match; returns where to continue.
-fn resume_partial<T: Table + Serialize + DeserializeOwned>(
+fn resume_partial<D: Dataset>(
     paths: &Paths,
     options: &serde_json::Value,
     format: Format,
-) -> anyhow::Result<(PartialWriter<T>, Checkpoint)> {
+) -> anyhow::Result<(PartialWriter<D::Record>, Checkpoint)> {
     let start_over = || {
         format!(
             "run the same command without --resume to start over (that discards {})",
@@ -531,17 +548,17 @@ fn resume_partial<T: Table + Serialize + DeserializeOwned>(
         saved.pages
     );
     Ok((
-        RecordWriter::resume(Tracked::new(file, saved.bytes), format, saved.records),
+        RecordWriter::for_dataset::<D>(Tracked::new(file, saved.bytes), format, saved.records),
         saved.checkpoint(),
     ))
 }
 
 /// Starts a new partial file (discarding an interrupted export's) and
 /// writes the header.
-fn new_partial<T: Table + Serialize + DeserializeOwned>(
+fn new_partial<D: Dataset>(
     paths: &Paths,
     format: Format,
-) -> anyhow::Result<PartialWriter<T>> {
+) -> anyhow::Result<PartialWriter<D::Record>> {
     if paths.partial.exists() || paths.checkpoint.exists() {
         tracing::warn!(
             "discarding the interrupted export in {} (use --resume to continue one)",
@@ -551,7 +568,7 @@ fn new_partial<T: Table + Serialize + DeserializeOwned>(
     }
     let file = create_private(&paths.partial)
         .with_context(|| format!("creating {}", paths.partial.display()))?;
-    let mut writer = RecordWriter::new(Tracked::new(file, 0), format);
+    let mut writer = RecordWriter::for_dataset::<D>(Tracked::new(file, 0), format, 0);
     writer.begin()?;
     Ok(writer)
 }

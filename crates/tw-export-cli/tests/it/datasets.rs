@@ -33,7 +33,20 @@ pub(crate) fn library_exports_every_record_once<D: Dataset>() {
             .iter()
             .all(|r| r.path == D::PATH && r.status == 200)
     );
-    assert_eq!(requests.len(), ids.len().div_ceil(7));
+    let expected = match D::PAGING {
+        tw_model::Paging::Cursor => ids.len().div_ceil(7),
+        tw_model::Paging::Document { .. } => 1,
+    };
+    assert_eq!(requests.len(), expected);
+}
+
+/// `--limit 30` where the dataset has pages (a document comes whole, and
+/// `--limit` is a usage error there).
+fn limit_args<D: Dataset>() -> &'static [&'static str] {
+    match D::PAGING {
+        tw_model::Paging::Cursor => &["--limit", "30"],
+        tw_model::Paging::Document { .. } => &[],
+    }
 }
 
 pub(crate) fn command_writes_jsonl_and_csv<D: Dataset>() {
@@ -41,7 +54,7 @@ pub(crate) fn command_writes_jsonl_and_csv<D: Dataset>() {
     let dir = temp_dir(&format!("dataset-{}", D::NAME));
     let export = |extra: &[&str], out: &std::path::Path| {
         let output = run(export_dataset(&sandbox, D::NAME)
-            .args(["--limit", "30"])
+            .args(limit_args::<D>())
             .args(extra)
             .arg("-o")
             .arg(out));
@@ -118,11 +131,12 @@ fn first_request(
         .into_iter()
         .next()
         .expect("an export request was sent");
-    (
-        serde_json::from_str(&sent.body).unwrap(),
-        sent.query,
-        output,
-    )
+    let body = if sent.body.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(&sent.body).unwrap()
+    };
+    (body, sent.query, output)
 }
 
 #[test]
@@ -301,4 +315,210 @@ fn escape_hatches_send_what_the_model_does_not_know() {
         query.contains(&("tag".to_owned(), "a=b".to_owned())),
         "{query:?}"
     );
+}
+
+#[test]
+fn skills_flags_reach_the_server_wrapped_and_as_repeated_query() {
+    let (body, query, output) = first_request(
+        "skills",
+        &[
+            "--skill-source",
+            "vocabulary",
+            "--skill-ids",
+            "rust-lang, gaap",
+            "--include",
+            "properties",
+            "--vocab-language",
+            "de",
+            "--external-vendor",
+            "workday",
+            "--limit",
+            "1000",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        body,
+        serde_json::json!({
+            "limit": 1000,
+            "filters": {"filters": [
+                {"filter": "skill_source", "skill_source": "vocabulary"},
+                {"filter": "skill_id_is_in_list", "skill_ids": ["rust-lang", "gaap"]}
+            ]}
+        })
+    );
+    assert_eq!(
+        query,
+        [
+            ("external_vendor".to_owned(), "workday".to_owned()),
+            ("include".to_owned(), "properties".to_owned()),
+            ("vocab_language".to_owned(), "de".to_owned())
+        ]
+    );
+    // The sandbox applied them: the two skills, in German, with properties.
+    let records: Vec<serde_json::Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ids: Vec<&str> = records
+        .iter()
+        .map(|r| r["skill_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["rust-lang", "gaap"]);
+    assert!(
+        records
+            .iter()
+            .all(|r| r["skill_name"].as_str().unwrap().ends_with("[de]"))
+    );
+    assert!(
+        records
+            .iter()
+            .all(|r| r["properties"]["sap_status"]["value"].is_string())
+    );
+
+    // Without --include, no properties; --filter joins the wrapped list.
+    let (body, query, output) = first_request(
+        "skills",
+        &[
+            "--filter",
+            r#"{"filter":"skill_source","skill_source":"custom"}"#,
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        body["filters"],
+        serde_json::json!({"filters": [{"filter": "skill_source", "skill_source": "custom"}]})
+    );
+    assert!(query.is_empty(), "{query:?}");
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.lines().count() > 0);
+    for line in text.lines() {
+        let record: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(record["skill_source"], "custom");
+        assert!(record.get("properties").is_none());
+    }
+}
+
+/// Every unit of an org tree, depth first: (external id, total, low data).
+fn units(value: &serde_json::Value, out: &mut Vec<serde_json::Value>) {
+    out.push(value.clone());
+    for child in value["children"].as_array().unwrap() {
+        units(child, out);
+    }
+}
+
+#[test]
+fn org_units_is_one_get_with_its_query_and_totals_that_add_up() {
+    let (body, query, output) = first_request("org-units", &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(body, serde_json::Value::Null, "a GET sends no body");
+    assert_eq!(
+        query,
+        [(
+            "include".to_owned(),
+            "low_data_availability_flag".to_owned()
+        )]
+    );
+
+    let sandbox = sandbox(400);
+    let tree = |flags: &[&str]| -> Vec<serde_json::Value> {
+        let output = run(export_dataset(&sandbox, "org-units").args(flags));
+        assert!(output.status.success(), "{}", stderr(&output));
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    // Every employee is in one unit: the roots' totals are the headcount,
+    // and no unit counts fewer than its sub-units together.
+    let roots = tree(&[]);
+    let total: i64 = roots
+        .iter()
+        .map(|r| r["total_nr_of_employees"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, 400);
+    let mut all = Vec::new();
+    roots.iter().for_each(|r| units(r, &mut all));
+    for unit in &all {
+        let children: i64 = unit["children"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["total_nr_of_employees"].as_i64().unwrap())
+            .sum();
+        let own = unit["total_nr_of_employees"].as_i64().unwrap();
+        assert!(own >= children, "{unit}");
+        let low = unit["low_data_availability"].as_i64().unwrap();
+        assert!((0..=own).contains(&low), "{unit}");
+    }
+    // With --skill-id: only units with such employees, counting only them.
+    let filtered = tree(&["--skill-id", "rust-lang", "--include", ""]);
+    let mut kept = Vec::new();
+    filtered.iter().for_each(|r| units(r, &mut kept));
+    assert!(!kept.is_empty() && kept.len() <= all.len());
+    let filtered_total: i64 = filtered
+        .iter()
+        .map(|r| r["total_nr_of_employees"].as_i64().unwrap())
+        .sum();
+    assert!(
+        0 < filtered_total && filtered_total < 400,
+        "{filtered_total}"
+    );
+    for unit in &kept {
+        assert!(
+            unit["total_nr_of_employees"].as_i64().unwrap() > 0,
+            "{unit}"
+        );
+        assert!(
+            unit.get("low_data_availability").is_none(),
+            "not included: {unit}"
+        );
+    }
+}
+
+#[test]
+fn org_units_json_is_the_document_and_csv_a_row_per_unit() {
+    let sandbox = sandbox(200);
+    let dir = temp_dir("org-units-formats");
+    let export = |flags: &[&str], out: &str| {
+        let path = dir.join(out);
+        let output = run(export_dataset(&sandbox, "org-units")
+            .args(flags)
+            .arg("-o")
+            .arg(&path));
+        assert!(output.status.success(), "{}", stderr(&output));
+        std::fs::read_to_string(path).unwrap()
+    };
+    let jsonl = export(&[], "org.jsonl");
+    let json = export(&["--format", "json"], "org.json");
+    let document: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let roots: Vec<serde_json::Value> = jsonl
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        document,
+        serde_json::json!({"organisational_structure": roots}),
+        "JSON is the response document"
+    );
+    let csv = export(&["--format", "csv", "--csv-dialect", "rfc4180"], "org.csv");
+    let mut reader = csv::ReaderBuilder::new().from_reader(csv.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let mut all = Vec::new();
+    roots.iter().for_each(|r| units(r, &mut all));
+    assert_eq!(rows.len(), all.len(), "one row per unit");
+    for (row, unit) in rows.iter().zip(&all) {
+        assert_eq!(&row[0], unit["external_id"].as_str().unwrap());
+        let depth: usize = row[2].parse().unwrap();
+        assert_eq!(row[3].split('/').count(), depth + 1, "{row:?}");
+        assert_eq!(row[3].rsplit('/').next().unwrap(), &row[0]);
+        if depth == 0 {
+            assert_eq!(&row[1], "");
+        } else {
+            let parent = row[3].rsplit('/').nth(1).unwrap();
+            assert_eq!(&row[1], parent);
+        }
+    }
 }

@@ -140,6 +140,72 @@ fn bad_flags_exit_2_with_a_message() {
             "unknown_flag",
             vec!["skill-clusters", "--base-url", url, "--client-secret", "x"],
         ),
+        (
+            "skills_limit_1001",
+            vec!["skills", "--base-url", url, "--limit", "1001"],
+        ),
+        (
+            "skills_bad_include",
+            vec![
+                "skills",
+                "--base-url",
+                url,
+                "--include",
+                "properties,synonyms",
+            ],
+        ),
+        (
+            "skills_bad_language",
+            vec!["skills", "--base-url", url, "--vocab-language", "es"],
+        ),
+        (
+            "skills_blank_source",
+            vec!["skills", "--base-url", url, "--skill-source", " "],
+        ),
+        (
+            "skills_no_employee_filter",
+            vec!["skills", "--base-url", url, "--active-only"],
+        ),
+        (
+            "org_units_limit",
+            vec!["org-units", "--base-url", url, "--limit", "10"],
+        ),
+        (
+            "org_units_starting_after",
+            vec!["org-units", "--base-url", url, "--starting-after", "c1"],
+        ),
+        (
+            "org_units_bad_skill_id",
+            vec!["org-units", "--base-url", url, "--skill-id", "rust lang"],
+        ),
+        (
+            "org_units_long_skill_id",
+            vec!["org-units", "--base-url", url, "--skill-id", &long],
+        ),
+        (
+            "org_units_filter",
+            vec![
+                "org-units",
+                "--base-url",
+                url,
+                "--filter",
+                r#"{"filter":"x"}"#,
+            ],
+        ),
+        (
+            "org_units_bad_include",
+            vec!["org-units", "--base-url", url, "--include", "headcount"],
+        ),
+        (
+            "org_units_no_updated_filter",
+            vec![
+                "org-units",
+                "--base-url",
+                url,
+                "--updated-after",
+                "2024-01-01",
+            ],
+        ),
     ];
     for (name, args) in cases {
         let message = usage_error(&args, &token);

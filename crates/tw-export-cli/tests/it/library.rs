@@ -323,24 +323,6 @@ fn derived_cursors_are_opt_in_and_use_the_last_external_id() {
     }
 }
 
-/// A whole-document dataset (as the organisational-units GET will be),
-/// declared here to test the generic path: one GET with the query, the
-/// document is the one record, typed or raw.
-struct WholeTree;
-
-impl Dataset for WholeTree {
-    const NAME: &'static str = "whole-tree";
-    const ABOUT: &'static str = "a test dataset";
-    const METHOD: tw_model::Method = tw_model::Method::Get;
-    const PATH: &'static str = "/tree/export";
-    const PAGING: tw_model::Paging = tw_model::Paging::Whole;
-    const MAX_LIMIT: u32 = 100;
-    const KEY: &'static [&'static str] = &["external_id"];
-    type Body = tw_model::skill_clusters::Body;
-    type Query = tw_model::skill_profiles::Query;
-    type Record = tw_model::EmployeeSkillClusters;
-}
-
 /// Cursor paging over GET: declared to check it is refused, not sent
 /// without its body.
 struct GetPages;
@@ -359,35 +341,48 @@ impl Dataset for GetPages {
 }
 
 #[test]
-fn whole_documents_are_one_get_and_one_record() {
+fn a_document_export_is_one_get_whose_records_are_its_roots() {
+    use tw_model::org_units::{Include, OrgUnits, Query};
     let scripted = std::sync::Arc::new(tw_transport::testing::ScriptedTransport::new());
-    let document = "\n {\"external_id\": \"root\", \"skill_clusters\": [], \"x\": 1}\n";
+    let document = "{\"generated\": \"today\", \"organisational_structure\": [\n \
+        {\"external_id\": \"a\", \"children\": [{\"external_id\": \"a1\"}]},\n \
+        {\"external_id\": \"b\", \"x\": 1}\n]}";
     scripted.push_json(200, document);
     scripted.push_json(200, document);
     let client = Client::with_transport(scripted.clone());
-    let request = tw_export::ExportRequest::<WholeTree>::new(1)
+    let request = tw_export::ExportRequest::<OrgUnits>::new(1)
         .unwrap()
-        .with_query(tw_model::skill_profiles::Query {
-            external_vendor: Some("workday".into()),
-            ..Default::default()
+        .with_query(Query {
+            skill_id: Some("rust-lang".into()),
+            include: vec![Include::LowDataAvailabilityFlag],
         });
     let records: Vec<_> = client.export(request.clone()).map(Result::unwrap).collect();
-    assert_eq!(records.len(), 1);
-    assert_eq!(records[0].external_id, "root");
+    let ids: Vec<&str> = records.iter().map(|r| r.external_id.as_str()).collect();
+    assert_eq!(ids, ["a", "b"]);
+    assert_eq!(records[0].children()[0].external_id, "a1");
     let raw: Vec<_> = client
-        .pages::<WholeTree, Raw>(request, tw_export::Checkpoint::start(), None)
+        .pages::<OrgUnits, Raw>(request, tw_export::Checkpoint::start(), None)
         .flat_map(Result::unwrap)
         .collect();
     assert_eq!(
         raw.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
-        [document.trim()]
+        [
+            r#"{"external_id": "a", "children": [{"external_id": "a1"}]}"#,
+            r#"{"external_id": "b", "x": 1}"#
+        ]
     );
     for sent in scripted.requests() {
         assert_eq!(sent.method, tw_transport::Method::Get);
-        assert_eq!(sent.path, "/tree/export");
+        assert_eq!(sent.path, "/organisational_units/export");
         assert_eq!(
             sent.query,
-            [("external_vendor".to_owned(), "workday".to_owned())]
+            [
+                (
+                    "include".to_owned(),
+                    "low_data_availability_flag".to_owned()
+                ),
+                ("skill_id".to_owned(), "rust-lang".to_owned())
+            ]
         );
         assert!(sent.body.is_none());
     }

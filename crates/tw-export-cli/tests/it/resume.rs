@@ -60,6 +60,9 @@ fn kill_during(
 /// it, and compares with an uninterrupted run (part of every dataset's
 /// suite).
 pub(crate) fn kill_and_resume_gives_byte_identical_output<D: tw_export::Dataset>() {
+    if let tw_model::Paging::Document { .. } = D::PAGING {
+        return kill_and_resume_a_document::<D>();
+    }
     let dataset = D::NAME;
     let mut faults = Faults::default();
     faults.latency = Duration::from_millis(15);
@@ -134,6 +137,54 @@ pub(crate) fn kill_and_resume_gives_byte_identical_output<D: tw_export::Dataset>
             assert!(!dir.join(format!("run{i}.out.checkpoint")).exists());
             assert!(!dir.join(format!("run{i}.out.partial")).exists());
         }
+    }
+}
+
+/// A document export has one request: killed while it is in flight (the
+/// sandbox has logged it and holds the answer back), the partial file has
+/// the header only, and `--resume` fetches the document again.
+fn kill_and_resume_a_document<D: tw_export::Dataset>() {
+    let dataset = D::NAME;
+    let mut faults = Faults::default();
+    faults.latency = Duration::from_millis(500);
+    let sandbox = sandbox_with(400, faults);
+    for format in ["jsonl", "json", "csv"] {
+        let dir = temp_dir(&format!("kill-{dataset}-{format}"));
+        let reference = dir.join("reference.out");
+        let output = run(export_dataset(&sandbox, dataset)
+            .args(["--format", format, "-o"])
+            .arg(&reference));
+        assert!(output.status.success(), "{}", stderr(&output));
+        let expected = std::fs::read(&reference).unwrap();
+
+        let out = dir.join("run.out");
+        let before = sandbox.requests().len();
+        let mut child = export_dataset(&sandbox, dataset)
+            .args(["--format", format, "-o"])
+            .arg(&out)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // The event: the sandbox logged the request (it answers 500 ms later).
+        let started = Instant::now();
+        while sandbox.requests()[before..]
+            .iter()
+            .all(|r| r.path != D::PATH)
+        {
+            assert!(started.elapsed() < Duration::from_secs(60), "no request");
+            assert!(child.try_wait().unwrap().is_none(), "exited early");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(!out.exists(), "a killed export leaves no output file");
+        let output = run(export_dataset(&sandbox, dataset)
+            .args(["--format", format, "--resume", "-o"])
+            .arg(&out));
+        assert!(output.status.success(), "{format}: {}", stderr(&output));
+        assert_eq!(std::fs::read(&out).unwrap(), expected, "{format}");
+        assert!(!dir.join("run.out.checkpoint").exists());
     }
 }
 

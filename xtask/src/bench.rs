@@ -398,6 +398,76 @@ pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
         verdict(lat.wall / ideal <= 1.10)
     )?;
 
+    // `tw-export all`: datasets at once, 20 ms per page.
+    eprintln!("all --jobs 1 vs --jobs 4...");
+    let sandbox = SandboxProcess::start(&exporter, sizes.latency, 20)?;
+    let mut alone = Vec::new();
+    for name in dataset_names() {
+        let mut r = Vec::new();
+        for _ in 0..sizes.reps.min(3) {
+            r.push(export_dataset(
+                &exporter,
+                name,
+                &sandbox.url,
+                &[],
+                &out(&format!("alone-{name}.jsonl")),
+            )?);
+        }
+        alone.push(median_usage(&r).wall);
+    }
+    let mut all_runs: [Vec<Usage>; 2] = Default::default();
+    for _ in 0..sizes.reps.min(3) {
+        for (i, jobs) in [(0, "1"), (1, "4")] {
+            let dir = out(&format!("all-{jobs}"));
+            all_runs[i].push(measure(
+                &exporter,
+                &[
+                    "all",
+                    "--quiet",
+                    "--base-url",
+                    &sandbox.url,
+                    "--jobs",
+                    jobs,
+                    "-o",
+                    &dir,
+                ],
+                &[("TECHWOLF_TOKEN", "sandbox-token")],
+            )?);
+        }
+    }
+    drop(sandbox);
+    let [jobs1, jobs4] = all_runs.map(|r| median_usage(&r));
+    let slowest = alone.iter().copied().fold(0.0, f64::max);
+    let sum: f64 = alone.iter().sum();
+    let bound = slowest.max(sum / 4.0);
+    writeln!(
+        md,
+        "### `tw-export all`: every dataset, 20 ms added to every page, {} employees (median of {})\n",
+        sizes.latency,
+        sizes.reps.min(3)
+    )?;
+    writeln!(
+        md,
+        "| run | wall s | CPU s | peak RSS MiB |\n|---|---:|---:|---:|\n\
+         | each dataset alone, summed | {sum:.2} | | |\n\
+         | slowest dataset alone | {slowest:.2} | | |\n\
+         | `all --jobs 1` | {:.2} | {:.2} | {:.1} |\n\
+         | `all --jobs 4` | {:.2} | {:.2} | {:.1} |\n",
+        jobs1.wall, jobs1.cpu, jobs1.rss_mib, jobs4.wall, jobs4.cpu, jobs4.rss_mib
+    )?;
+    writeln!(
+        md,
+        "* `--jobs 4` takes **{:.2}x** the bound max(slowest alone, sum / 4) = {bound:.2} s (target within 1.3x): {}",
+        jobs4.wall / bound,
+        verdict(jobs4.wall / bound <= 1.3)
+    )?;
+    writeln!(
+        md,
+        "* `--jobs 4` is **{:.2}x** faster than `--jobs 1` (target at least 2.5x): {}\n",
+        jobs1.wall / jobs4.wall,
+        verdict(jobs1.wall / jobs4.wall >= 2.5)
+    )?;
+
     // 6. Scaling.
     writeln!(
         md,

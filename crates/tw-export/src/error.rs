@@ -57,6 +57,23 @@ impl Error {
         }
     }
 
+    /// The HTTP status the API answered with, when that is why the export
+    /// failed (e.g. 403 for a dataset the tenant may not read).
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api { error, .. } => error.status(),
+            _ => None,
+        }
+    }
+
+    /// The underlying transport error, if the API was the problem.
+    pub fn transport(&self) -> Option<&tw_transport::Error> {
+        match self {
+            Error::Api { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+
     /// Whether the credentials or token were rejected.
     pub fn is_auth(&self) -> bool {
         matches!(self, Error::Api { error, .. } if error.is_auth())

@@ -94,7 +94,7 @@ pub use crate::request::{
 };
 #[doc(hidden)]
 pub use crate::shape::describe_object;
-pub use crate::shape::{Describe, FieldShape, Shape};
+pub use crate::shape::{Describe, FieldShape, Shape, unknown_fields};
 pub use crate::skill_clusters::{
     EmployeeSkillClusters, Skill, SkillCluster, SkillClusters, SkillClustersPage,
     SkillClustersRequest, SkillList,

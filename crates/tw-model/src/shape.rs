@@ -109,3 +109,79 @@ impl<T: Describe> Describe for Vec<T> {
         Shape::Array(Box::new(T::shape()))
     }
 }
+
+/// Counts, per JSON path, the object keys in `value` that `shape` does not
+/// know: the schema-drift report of a record. Paths name fields from the
+/// record down, with `[]` for array elements (`skill_clusters[].x_team`);
+/// an unknown key's own value is not looked into. Values of the wrong
+/// type are not this function's business (decoding rejects them).
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use tw_model::{Describe, EmployeeSkillClusters, unknown_fields};
+///
+/// let record = serde_json::json!({
+///     "external_id": "e1",
+///     "team": "blue",
+///     "skill_clusters": [{"skill_cluster_id": "c", "skill_cluster": "C", "weight": 2}]
+/// });
+/// let mut counts = BTreeMap::new();
+/// unknown_fields(&EmployeeSkillClusters::shape(), &record, &mut counts);
+/// assert_eq!(counts["team"], 1);
+/// assert_eq!(counts["skill_clusters[].weight"], 1);
+/// ```
+pub fn unknown_fields(
+    shape: &Shape,
+    value: &serde_json::Value,
+    counts: &mut std::collections::BTreeMap<String, u64>,
+) {
+    let mut path = String::new();
+    walk(shape, value, &mut path, &mut Vec::new(), counts);
+}
+
+fn walk<'s>(
+    shape: &'s Shape,
+    value: &serde_json::Value,
+    path: &mut String,
+    objects: &mut Vec<&'s Shape>,
+    counts: &mut std::collections::BTreeMap<String, u64>,
+) {
+    use serde_json::Value;
+    match (shape, value) {
+        (Shape::Recursive(name), _) => {
+            let found = objects
+                .iter()
+                .rev()
+                .find(|s| matches!(s, Shape::Object { name: n, .. } if n == name))
+                .copied();
+            if let Some(object) = found {
+                walk(object, value, path, objects, counts);
+            }
+        }
+        (Shape::Array(item), Value::Array(items)) => {
+            let len = path.len();
+            path.push_str("[]");
+            for element in items {
+                walk(item, element, path, objects, counts);
+            }
+            path.truncate(len);
+        }
+        (Shape::Object { fields, .. }, Value::Object(map)) => {
+            objects.push(shape);
+            for (key, field_value) in map {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+                match fields.iter().find(|f| f.name == key) {
+                    Some(field) => walk(&field.shape, field_value, path, objects, counts),
+                    None => *counts.entry(path.clone()).or_insert(0) += 1,
+                }
+                path.truncate(len);
+            }
+            objects.pop();
+        }
+        _ => {}
+    }
+}

@@ -292,6 +292,21 @@ impl State {
             return answer;
         }
         let n = self.export_requests.fetch_add(1, Ordering::SeqCst) + 1;
+        let faults = &self.config.faults;
+        if faults.forbidden.iter().any(|p| p == collection.path()) {
+            return error(
+                403,
+                "forbidden",
+                format!("this tenant may not read {}", collection.path()),
+            );
+        }
+        if faults.failing.iter().any(|p| p == collection.path()) {
+            return error(
+                503,
+                "unavailable",
+                format!("{} is failing", collection.path()),
+            );
+        }
         match collection.document() {
             Some(key) => self.fault(n, || self.document(collection, key, request)),
             None => self.fault(n, || self.page(collection, request)),

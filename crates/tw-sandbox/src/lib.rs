@@ -125,6 +125,18 @@ pub struct Faults {
         arg(long, default_value_t = 0, value_name = "N", help_heading = "Faults")
     )]
     pub empty_pages: u32,
+    /// Export paths answered 403 (a dataset the tenant may not read).
+    #[cfg_attr(
+        feature = "clap",
+        arg(long = "forbid", value_name = "PATH", help_heading = "Faults")
+    )]
+    pub forbidden: Vec<String>,
+    /// Export paths answered 503 every time (a dataset that keeps failing).
+    #[cfg_attr(
+        feature = "clap",
+        arg(long = "fail", value_name = "PATH", help_heading = "Faults")
+    )]
+    pub failing: Vec<String>,
 }
 
 #[cfg(feature = "clap")]
@@ -150,6 +162,8 @@ impl Default for Faults {
             repeat_cursor: false,
             missing_cursor: false,
             empty_pages: 0,
+            forbidden: Vec::new(),
+            failing: Vec::new(),
         }
     }
 }
@@ -283,6 +297,16 @@ impl Sandbox {
     /// every job's); empty for a path the sandbox does not serve.
     pub fn keys(&self, path: &str) -> Vec<String> {
         self.state.keys(path)
+    }
+
+    /// Marks employees updated on `date` (their `last_updated` moves there),
+    /// so that an incremental export finds them; `employees` are indices
+    /// in export order.
+    pub fn mark_updated(&self, employees: impl IntoIterator<Item = usize>, date: tw_model::Date) {
+        let day = u32::try_from(date.days_since_epoch()).expect("a date after 1970");
+        for index in employees {
+            self.state.tenant.mark_updated(index, day);
+        }
     }
 
     /// How many export requests arrived so far (faulted ones included).

@@ -64,7 +64,9 @@ pub struct Tenant {
     /// End of each piece, relative to the employee's start.
     ends: Vec<u32>,
     active: Vec<bool>,
-    updated: Vec<u32>,
+    /// Per employee: `last_updated` in days since 1970 (atomic, so a test
+    /// can mark employees updated while the sandbox serves).
+    updated: Vec<std::sync::atomic::AtomicU32>,
     /// Per employee: its skills in `held`; one extra.
     first_held: Vec<u32>,
     held: Vec<HeldSkill>,
@@ -153,7 +155,13 @@ impl Tenant {
 
     /// Employee `index`'s `last_updated`, in days since 1970-01-01.
     pub fn updated_day(&self, index: usize) -> u32 {
-        self.updated[index]
+        self.updated[index].load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Sets employee `index`'s `last_updated` to `day` (days since
+    /// 1970-01-01), as if their profile changed then.
+    pub fn mark_updated(&self, index: usize, day: u32) {
+        self.updated[index].store(day, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Employee `index`'s external id.
@@ -210,8 +218,9 @@ impl Tenant {
         self.starts.push(self.arena.len() as u64);
         self.first_piece.push(self.ends.len() as u32);
         self.active.push(rng.chance(85));
-        self.updated
-            .push(FIRST_DAY + rng.below(u64::from(DAY_SPAN)) as u32);
+        self.updated.push(std::sync::atomic::AtomicU32::new(
+            FIRST_DAY + rng.below(u64::from(DAY_SPAN)) as u32,
+        ));
 
         let external_id = match rng.below(3) {
             0 => format!("emp_{index:07}"),

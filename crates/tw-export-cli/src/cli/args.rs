@@ -58,6 +58,8 @@ pub(crate) enum Command {
     JobMarketSkillProfiles(Box<ExportArgs<JobMarketSkillProfilesArgs>>),
     /// Export every job's alignment with each peer group's market profile (POST /job_architecture/export/jobs/market_alignment).
     JobMarketAlignment(Box<ExportArgs<JobMarketAlignmentArgs>>),
+    /// Export every dataset (or --datasets) into a directory, with a manifest.
+    All(Box<crate::cli::all::AllArgs>),
     /// Run the built-in fake TechWolf API in the foreground.
     Sandbox(SandboxArgs),
 }
@@ -79,6 +81,10 @@ impl Command {
             Command::JobSuggestions(args) => export(args, init_logging),
             Command::JobMarketSkillProfiles(args) => export(args, init_logging),
             Command::JobMarketAlignment(args) => export(args, init_logging),
+            Command::All(args) => {
+                init_logging(args.verbose);
+                crate::cli::all::run(args)
+            }
             Command::Sandbox(args) => {
                 init_logging(1);
                 crate::cli::sandbox::run(args)
@@ -106,6 +112,24 @@ pub(crate) trait DatasetArgs: Args + std::fmt::Debug {
     /// The body's filters, for `--filter`; `None` when the export takes
     /// none (then `--filter` is a usage error).
     fn filters_mut(body: &mut <Self::D as Dataset>::Body) -> Option<&mut Vec<Filter>>;
+
+    /// Whether these flags include `--<long>` (what `all` and `--state`
+    /// may pass on to this dataset).
+    fn takes(long: &str) -> bool {
+        Self::augment_args(clap::Command::new("dataset"))
+            .get_arguments()
+            .any(|arg| arg.get_long() == Some(long))
+    }
+
+    /// These flags as parsed from `args` (flag names and values, without
+    /// the subcommand): the defaults, plus what `args` sets.
+    fn parse_from(args: &[String]) -> Result<Self, clap::Error>
+    where
+        Self: Sized,
+    {
+        let command = Self::augment_args(clap::Command::new(Self::D::NAME).no_binary_name(true));
+        Self::from_arg_matches(&command.try_get_matches_from(args)?)
+    }
 }
 
 /// A dataset's body and query.
@@ -240,6 +264,9 @@ pub(crate) struct OutputArgs {
     /// Continue an interrupted export to --output from its checkpoint.
     #[arg(long, requires = "output", help_heading = "Output")]
     pub resume: bool,
+    /// Incremental: only records updated since this dataset's last successful run recorded in FILE (less a day), and record this run there.
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub state: Option<PathBuf>,
     /// No progress display.
     #[arg(short, long, help_heading = "Output")]
     pub quiet: bool,
@@ -1011,7 +1038,7 @@ fn parse_url(value: &str) -> Result<String, String> {
     accept(value, tw_transport::BaseUrl::parse(value))
 }
 
-fn parse_limit(value: &str) -> Result<u32, String> {
+pub(crate) fn parse_limit(value: &str) -> Result<u32, String> {
     let bad = || {
         format!(
             "invalid limit {value:?}: expected a whole number from 1 to the dataset's largest page (100 for most)"

@@ -43,6 +43,10 @@ pub(crate) struct Saved {
     /// describes.
     #[serde(default)]
     pub page_digest: Option<String>,
+    /// The unknown-field counts of the records in those bytes, when the
+    /// export collects them (`tw-export all`), so a resume reports them all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unknown_fields: Option<std::collections::BTreeMap<String, u64>>,
 }
 
 impl Saved {
@@ -59,6 +63,7 @@ impl Saved {
             pages: at.pages,
             page_start: tracked.page_start.get(),
             page_digest: Some(format!("{:016x}", tracked.digest.get().finish())),
+            unknown_fields: None,
         };
         tracked.page_start.set(tracked.bytes);
         tracked.digest.set(Digest::new());
@@ -181,15 +186,22 @@ impl Paths {
 
     /// Replaces the checkpoint atomically.
     pub(crate) fn save(&self, saved: &Saved) -> std::io::Result<()> {
-        let mut tmp = self.checkpoint.clone().into_os_string();
-        tmp.push(".tmp");
-        let tmp = PathBuf::from(tmp);
-        // One write: the file is unbuffered.
-        let mut text = serde_json::to_vec_pretty(saved)?;
-        text.push(b'\n');
-        create_private(&tmp)?.write_all(&text)?;
-        fs::rename(&tmp, &self.checkpoint)
+        replace_json(&self.checkpoint, saved)
     }
+}
+
+/// Replaces `path` with `value` as pretty JSON, atomically: written to
+/// `path.tmp` (a new private file), then renamed over `path`, so a reader
+/// or a process killed at any moment sees the old file or the new one.
+pub(crate) fn replace_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    // One write: the file is unbuffered.
+    let mut text = serde_json::to_vec_pretty(value)?;
+    text.push(b'\n');
+    create_private(&tmp)?.write_all(&text)?;
+    fs::rename(&tmp, path)
 }
 
 /// A writer that counts the bytes written through it and digests the

@@ -1,5 +1,6 @@
 //! `tw-export skill-clusters`: the export command.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, IsTerminal, Seek, Write};
 use std::path::Path;
@@ -18,17 +19,23 @@ use crate::cli::args::{
 use crate::cli::checkpoint::{
     Paths, Saved, Tracked, check_target, create_private, lock, open_partial,
 };
+use crate::cli::state::StateFile;
 use crate::cli::{Hint, UsageError};
 
-fn usage(message: impl Into<String>) -> anyhow::Error {
+pub(crate) fn usage(message: impl Into<String>) -> anyhow::Error {
     anyhow::Error::new(UsageError(message.into()))
 }
 
 fn format_of(args: &OutputArgs) -> Format {
-    match args.format {
+    format_from(args.format, args.csv_dialect)
+}
+
+/// The output format the flags ask for.
+pub(crate) fn format_from(format: FormatArg, dialect: DialectArg) -> Format {
+    match format {
         FormatArg::Jsonl => Format::Jsonl,
         FormatArg::Json => Format::Json,
-        FormatArg::Csv => Format::Csv(match args.csv_dialect {
+        FormatArg::Csv => Format::Csv(match dialect {
             DialectArg::Techwolf => CsvDialect::Techwolf,
             DialectArg::Rfc4180 => CsvDialect::Rfc4180,
         }),
@@ -36,20 +43,38 @@ fn format_of(args: &OutputArgs) -> Format {
 }
 
 fn build_request<A: DatasetArgs>(args: &ExportArgs<A>) -> anyhow::Result<ExportRequest<A::D>> {
-    let (mut body, query) = args.dataset.build().map_err(usage)?;
-    if !args.extra.filters.is_empty() {
+    request_for(
+        &args.dataset,
+        args.paging.limit,
+        args.paging.starting_after.is_some(),
+        &args.extra.filters,
+        &args.extra.query,
+    )
+}
+
+/// The request `dataset`'s flags ask for, with the common flags: the page
+/// size, whether a start cursor is given, and the escape hatches.
+pub(crate) fn request_for<A: DatasetArgs>(
+    dataset: &A,
+    limit: Option<u32>,
+    starting_after: bool,
+    extra_filters: &[tw_export::Filter],
+    extra_query: &[(String, String)],
+) -> anyhow::Result<ExportRequest<A::D>> {
+    let (mut body, query) = dataset.build().map_err(usage)?;
+    if !extra_filters.is_empty() {
         let Some(filters) = A::filters_mut(&mut body) else {
             return Err(usage(format!(
                 "{} takes no filters: drop --filter",
                 A::D::NAME
             )));
         };
-        filters.extend(args.extra.filters.iter().cloned());
+        filters.extend(extra_filters.iter().cloned());
     }
     if let tw_export::model::Paging::Document { .. } = A::D::PAGING {
         for (given, flag) in [
-            (args.paging.limit.is_some(), "--limit"),
-            (args.paging.starting_after.is_some(), "--starting-after"),
+            (limit.is_some(), "--limit"),
+            (starting_after, "--starting-after"),
         ] {
             if given {
                 return Err(usage(format!(
@@ -59,14 +84,11 @@ fn build_request<A: DatasetArgs>(args: &ExportArgs<A>) -> anyhow::Result<ExportR
             }
         }
     }
-    let limit = args
-        .paging
-        .limit
-        .unwrap_or(DEFAULT_LIMIT.min(A::D::MAX_LIMIT));
+    let limit = limit.unwrap_or(DEFAULT_LIMIT.min(A::D::MAX_LIMIT));
     let request = ExportRequest::<A::D>::new(i64::from(limit))
         .map_err(|err| usage(format!("--limit: {err} for {}", A::D::NAME)))?;
     let mut request = request.with_body(body).with_query(query);
-    request.extra_query = args.extra.query.clone();
+    request.extra_query = extra_query.to_vec();
     Ok(request)
 }
 
@@ -79,13 +101,13 @@ fn env_var(name: &str) -> Option<String> {
 
 /// The connection: a client, a description of the target for checkpoints,
 /// and the in-process sandbox when `--sandbox` is on.
-struct Connection {
-    client: Client,
-    target: String,
+pub(crate) struct Connection {
+    pub client: Client,
+    pub target: String,
     _sandbox: Option<tw_sandbox::Sandbox>,
 }
 
-fn connect(args: &ConnectionArgs) -> anyhow::Result<Connection> {
+pub(crate) fn connect(args: &ConnectionArgs) -> anyhow::Result<Connection> {
     let retry_policy = {
         let mut policy = RetryPolicy::default();
         policy.max_attempts = args.max_attempts;
@@ -219,13 +241,27 @@ fn connect(args: &ConnectionArgs) -> anyhow::Result<Connection> {
 }
 
 /// The progress display: a spinner line on a terminal, nothing otherwise.
-struct Progress {
-    bar: indicatif::ProgressBar,
-    started: Instant,
+pub(crate) struct Progress {
+    pub bar: indicatif::ProgressBar,
+    pub started: Instant,
 }
 
 impl Progress {
-    fn new(quiet: bool) -> Progress {
+    /// One line of `multi` for dataset `name`.
+    pub(crate) fn line(multi: &indicatif::MultiProgress, name: &str) -> Progress {
+        let bar = multi.add(indicatif::ProgressBar::new_spinner());
+        bar.set_prefix(name.to_owned());
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {prefix}: {msg}") {
+            bar.set_style(style);
+        }
+        bar.enable_steady_tick(Duration::from_millis(200));
+        Progress {
+            bar,
+            started: Instant::now(),
+        }
+    }
+
+    pub(crate) fn new(quiet: bool) -> Progress {
         let bar = if quiet || !io::stderr().is_terminal() {
             indicatif::ProgressBar::hidden()
         } else {
@@ -266,8 +302,14 @@ struct ResumeKey<'a, D: Dataset> {
 
 /// `tw-export <dataset>`: one export loop for every dataset.
 pub(crate) fn run<A: DatasetArgs>(args: &ExportArgs<A>) -> anyhow::Result<()> {
+    let started = std::time::SystemTime::now();
     let format = format_of(&args.output);
-    let request = build_request(args)?;
+    let mut request = build_request(args)?;
+    let state = args.output.state.as_deref().map(StateFile::new);
+    let incremental = match &state {
+        Some(state) => Some(make_incremental::<A>(&mut request, state)?),
+        None => None,
+    };
     let to_file = args
         .output
         .output
@@ -286,18 +328,13 @@ pub(crate) fn run<A: DatasetArgs>(args: &ExportArgs<A>) -> anyhow::Result<()> {
         None => None,
     };
     let connection = connect(&args.connection)?;
-    let key = ResumeKey::<A::D> {
-        dataset: A::D::NAME,
-        endpoint: A::D::PATH,
-        target: &connection.target,
-        body: &request.body,
-        query: &request.query,
-        extra_query: &request.extra_query,
-        starting_after: args.paging.starting_after.as_ref().map(Cursor::as_str),
-        max_records: args.paging.max_records,
-        format: format.name(),
-    };
-    let options = serde_json::to_value(&key).expect("a resume key serializes");
+    let options = options_of(
+        &connection.target,
+        &request,
+        args.paging.starting_after.as_ref(),
+        args.paging.max_records,
+        format,
+    );
     let start = args
         .paging
         .starting_after
@@ -311,34 +348,185 @@ pub(crate) fn run<A: DatasetArgs>(args: &ExportArgs<A>) -> anyhow::Result<()> {
         max_records: args.paging.max_records,
         format,
         progress: &progress,
+        drift: None,
     };
-    let (records, pages, destination) = match (to_file, format) {
-        (None, Format::Csv(_)) => job.into_stdout::<Typed>()?,
-        (None, _) => job.into_stdout::<Raw>()?,
-        (Some(path), Format::Csv(_)) => {
-            job.into_file::<Typed>(path, &options, args.output.resume)?
-        }
-        (Some(path), _) => job.into_file::<Raw>(path, &options, args.output.resume)?,
+    let resume = if args.output.resume {
+        Resume::Required
+    } else {
+        Resume::No
+    };
+    let (outcome, destination) = match (to_file, format) {
+        (None, Format::Csv(_)) => (job.into_stdout::<Typed>()?, "stdout".to_owned()),
+        (None, _) => (job.into_stdout::<Raw>()?, "stdout".to_owned()),
+        (Some(path), Format::Csv(_)) => (
+            job.into_file::<Typed>(path, &options, resume)?,
+            path.display().to_string(),
+        ),
+        (Some(path), _) => (
+            job.into_file::<Raw>(path, &options, resume)?,
+            path.display().to_string(),
+        ),
     };
     progress.bar.finish_and_clear();
+    if let (Some(state), Some(incremental)) = (&state, &incremental) {
+        state.record(A::D::NAME, started)?;
+        tracing::info!("{}: {}", A::D::NAME, incremental.describe());
+    }
     #[allow(clippy::print_stderr)]
     {
         eprintln!(
-            "tw-export: {records} records, {pages} pages, {} retries, {:.1}s -> {destination}",
+            "tw-export: {} records, {} pages, {} retries, {:.1}s -> {destination}{}",
+            outcome.records,
+            outcome.pages,
             connection.client.retries(),
-            progress.started.elapsed().as_secs_f64()
+            progress.started.elapsed().as_secs_f64(),
+            incremental.map_or_else(String::new, |i| format!(" ({})", i.describe()))
         );
     }
     Ok(())
 }
 
+/// What `--state` made of an export.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub(crate) enum Incremental {
+    /// Records updated after this date (the last run's start, less a day).
+    Since {
+        /// The `last_updated gt` date sent.
+        updated_after: tw_export::Date,
+    },
+    /// No earlier run in the state file: everything.
+    First,
+    /// The dataset has no `last_updated` filter: everything.
+    Full,
+}
+
+impl Incremental {
+    /// One line for the summary.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Incremental::Since { updated_after } => {
+                format!("incremental: updated after {updated_after}")
+            }
+            Incremental::First => "incremental: no earlier run, exported fully".to_owned(),
+            Incremental::Full => "no last_updated filter: exported fully".to_owned(),
+        }
+    }
+}
+
+/// Applies `--state` to a request: the overlap filter when the state file
+/// has an earlier run of this dataset and the dataset can filter on
+/// `last_updated`. An explicit `--updated-after` with `--state` is a usage
+/// error (which one would win?).
+pub(crate) fn make_incremental<A: DatasetArgs>(
+    request: &mut ExportRequest<A::D>,
+    state: &StateFile,
+) -> anyhow::Result<Incremental> {
+    if !A::takes("updated-after") {
+        return Ok(Incremental::Full);
+    }
+    let filters =
+        A::filters_mut(&mut request.body).expect("a dataset with --updated-after has filters");
+    if filters.iter().any(|f| {
+        matches!(
+            f,
+            tw_export::Filter::LastUpdated {
+                operator: tw_export::model::Operator::Gt,
+                ..
+            }
+        )
+    }) {
+        return Err(usage(format!(
+            "--state and --updated-after both set the start of {}: use one of them",
+            A::D::NAME
+        )));
+    }
+    match state.since(A::D::NAME)? {
+        Some(date) => {
+            filters.push(tw_export::Filter::updated_after(date));
+            Ok(Incremental::Since {
+                updated_after: date,
+            })
+        }
+        None => Ok(Incremental::First),
+    }
+}
+
+/// What a resume must match, as recorded in the checkpoint.
+pub(crate) fn options_of<D: Dataset>(
+    target: &str,
+    request: &ExportRequest<D>,
+    starting_after: Option<&Cursor>,
+    max_records: Option<u64>,
+    format: Format,
+) -> serde_json::Value {
+    let key = ResumeKey::<D> {
+        dataset: D::NAME,
+        endpoint: D::PATH,
+        target,
+        body: &request.body,
+        query: &request.query,
+        extra_query: &request.extra_query,
+        starting_after: starting_after.map(Cursor::as_str),
+        max_records,
+        format: format.name(),
+    };
+    serde_json::to_value(&key).expect("a resume key serializes")
+}
+
+/// Whether an export to a file continues an interrupted one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Resume {
+    /// Start over (discarding an interrupted export).
+    No,
+    /// Continue from the checkpoint; without one, a usage error.
+    Required,
+    /// Continue from the checkpoint if there is one, else start.
+    IfAny,
+}
+
+/// How an export ended.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Outcome {
+    /// Records written, counting those before a resume.
+    pub records: u64,
+    /// Pages fetched, counting those before a resume.
+    pub pages: u64,
+    /// The unknown-field counts, when collected.
+    pub unknown_fields: Option<BTreeMap<String, u64>>,
+}
+
+/// Counts the fields of records that the model does not know.
+pub(crate) struct Drift {
+    shape: tw_export::model::Shape,
+    counts: BTreeMap<String, u64>,
+}
+
+impl Drift {
+    pub(crate) fn new<D: Dataset>() -> Drift {
+        Drift {
+            shape: <D::Record as tw_export::model::Describe>::shape(),
+            counts: BTreeMap::new(),
+        }
+    }
+
+    fn observe(&mut self, text: &str) {
+        if let Ok(value) = serde_json::from_str::<serde_json::Value>(text) {
+            tw_export::model::unknown_fields(&self.shape, &value, &mut self.counts);
+        }
+    }
+}
+
 /// How a representation's records are written: typed records through
 /// their table or serialization, raw records as the server's text.
-trait Writes<D: Dataset>: Repr<D> {
+pub(crate) trait Writes<D: Dataset>: Repr<D> {
     fn write<W: Write>(
         item: &Self::Item,
         writer: &mut RecordWriter<W, D::Record>,
     ) -> io::Result<()>;
+
+    /// The record as JSON text.
+    fn text(item: &Self::Item) -> std::borrow::Cow<'_, str>;
 }
 
 impl<D: Dataset> Writes<D> for Typed {
@@ -347,6 +535,10 @@ impl<D: Dataset> Writes<D> for Typed {
         writer: &mut RecordWriter<W, D::Record>,
     ) -> io::Result<()> {
         writer.write(item)
+    }
+
+    fn text(item: &D::Record) -> std::borrow::Cow<'_, str> {
+        std::borrow::Cow::Owned(serde_json::to_string(item).expect("a record serializes"))
     }
 }
 
@@ -357,32 +549,43 @@ impl<D: Dataset> Writes<D> for Raw {
     ) -> io::Result<()> {
         writer.write_raw(item.as_str())
     }
+
+    fn text(item: &RawRecord) -> std::borrow::Cow<'_, str> {
+        std::borrow::Cow::Borrowed(item.as_str())
+    }
 }
 
 /// One export: where it starts, what it asks, how it shows progress.
-struct Job<'a, D: Dataset> {
-    client: &'a Client,
-    request: ExportRequest<D>,
-    start: Checkpoint,
-    max_records: Option<u64>,
-    format: Format,
-    progress: &'a Progress,
+pub(crate) struct Job<'a, D: Dataset> {
+    pub client: &'a Client,
+    pub request: ExportRequest<D>,
+    pub start: Checkpoint,
+    pub max_records: Option<u64>,
+    pub format: Format,
+    pub progress: &'a Progress,
+    /// Counts unknown fields when set.
+    pub drift: Option<Drift>,
 }
 
 impl<D: Dataset> Job<'_, D> {
     /// The export loop: every page is written, then `after_page` runs
     /// (a flush, or a checkpoint); errors get `on_error`'s context.
     fn pump<R, W>(
-        self,
+        mut self,
         writer: &mut RecordWriter<W, D::Record>,
-        mut after_page: impl FnMut(&mut RecordWriter<W, D::Record>, &Checkpoint) -> anyhow::Result<()>,
+        mut after_page: impl FnMut(
+            &mut RecordWriter<W, D::Record>,
+            &Checkpoint,
+            Option<&Drift>,
+        ) -> anyhow::Result<()>,
         on_error: impl Fn(tw_export::Error, u64) -> anyhow::Error,
         what: &dyn Fn() -> String,
-    ) -> anyhow::Result<u64>
+    ) -> anyhow::Result<(u64, Option<Drift>)>
     where
         R: Writes<D>,
         W: Write,
     {
+        let mut drift = self.drift.take();
         let mut pages = self
             .client
             .pages::<D, R>(self.request, self.start, self.max_records);
@@ -390,58 +593,81 @@ impl<D: Dataset> Job<'_, D> {
             let batch = batch.map_err(|err| on_error(err, writer.records()))?;
             for record in &batch {
                 R::write(record, writer).with_context(what)?;
+                if let Some(drift) = &mut drift {
+                    drift.observe(&R::text(record));
+                }
             }
-            after_page(writer, pages.checkpoint())?;
+            after_page(writer, pages.checkpoint(), drift.as_ref())?;
             self.progress.update(
                 writer.records(),
                 pages.checkpoint().pages,
                 self.client.retries(),
             );
         }
-        Ok(pages.checkpoint().pages)
+        Ok((pages.checkpoint().pages, drift))
     }
 
-    fn into_stdout<R>(self) -> anyhow::Result<(u64, u64, String)>
+    fn into_stdout<R>(self) -> anyhow::Result<Outcome>
     where
         R: Writes<D>,
     {
         let what = || "writing to stdout".to_owned();
         let mut writer = RecordWriter::for_dataset::<D>(io::stdout().lock(), self.format, 0);
         writer.begin().with_context(what)?;
-        let pages = self.pump::<R, _>(
+        let (pages, drift) = self.pump::<R, _>(
             &mut writer,
-            |writer, _| writer.flush().with_context(what),
+            |writer, _, _| writer.flush().with_context(what),
             |err, _| anyhow::Error::new(err),
             &what,
         )?;
         let records = writer.records();
         drop(writer.finish().with_context(what)?);
-        Ok((records, pages, "stdout".to_owned()))
+        Ok(Outcome {
+            records,
+            pages,
+            unknown_fields: drift.map(|d| d.counts),
+        })
     }
 
-    fn into_file<R>(
+    /// Exports to `path` through `path.partial` and its checkpoint, and
+    /// renames it into place once complete.
+    pub(crate) fn into_file<R>(
         mut self,
         path: &Path,
         options: &serde_json::Value,
-        resume: bool,
-    ) -> anyhow::Result<(u64, u64, String)>
+        resume: Resume,
+    ) -> anyhow::Result<Outcome>
     where
         R: Writes<D>,
     {
         let paths = Paths::for_output(path);
+        let resume = match resume {
+            Resume::IfAny => paths.checkpoint.exists() && paths.partial.exists(),
+            Resume::Required => true,
+            Resume::No => false,
+        };
         let (mut writer, start) = if resume {
-            resume_partial::<D>(&paths, options, self.format)?
+            let (writer, start, counts) = resume_partial::<D>(&paths, options, self.format)?;
+            if let (Some(drift), Some(counts)) = (&mut self.drift, counts) {
+                drift.counts = counts;
+            }
+            (writer, start)
         } else {
             (new_partial::<D>(&paths, self.format)?, self.start.clone())
         };
         self.start = start.clone();
-        let save = |writer: &mut PartialWriter<D::Record>, at: &Checkpoint| -> anyhow::Result<()> {
+        let save = |writer: &mut PartialWriter<D::Record>,
+                    at: &Checkpoint,
+                    drift: Option<&Drift>|
+         -> anyhow::Result<()> {
             writer.flush()?;
+            let mut saved = Saved::new(options.clone(), at, writer.get_ref());
+            saved.unknown_fields = drift.map(|d| d.counts.clone());
             paths
-                .save(&Saved::new(options.clone(), at, writer.get_ref()))
+                .save(&saved)
                 .with_context(|| format!("writing {}", paths.checkpoint.display()))
         };
-        save(&mut writer, &start)?;
+        save(&mut writer, &start, self.drift.as_ref())?;
 
         let what = || format!("writing {}", paths.partial.display());
         let on_error = |err: tw_export::Error, records: u64| {
@@ -452,7 +678,7 @@ impl<D: Dataset> Job<'_, D> {
             );
             anyhow::Error::new(err).context(Hint(hint))
         };
-        let pages = self.pump::<R, _>(&mut writer, save, on_error, &what)?;
+        let (pages, drift) = self.pump::<R, _>(&mut writer, save, on_error, &what)?;
         let records = writer.records();
         let counting = writer.finish().with_context(what)?;
         counting.inner.sync_all()?;
@@ -469,12 +695,20 @@ impl<D: Dataset> Job<'_, D> {
         {
             let _ = dir.sync_all();
         }
-        Ok((records, pages, path.display().to_string()))
+        Ok(Outcome {
+            records,
+            pages,
+            unknown_fields: drift.map(|d| d.counts),
+        })
     }
 }
 
 /// The output of an export to a file: the partial file, counting bytes.
 type PartialWriter<T> = RecordWriter<Tracked<fs::File>, T>;
+
+/// A resumed partial file: the writer, where to continue, and the
+/// unknown-field counts so far.
+type Resumed<T> = (PartialWriter<T>, Checkpoint, Option<BTreeMap<String, u64>>);
 
 /// Opens the interrupted export's partial file at its checkpointed length,
 /// after checking that the options match; returns where to continue.
@@ -482,7 +716,7 @@ fn resume_partial<D: Dataset>(
     paths: &Paths,
     options: &serde_json::Value,
     format: Format,
-) -> anyhow::Result<(PartialWriter<D::Record>, Checkpoint)> {
+) -> anyhow::Result<Resumed<D::Record>> {
     let start_over = || {
         format!(
             "run the same command without --resume to start over (that discards {})",
@@ -550,6 +784,7 @@ fn resume_partial<D: Dataset>(
     Ok((
         RecordWriter::for_dataset::<D>(Tracked::new(file, saved.bytes), format, saved.records),
         saved.checkpoint(),
+        saved.unknown_fields.clone(),
     ))
 }
 

@@ -1,9 +1,11 @@
 //! The command line: arguments, validation, and the subcommands.
 
+pub(crate) mod all;
 pub(crate) mod args;
 pub(crate) mod checkpoint;
 pub(crate) mod export;
 pub(crate) mod sandbox;
+pub(crate) mod state;
 
 use std::fmt;
 
@@ -32,6 +34,22 @@ impl fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
+/// A run that ended with some work failed: exits with `exit`, whatever
+/// the causes below it are.
+#[derive(Debug)]
+pub(crate) struct Failed {
+    pub exit: Exit,
+    pub message: String,
+}
+
+impl fmt::Display for Failed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failed {}
+
 /// A hint printed after the error (e.g. how to resume).
 #[derive(Debug)]
 pub(crate) struct Hint(pub String);
@@ -46,6 +64,9 @@ impl std::error::Error for Hint {}
 
 /// Classifies an error chain into an exit code.
 pub(crate) fn classify(err: &anyhow::Error) -> Exit {
+    if let Some(failed) = err.downcast_ref::<Failed>() {
+        return failed.exit;
+    }
     for cause in err.chain() {
         if cause.downcast_ref::<UsageError>().is_some() {
             return Exit::Usage;

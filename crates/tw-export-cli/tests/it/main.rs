@@ -1,6 +1,7 @@
 //! Integration tests of tw-export: the library against the sandbox, and the
 //! `tw-export` binary as a subprocess.
 
+mod all;
 mod cli;
 mod datasets;
 mod errors;

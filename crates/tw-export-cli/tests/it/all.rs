@@ -1,0 +1,362 @@
+//! `tw-export all`: every dataset into a directory, with a manifest.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tw_sandbox::{Faults, Sandbox};
+
+use crate::{run, sandbox, sandbox_with, stderr, temp_dir, tw_export};
+
+/// `tw-export all --base-url <sandbox> -o DIR` with the static token.
+fn all(sandbox: &Sandbox, dir: &Path) -> std::process::Command {
+    let mut command = tw_export();
+    command
+        .env("TECHWOLF_TOKEN", "sandbox-token")
+        .args(["all", "--base-url", &sandbox.base_url(), "-o"])
+        .arg(dir);
+    command
+}
+
+fn read_manifest(dir: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Every dataset's name and path, from tw-model's list.
+fn datasets() -> Vec<(&'static str, &'static str)> {
+    macro_rules! list {
+        ($($module:ident: $dataset:ty,)*) => {
+            vec![$((<$dataset as tw_model::Dataset>::NAME, <$dataset as tw_model::Dataset>::PATH)),*]
+        };
+    }
+    tw_model::with_datasets!(list)
+}
+
+#[test]
+fn every_dataset_lands_in_the_directory_with_a_true_manifest() {
+    let sandbox = sandbox(150);
+    let dir = temp_dir("all-every");
+    let output = run(all(&sandbox, &dir).args(["--jobs", "3", "--active-only"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let manifest = read_manifest(&dir);
+    assert_eq!(
+        manifest["base_url"],
+        sandbox.base_url().trim_end_matches('/')
+    );
+    assert!(manifest["finished"].is_string());
+    for (name, path) in datasets() {
+        let entry = &manifest["datasets"][name];
+        assert_eq!(entry["status"], "ok", "{name}: {entry}");
+        let file = dir.join(format!("{name}.jsonl"));
+        let bytes = std::fs::read(&file).unwrap();
+        assert_eq!(entry["sha256"], sha256_hex(&bytes), "{name}");
+        assert_eq!(entry["bytes"], bytes.len() as u64, "{name}");
+        let lines = bytes.iter().filter(|b| **b == b'\n').count() as u64;
+        assert_eq!(entry["records"], lines, "{name}");
+        // --active-only reached exactly the datasets that have it.
+        let filters = entry["request"]["body"]["filters"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let active = filters.iter().any(|f| f["filter"] == "is_active");
+        let employee_export = path.starts_with("/export/employees/");
+        assert_eq!(active, employee_export, "{name}: {filters:?}");
+        if !employee_export {
+            assert_eq!(entry["records"], sandbox.keys(path).len() as u64, "{name}");
+        }
+        assert!(!dir.join(format!("{name}.jsonl.partial")).exists());
+        assert!(!dir.join(format!("{name}.jsonl.checkpoint")).exists());
+    }
+    // The sandbox sends fields the model does not know: reported by path.
+    let drift = &manifest["datasets"]["skill-clusters"]["unknown_fields"];
+    assert!(drift["employee_group"].as_u64().unwrap() > 0, "{drift}");
+    assert!(
+        drift["skill_clusters[].cluster_weight"].as_u64().unwrap() > 0,
+        "{drift}"
+    );
+    assert!(
+        manifest["datasets"]["org-units"]["unknown_fields"]["manager_external_id"]
+            .as_u64()
+            .is_some()
+    );
+    // One token for all (static here), and every request was a dataset's.
+    let summary = stderr(&output);
+    assert!(summary.contains("12 ok, 0 skipped, 0 failed"), "{summary}");
+}
+
+#[test]
+fn forbidden_datasets_are_skipped_and_failing_ones_fail_with_exit_4() {
+    let mut faults = Faults::default();
+    faults.forbidden = vec!["/export/skills".into()];
+    let forbidden = sandbox_with(40, faults);
+    let dir = temp_dir("all-skipped");
+    let output = run(all(&forbidden, &dir).args(["--datasets", "skills,ai-goals"]));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let manifest = read_manifest(&dir);
+    assert_eq!(manifest["datasets"]["skills"]["status"], "skipped");
+    let reason = manifest["datasets"]["skills"]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("403") && reason.contains("may not read"),
+        "{reason}"
+    );
+    assert_eq!(manifest["datasets"]["ai-goals"]["status"], "ok");
+    assert!(!dir.join("skills.jsonl").exists());
+    assert_eq!(manifest["datasets"].as_object().unwrap().len(), 2);
+
+    let mut faults = Faults::default();
+    faults.failing = vec!["/export/employees/ai_goals".into()];
+    let failing = sandbox_with(40, faults);
+    let dir = temp_dir("all-failed");
+    let output = run(all(&failing, &dir).args([
+        "--datasets",
+        "ai-goals,skills,org-units",
+        "--max-attempts",
+        "1",
+    ]));
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("1 of 3 datasets failed (ai-goals)"),
+        "{}",
+        stderr(&output)
+    );
+    let manifest = read_manifest(&dir);
+    assert_eq!(manifest["datasets"]["ai-goals"]["status"], "failed");
+    assert!(
+        manifest["datasets"]["ai-goals"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("503")
+    );
+    assert_eq!(manifest["datasets"]["skills"]["status"], "ok");
+    assert_eq!(manifest["datasets"]["org-units"]["status"], "ok");
+    assert!(!dir.join("ai-goals.jsonl").exists(), "no half-written file");
+
+    // Refused credentials fail every dataset: exit 3.
+    let dir = temp_dir("all-auth");
+    let mut command = all(&failing, &dir);
+    command.env("TECHWOLF_TOKEN", "wrong-token");
+    let output = run(command.args(["--datasets", "skills,org-units"]));
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+}
+
+#[test]
+fn bad_input_exits_2_before_any_request() {
+    let sandbox = sandbox(10);
+    let dir = temp_dir("all-bad");
+    for (args, message) in [
+        (
+            &["--datasets", "skills,people"][..],
+            "unknown dataset \"people\"",
+        ),
+        (&["--jobs", "0"], "--jobs"),
+        (&["--limit", "0"], "limit"),
+        (
+            &["--state", "s.json", "--updated-after", "2024-01-01"],
+            "use one of them",
+        ),
+    ] {
+        let output = run(all(&sandbox, &dir).args(args));
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(message),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+    assert!(sandbox.requests().is_empty());
+}
+
+/// Runs `all` into `dir` and SIGKILLs it once `ready` says so (polling
+/// the directory: an event, not a timer).
+fn kill_when(mut command: std::process::Command, dir: &Path, ready: impl Fn(&Path) -> bool) {
+    let mut child = command
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !ready(dir) {
+        assert!(started.elapsed() < Duration::from_secs(120), "never ready");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "finished before the kill point"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+/// How many datasets the manifest lists as ok (0 when unreadable).
+fn finished(dir: &Path) -> usize {
+    std::fs::read(dir.join("manifest.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .and_then(|m| {
+            m["datasets"]
+                .as_object()
+                .map(|d| d.values().filter(|e| e["status"] == "ok").count())
+        })
+        .unwrap_or(0)
+}
+
+/// Whether some dataset has a checkpoint after at least one page.
+fn mid_dataset(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.filter_map(Result::ok).any(|e| {
+            e.file_name().to_string_lossy().ends_with(".checkpoint")
+                && std::fs::read(e.path())
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+                    .is_some_and(|c| c["pages"].as_u64().unwrap_or(0) >= 1)
+        })
+    })
+}
+
+#[test]
+fn killed_anywhere_and_resumed_the_directory_is_the_same() {
+    let mut faults = Faults::default();
+    faults.latency = Duration::from_millis(10);
+    let sandbox = sandbox_with(300, faults);
+    let reference = temp_dir("all-kill-reference");
+    let output = run(all(&sandbox, &reference).args(["--jobs", "2", "--limit", "20"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let expected = read_manifest(&reference);
+
+    type Ready = Box<dyn Fn(&Path) -> bool>;
+    let points: Vec<(&str, Ready)> = vec![
+        ("first-page", Box::new(mid_dataset)),
+        ("one-done", Box::new(|d: &Path| finished(d) >= 1)),
+        ("half-done", Box::new(|d: &Path| finished(d) >= 6)),
+    ];
+    for (name, ready) in points {
+        let dir = temp_dir(&format!("all-kill-{name}"));
+        let mut command = all(&sandbox, &dir);
+        command.args(["--jobs", "2", "--limit", "20"]);
+        kill_when(command, &dir, ready);
+        let output = run(all(&sandbox, &dir).args(["--jobs", "2", "--limit", "20", "--resume"]));
+        assert!(output.status.success(), "{name}: {}", stderr(&output));
+        let got = read_manifest(&dir);
+        for (dataset, _) in datasets() {
+            let file = format!("{dataset}.jsonl");
+            assert_eq!(
+                std::fs::read(dir.join(&file)).unwrap(),
+                std::fs::read(reference.join(&file)).unwrap(),
+                "{name}: {file}"
+            );
+            for field in [
+                "status",
+                "records",
+                "bytes",
+                "sha256",
+                "request",
+                "unknown_fields",
+            ] {
+                assert_eq!(
+                    got["datasets"][dataset][field], expected["datasets"][dataset][field],
+                    "{name}: {dataset} {field}"
+                );
+            }
+            assert!(!dir.join(format!("{file}.partial")).exists());
+        }
+    }
+}
+
+#[test]
+fn state_makes_the_next_run_incremental() {
+    let sandbox = sandbox(200);
+    let dir = temp_dir("all-state");
+    let state = dir.join("state.json");
+    let first = run(all(&sandbox, &dir.join("1"))
+        .arg("--state")
+        .arg(&state)
+        .args(["--datasets", "skill-clusters,skills"]));
+    assert!(first.status.success(), "{}", stderr(&first));
+    let saved: Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    let started = saved["datasets"]["skill-clusters"]["started"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(saved["datasets"]["skills"]["started"].is_string());
+
+    // Three employees change today; the second run sends the overlap
+    // filter (the day before the first run) and gets exactly them.
+    let today = tw_model::Date::parse(&started[..10]).unwrap();
+    sandbox.mark_updated([3, 50, 199], today);
+    let before = sandbox.requests().len();
+    let second = run(all(&sandbox, &dir.join("2"))
+        .arg("--state")
+        .arg(&state)
+        .args(["--datasets", "skill-clusters,skills"]));
+    assert!(second.status.success(), "{}", stderr(&second));
+    let overlap = tw_model::Date::from_days_since_epoch(today.days_since_epoch() - 1);
+    let sent: Vec<Value> = sandbox.requests()[before..]
+        .iter()
+        .filter(|r| r.path == "/export/employees/skill_clusters")
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect();
+    assert_eq!(
+        sent[0]["filters"],
+        serde_json::json!([{"filter": "last_updated", "value": overlap.to_string(), "operator": "gt"}])
+    );
+    let keys = sandbox.keys("/export/employees/skill_clusters");
+    let got = crate::jsonl_ids(&dir.join("2/skill-clusters.jsonl"));
+    assert_eq!(got, [keys[3].clone(), keys[50].clone(), keys[199].clone()]);
+    // Skills cannot filter on last_updated: exported fully, and said so.
+    let manifest = read_manifest(&dir.join("2"));
+    assert_eq!(
+        manifest["datasets"]["skills"]["incremental"]["mode"],
+        "full"
+    );
+    assert_eq!(
+        manifest["datasets"]["skill-clusters"]["incremental"]["mode"],
+        "since"
+    );
+    assert!(stderr(&second).contains("no last_updated filter: exported fully"));
+}
+
+#[test]
+fn state_works_on_a_dataset_subcommand_too() {
+    let sandbox = sandbox(60);
+    let dir = temp_dir("state-single");
+    let state = dir.join("state.json");
+    let export = |out: &str| {
+        run(crate::export_dataset(&sandbox, "skill-profiles")
+            .arg("--state")
+            .arg(&state)
+            .arg("-o")
+            .arg(dir.join(out)))
+    };
+    let output = export("1.jsonl");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stderr(&output).contains("no earlier run, exported fully"));
+    assert_eq!(crate::jsonl_ids(&dir.join("1.jsonl")).len(), 60);
+    let output = export("2.jsonl");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("incremental: updated after"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(crate::jsonl_ids(&dir.join("2.jsonl")).is_empty());
+    // With an explicit start as well: which one would win? A usage error.
+    let output = run(crate::export_dataset(&sandbox, "skill-profiles")
+        .arg("--state")
+        .arg(&state)
+        .args(["--updated-after", "2024-01-01"]));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("use one of them"));
+}

@@ -360,3 +360,36 @@ fn state_works_on_a_dataset_subcommand_too() {
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(stderr(&output).contains("use one of them"));
 }
+
+#[test]
+fn concurrent_datasets_share_one_token_and_one_pool() {
+    let sandbox = sandbox(120);
+    let dir = temp_dir("all-one-token");
+    let output = run(tw_export()
+        .env("TECHWOLF_CLIENT_ID", "sandbox-client")
+        .env("TECHWOLF_CLIENT_SECRET", "sandbox-secret")
+        .args(["all", "--jobs", "4", "--limit", "25", "--tenant", "sandbox"])
+        .args(["--base-url", &sandbox.base_url()])
+        .args([
+            "--token-url",
+            &sandbox.token_url(),
+            "--audience",
+            "sandbox",
+            "-o",
+        ])
+        .arg(&dir));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let requests = sandbox.requests();
+    let tokens = requests.iter().filter(|r| r.path == "/oauth/token").count();
+    assert_eq!(tokens, 1, "one token request served every dataset");
+    let exports = requests.len() - tokens;
+    assert!(exports >= 12);
+    // One pool: at most one connection per worker (and read-ahead), not
+    // one per request.
+    assert!(
+        sandbox.connections() <= 4 * 2 + 1,
+        "{} connections for {} requests",
+        sandbox.connections(),
+        requests.len()
+    );
+}

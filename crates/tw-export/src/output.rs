@@ -37,8 +37,9 @@ impl Format {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CsvDialect {
     /// As TechWolf's own file exports: CRLF line ends, every field quoted,
-    /// and a backtick before any value starting with `=`, `+`, `-`, `@`, tab
-    /// or carriage return (so spreadsheets do not run it as a formula).
+    /// and a backtick before any value starting with `=`, `+`, `-`, `@`, tab,
+    /// carriage return (so spreadsheets do not run it as a formula) or a
+    /// backtick (so the guard can be undone: strip one leading backtick).
     Techwolf,
     /// Minimal quoting, LF line ends, values unchanged.
     Rfc4180,
@@ -69,10 +70,22 @@ pub fn compact_json(text: &str) -> String {
 }
 
 /// The TechWolf formula-injection guard: a backtick before values starting
-/// with `=`, `+`, `-`, `@`, tab or carriage return.
+/// with `=`, `+`, `-`, `@`, tab or carriage return, and before values that
+/// already start with a backtick, so the guard can always be undone:
+/// strip one leading backtick, if there is one, to get the value back.
+///
+/// ```
+/// use tw_export::output::guard_formula;
+///
+/// for value in ["=SUM(A1)", "`=SUM(A1)", "`quoted`", "plain", ""] {
+///     let guarded = guard_formula(value);
+///     assert_eq!(guarded.strip_prefix('`').unwrap_or(&guarded), value);
+/// }
+/// assert_eq!(guard_formula("@risk"), "`@risk");
+/// ```
 pub fn guard_formula(value: &str) -> Cow<'_, str> {
     match value.as_bytes().first() {
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => Cow::Owned(format!("`{value}")),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r' | b'`') => Cow::Owned(format!("`{value}")),
         _ => Cow::Borrowed(value),
     }
 }

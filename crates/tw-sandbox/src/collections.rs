@@ -1471,7 +1471,8 @@ impl Skills {
 
 const LANGUAGES: [&str; 6] = ["en", "en_uk", "en_us", "de", "fr", "nl"];
 const SKILL_VENDORS: [&str; 2] = ["workday", "sap_attribute_library"];
-const CUSTOM_SKILLS: [&str; 5] = [
+const CUSTOM_SKILLS: [&str; 6] = [
+    "`Backticked` tooling",
     "Forklift \"reach\" trucks",
     "=HYPERLINK tricks",
     "Négociation, achats",

@@ -136,7 +136,7 @@ fn csv_rows_parse_back_to_the_records() {
     let mut guarded = 0;
     for (row, want) in rows.iter().zip(&expected) {
         for (got, want) in row.iter().zip(want) {
-            if want.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            if want.starts_with(['=', '+', '-', '@', '\t', '\r', '`']) {
                 assert_eq!(got, &format!("`{want}"));
                 guarded += 1;
             } else {

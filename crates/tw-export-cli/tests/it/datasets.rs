@@ -522,3 +522,38 @@ fn org_units_json_is_the_document_and_csv_a_row_per_unit() {
         }
     }
 }
+
+#[test]
+fn the_formula_guard_also_guards_a_leading_backtick_so_it_can_be_undone() {
+    let sandbox = sandbox(100);
+    let output = run(export_dataset(&sandbox, "skills").args([
+        "--format",
+        "csv",
+        "--skill-source",
+        "custom",
+    ]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("\"``Backticked` tooling #0\""), "{text}");
+    // Undoing the rule (strip one leading backtick) gives the JSONL values.
+    let jsonl = run(export_dataset(&sandbox, "skills").args(["--skill-source", "custom"]));
+    let names: Vec<String> = String::from_utf8(jsonl.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["skill_name"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+    let undone: Vec<String> = reader
+        .records()
+        .map(|r| {
+            let name = r.unwrap()[1].to_owned();
+            name.strip_prefix('`').map_or(name.clone(), str::to_owned)
+        })
+        .collect();
+    assert_eq!(undone, names);
+}

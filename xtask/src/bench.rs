@@ -200,7 +200,12 @@ pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
     if !status.success() {
         bail!("cargo build --release failed");
     }
-    let release = root.join("target/release");
+    // Where cargo put them: CARGO_TARGET_DIR when set (relative to the
+    // workspace), else target/.
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map_or_else(|| root.join("target"), |dir| root.join(dir));
+    let release = target.join("release");
     let exporter = release.join("tw-export");
     let scratch = std::env::temp_dir().join(format!("tw-bench-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)?;

@@ -118,7 +118,7 @@ enum Sink<W: Write> {
 /// writer.begin()?;
 /// writer.write(&record)?;
 /// let bytes = writer.finish()?;
-/// assert!(String::from_utf8(bytes).unwrap().ends_with("e1,,,,,,,,,,,\n"));
+/// assert!(String::from_utf8(bytes).unwrap().ends_with("\ne1,,,,,,,,,,,,\n"));
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct RecordWriter<W: Write, T> {

@@ -106,6 +106,7 @@ impl Table for AiGoal {
         "target_task_ids",
         "created_on",
         "last_updated",
+        "extra",
     ];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
@@ -123,6 +124,7 @@ impl Table for AiGoal {
             }),
             cells::text(&self.created_on),
             cells::text(&self.last_updated),
+            cells::extra(&[("goal", self)]),
         ])
     }
 }

@@ -122,11 +122,40 @@ pub trait Table {
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E>;
 }
 
+/// A model object whose unknown fields (those this release does not
+/// know, kept in `extra`) can be listed; `wire_struct!` types implement it.
+pub trait Unknown {
+    /// Calls `f` with each unknown field (not the remembered `null`s of
+    /// known ones).
+    fn for_each_unknown(&self, f: &mut dyn FnMut(&str, &serde_json::Value));
+}
+
 /// Helpers for writing [`Table`] impls.
 pub mod cells {
     use std::borrow::Cow;
 
     use serde::Serialize;
+
+    use super::Unknown;
+
+    /// The `extra` cell of a row: the unknown fields of each object the row
+    /// is made of, as one compact JSON object whose keys are
+    /// `<level>.<field>` (`employee.employee_group`, `skill.confidence`);
+    /// blank when there are none. Nothing the server sent is dropped from
+    /// a CSV without a trace.
+    pub fn extra(levels: &[(&str, &dyn Unknown)]) -> Cow<'static, str> {
+        let mut found = serde_json::Map::new();
+        for (level, object) in levels {
+            object.for_each_unknown(&mut |key, value| {
+                found.insert(format!("{level}.{key}"), value.clone());
+            });
+        }
+        if found.is_empty() {
+            Cow::Borrowed("")
+        } else {
+            Cow::Owned(serde_json::Value::Object(found).to_string())
+        }
+    }
 
     /// An optional text field: the text, or blank.
     pub fn text(value: &Option<String>) -> Cow<'_, str> {

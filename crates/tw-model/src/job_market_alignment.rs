@@ -71,13 +71,20 @@ impl Table for JobMarketAlignmentRecord {
         "peer_group",
         "job_to_peer_score",
         "peer_to_job_score",
+        "extra",
     ];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
         let id = Cow::Borrowed(self.job_id.as_str());
         let scores = self.alignment_scores.as_deref().unwrap_or_default();
         if scores.is_empty() {
-            return emit(&[id, Cow::Borrowed(""), Cow::Borrowed(""), Cow::Borrowed("")]);
+            return emit(&[
+                id,
+                Cow::Borrowed(""),
+                Cow::Borrowed(""),
+                Cow::Borrowed(""),
+                cells::extra(&[("job", self)]),
+            ]);
         }
         for score in scores {
             emit(&[
@@ -85,6 +92,7 @@ impl Table for JobMarketAlignmentRecord {
                 cells::text(&score.peer_group),
                 cells::shown(score.job_to_peer_score.as_ref()),
                 cells::shown(score.peer_to_job_score.as_ref()),
+                cells::extra(&[("job", self), ("alignment", score)]),
             ])?;
         }
         Ok(())

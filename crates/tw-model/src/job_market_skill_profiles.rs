@@ -63,21 +63,38 @@ wire_struct! {
 
 impl Table for JobMarketSkillProfile {
     /// One row per (job, peer group, skill); see README.
-    const COLUMNS: &'static [&'static str] =
-        &["job_external_id", "peer_group", "skill_id", "skill"];
+    const COLUMNS: &'static [&'static str] = &[
+        "job_external_id",
+        "peer_group",
+        "skill_id",
+        "skill",
+        "extra",
+    ];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
         let id = Cow::Borrowed(self.external_id.as_str());
         let blank = || Cow::Borrowed("");
         let groups = self.peer_group_list();
         if groups.is_empty() {
-            return emit(&[id, blank(), blank(), blank()]);
+            return emit(&[
+                id,
+                blank(),
+                blank(),
+                blank(),
+                crate::cells::extra(&[("job", self)]),
+            ]);
         }
         for group in groups {
             let name = crate::cells::text(&group.peer_group);
             let skills = group.skills.as_deref().unwrap_or_default();
             if skills.is_empty() {
-                emit(&[id.clone(), name.clone(), blank(), blank()])?;
+                emit(&[
+                    id.clone(),
+                    name.clone(),
+                    blank(),
+                    blank(),
+                    crate::cells::extra(&[("job", self), ("peer_group", group)]),
+                ])?;
             }
             for skill in skills {
                 emit(&[
@@ -85,6 +102,7 @@ impl Table for JobMarketSkillProfile {
                     name.clone(),
                     Cow::Borrowed(skill.skill_id.as_str()),
                     crate::cells::text(&skill.skill),
+                    crate::cells::extra(&[("job", self), ("peer_group", group), ("skill", skill)]),
                 ])?;
             }
         }

@@ -164,6 +164,7 @@ impl Table for Suggestion {
         "task",
         "domain_name",
         "data",
+        "extra",
     ];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
@@ -178,6 +179,7 @@ impl Table for Suggestion {
             cells::text(&self.task),
             cells::text(&self.domain_name),
             cells::json(self.data.as_ref()),
+            cells::extra(&[("suggestion", self)]),
         ])
     }
 }

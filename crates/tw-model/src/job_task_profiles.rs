@@ -119,13 +119,15 @@ impl Table for JobTaskProfile {
         "ai_impact_rationale",
         "linked_skills",
         "source_data",
+        "extra",
     ];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
-        let mut row: [Cow<'_, str>; 9] = Default::default();
+        let mut row: [Cow<'_, str>; 10] = Default::default();
         row[0] = Cow::Borrowed(self.external_id.as_str());
         let tasks = self.task_list();
         if tasks.is_empty() {
+            row[9] = cells::extra(&[("job", self)]);
             return emit(&row);
         }
         for task in tasks {
@@ -137,6 +139,12 @@ impl Table for JobTaskProfile {
             row[5] = impact.map_or(Cow::Borrowed(""), |i| cells::text(&i.level));
             row[6] = impact.map_or(Cow::Borrowed(""), |i| cells::text(&i.rationale));
             row[7] = cells::json(task.linked_skills.as_ref());
+            row[9] = match impact {
+                Some(impact) => {
+                    cells::extra(&[("job", self), ("task", task), ("task.ai_impact", impact)])
+                }
+                None => cells::extra(&[("job", self), ("task", task)]),
+            };
             row[8] = cells::json(task.source_data.as_ref());
             emit(&row)?;
         }

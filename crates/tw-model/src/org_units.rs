@@ -200,6 +200,7 @@ impl Table for OrgUnit {
         "name",
         "total_nr_of_employees",
         "low_data_availability",
+        "extra",
     ];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
@@ -214,6 +215,7 @@ impl Table for OrgUnit {
                 cells::text(&unit.name),
                 cells::shown(unit.total_nr_of_employees),
                 cells::shown(unit.low_data_availability),
+                cells::extra(&[("unit", unit)]),
             ])?;
         }
         Ok(())

@@ -71,13 +71,14 @@ wire_struct! {
 
 impl Table for PositionMatch {
     /// One row per employee; see README.
-    const COLUMNS: &'static [&'static str] = &["employee_id", "job_id", "score"];
+    const COLUMNS: &'static [&'static str] = &["employee_id", "job_id", "score", "extra"];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
         emit(&[
             Cow::Borrowed(self.employee_id.as_str()),
             Cow::Borrowed(self.job_id.as_str()),
             cells::shown(self.score.as_ref()),
+            cells::extra(&[("match", self)]),
         ])
     }
 }

@@ -198,13 +198,15 @@ impl Table for EmployeeSkillClusters {
         "skill_name",
         "skill_validation_state",
         "skill_sources",
+        "extra",
     ];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
-        let mut row: [Cow<'_, str>; 12] = Default::default();
+        let mut row: [Cow<'_, str>; 13] = Default::default();
         row[0] = Cow::Borrowed(self.external_id.as_str());
         let clusters = self.clusters();
         if clusters.is_empty() {
+            row[12] = cells::extra(&[("employee", self)]);
             return emit(&row);
         }
         for cluster in clusters {
@@ -217,6 +219,7 @@ impl Table for EmployeeSkillClusters {
             let mut skills = cluster.skills().peekable();
             if skills.peek().is_none() {
                 row[7..].fill(Cow::Borrowed(""));
+                row[12] = cells::extra(&[("employee", self), ("cluster", cluster)]);
                 emit(&row)?;
                 continue;
             }
@@ -226,6 +229,8 @@ impl Table for EmployeeSkillClusters {
                 row[9] = Cow::Borrowed(skill.name.as_str());
                 row[10] = cells::label(&skill.validation_state, ValidationState::as_str);
                 row[11] = cells::joined(skill.skill_sources.as_deref(), SkillSource::as_str);
+                row[12] =
+                    cells::extra(&[("employee", self), ("cluster", cluster), ("skill", skill)]);
                 emit(&row)?;
             }
         }

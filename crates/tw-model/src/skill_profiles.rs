@@ -143,16 +143,18 @@ impl Table for EmployeeSkillProfile {
         "self_rated_proficiency_float",
         "inferred_proficiency_level",
         "inferred_proficiency_float",
+        "extra",
     ];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
-        let mut row: [Cow<'_, str>; 13] = Default::default();
+        let mut row: [Cow<'_, str>; 14] = Default::default();
         row[0] = Cow::Borrowed(self.external_id.as_str());
         row[1] = cells::shown(self.num_skill_events);
         row[2] = cells::shown(self.low_data_availability);
         row[3] = cells::shown(self.seniority.as_ref());
         let skills = self.skill_list();
         if skills.is_empty() {
+            row[13] = cells::extra(&[("employee", self)]);
             return emit(&row);
         }
         for skill in skills {
@@ -165,6 +167,7 @@ impl Table for EmployeeSkillProfile {
             row[10] = cells::shown(skill.self_rated_proficiency_float.as_ref());
             row[11] = cells::shown(skill.inferred_proficiency_level);
             row[12] = cells::shown(skill.inferred_proficiency_float.as_ref());
+            row[13] = cells::extra(&[("employee", self), ("skill", skill)]);
             emit(&row)?;
         }
         Ok(())

@@ -219,6 +219,7 @@ impl Table for TaxonomySkill {
         "taxonomy_skill_cluster_name",
         "sap_status",
         "properties",
+        "extra",
     ];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
@@ -242,6 +243,7 @@ impl Table for TaxonomySkill {
             cells::text(&self.taxonomy_skill_cluster_name),
             Cow::Borrowed(sap_status.unwrap_or("")),
             cells::json(self.properties.as_ref()),
+            cells::extra(&[("skill", self)]),
         ])
     }
 }

@@ -57,6 +57,16 @@ macro_rules! wire_struct {
             }
         }
 
+        impl $crate::Unknown for $name {
+            fn for_each_unknown(&self, f: &mut dyn FnMut(&str, &serde_json::Value)) {
+                for (key, value) in &self.extra {
+                    if !matches!(key.as_str(), $( stringify!($field) )|*) {
+                        f(key, value);
+                    }
+                }
+            }
+        }
+
         impl $name {
             /// Whether serializing `self` writes a known field named `key`.
             fn writes_known_field(&self, key: &str) -> bool {

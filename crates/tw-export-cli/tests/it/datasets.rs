@@ -557,3 +557,40 @@ fn the_formula_guard_also_guards_a_leading_backtick_so_it_can_be_undone() {
         .collect();
     assert_eq!(undone, names);
 }
+
+#[test]
+fn csv_keeps_unknown_fields_in_its_extra_column() {
+    let sandbox = sandbox(80);
+    let output = run(export_dataset(&sandbox, "skill-clusters").args([
+        "--format",
+        "csv",
+        "--csv-dialect",
+        "rfc4180",
+    ]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let mut reader = csv::ReaderBuilder::new().from_reader(&output.stdout[..]);
+    let headers = reader.headers().unwrap().clone();
+    assert_eq!(headers.iter().next_back(), Some("extra"));
+    let mut seen = std::collections::BTreeSet::new();
+    for row in reader.records() {
+        let row = row.unwrap();
+        let extra = &row[headers.len() - 1];
+        if extra.is_empty() {
+            continue;
+        }
+        let object: serde_json::Value = serde_json::from_str(extra).unwrap();
+        seen.extend(object.as_object().unwrap().keys().cloned());
+    }
+    for key in [
+        "employee.employee_group",
+        "cluster.cluster_weight",
+        "skill.confidence",
+    ] {
+        assert!(seen.contains(key), "{key} in {seen:?}");
+    }
+    // Known fields never land there, not even their remembered nulls.
+    assert!(
+        seen.iter().all(|k| !k.ends_with(".validation_state")),
+        "{seen:?}"
+    );
+}

@@ -56,9 +56,9 @@ pub(crate) struct AllArgs {
     /// Output format of every file.
     #[arg(long, value_enum, default_value_t = FormatArg::Jsonl, help_heading = "Output")]
     pub format: FormatArg,
-    /// CSV dialect.
-    #[arg(long, value_enum, default_value_t = DialectArg::Techwolf, help_heading = "Output")]
-    pub csv_dialect: DialectArg,
+    /// CSV dialect [default: techwolf].
+    #[arg(long, value_enum, help_heading = "Output")]
+    pub csv_dialect: Option<DialectArg>,
     /// The directory (created if missing).
     #[arg(short, long, value_name = "DIR", help_heading = "Output")]
     pub output: PathBuf,
@@ -68,7 +68,7 @@ pub(crate) struct AllArgs {
     /// Incremental: per dataset, only records updated since its last successful run recorded in FILE (less a day).
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub state: Option<PathBuf>,
-    /// No progress display.
+    /// No progress display and, on success, no summary (warnings and errors still print).
     #[arg(short, long, help_heading = "Output")]
     pub quiet: bool,
     /// More log output on stderr (-v info, -vv debug); RUST_LOG overrides.
@@ -316,6 +316,7 @@ fn run_dataset<A: DatasetArgs>(ctx: &Ctx<'_>) -> anyhow::Result<Done> {
         format: ctx.format,
         progress: &progress,
         drift: Some(Drift::new::<A::D>()),
+        bom: false,
     };
     let resume = if ctx.args.resume {
         Resume::IfAny
@@ -363,7 +364,11 @@ fn skipped(err: &anyhow::Error) -> bool {
 /// `tw-export all`.
 pub(crate) fn run(args: &AllArgs) -> anyhow::Result<()> {
     let started = SystemTime::now();
-    let format = format_from(args.format, args.csv_dialect);
+    crate::cli::export::check_csv_flags(args.format, args.csv_dialect, false)?;
+    let format = format_from(
+        args.format,
+        args.csv_dialect.unwrap_or(DialectArg::Techwolf),
+    );
     let chosen: Vec<Entry> = registry()
         .into_iter()
         .filter(|e| args.datasets.is_empty() || args.datasets.contains(&e.name))
@@ -500,7 +505,7 @@ pub(crate) fn run(args: &AllArgs) -> anyhow::Result<()> {
     let failures = failures.into_inner().unwrap_or_else(|p| p.into_inner());
     let mut total = 0;
     #[allow(clippy::print_stderr)]
-    {
+    if !args.quiet || !failures.is_empty() {
         for name in &names {
             if let Some(entry) = manifest.datasets.get(*name) {
                 total += entry.records;

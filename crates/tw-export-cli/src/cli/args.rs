@@ -252,22 +252,25 @@ pub(crate) struct PagingArgs {
 /// Format and destination.
 #[derive(Debug, Args)]
 pub(crate) struct OutputArgs {
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = FormatArg::Jsonl, help_heading = "Output")]
-    pub format: FormatArg,
+    /// Output format [default: from the file name (.jsonl, .json, .csv), else jsonl].
+    #[arg(long, value_enum, help_heading = "Output")]
+    pub format: Option<FormatArg>,
     /// Write to PATH (atomically, resumable) instead of stdout; - is stdout.
     #[arg(short, long, value_name = "PATH", help_heading = "Output")]
     pub output: Option<PathBuf>,
-    /// CSV dialect.
-    #[arg(long, value_enum, default_value_t = DialectArg::Techwolf, help_heading = "Output")]
-    pub csv_dialect: DialectArg,
+    /// CSV dialect [default: techwolf].
+    #[arg(long, value_enum, help_heading = "Output")]
+    pub csv_dialect: Option<DialectArg>,
+    /// Start a CSV with a UTF-8 byte order mark (for Excel on Windows).
+    #[arg(long, help_heading = "Output")]
+    pub bom: bool,
     /// Continue an interrupted export to --output from its checkpoint.
     #[arg(long, requires = "output", help_heading = "Output")]
     pub resume: bool,
     /// Incremental: only records updated since this dataset's last successful run recorded in FILE (less a day), and record this run there.
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub state: Option<PathBuf>,
-    /// No progress display.
+    /// No progress display and no summary (warnings and errors still print).
     #[arg(short, long, help_heading = "Output")]
     pub quiet: bool,
     /// More log output on stderr (-v info, -vv debug); RUST_LOG overrides.

@@ -26,8 +26,80 @@ pub(crate) fn usage(message: impl Into<String>) -> anyhow::Error {
     anyhow::Error::new(UsageError(message.into()))
 }
 
-fn format_of(args: &OutputArgs) -> Format {
-    format_from(args.format, args.csv_dialect)
+/// The output format: `--format`, else the file name's extension, else
+/// JSON Lines; a contradiction between the two, `--csv-dialect` or `--bom`
+/// without CSV, or an extension this release cannot write is a usage error.
+fn format_of(args: &OutputArgs) -> anyhow::Result<Format> {
+    let path = args.output.as_deref().filter(|p| p.as_os_str() != "-");
+    let named = match path {
+        Some(path) => format_by_name(path)?,
+        None => None,
+    };
+    let format = match (args.format, named) {
+        (Some(given), Some(named)) if given != named => {
+            return Err(usage(format!(
+                "--format {} contradicts the file name {} (a {} file): drop --format or rename the file",
+                format_name(given),
+                path.map(|p| p.display().to_string()).unwrap_or_default(),
+                format_name(named)
+            )));
+        }
+        (Some(given), _) => given,
+        (None, Some(named)) => named,
+        (None, None) => FormatArg::Jsonl,
+    };
+    check_csv_flags(format, args.csv_dialect, args.bom)?;
+    Ok(format_from(
+        format,
+        args.csv_dialect.unwrap_or(DialectArg::Techwolf),
+    ))
+}
+
+/// `--csv-dialect` and `--bom` only go with CSV output.
+pub(crate) fn check_csv_flags(
+    format: FormatArg,
+    dialect: Option<DialectArg>,
+    bom: bool,
+) -> anyhow::Result<()> {
+    if format != FormatArg::Csv {
+        for (given, flag) in [(dialect.is_some(), "--csv-dialect"), (bom, "--bom")] {
+            if given {
+                return Err(usage(format!(
+                    "{flag} applies to CSV output, and this export writes {}: drop {flag} or use --format csv",
+                    format_name(format)
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn format_name(format: FormatArg) -> &'static str {
+    match format {
+        FormatArg::Jsonl => "jsonl",
+        FormatArg::Json => "json",
+        FormatArg::Csv => "csv",
+    }
+}
+
+/// The format a file name asks for: `None` for an extension that names no
+/// format (e.g. `.out`); an error for one this release cannot write yet.
+fn format_by_name(path: &Path) -> anyhow::Result<Option<FormatArg>> {
+    let extension = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    Ok(match extension.as_deref() {
+        Some("jsonl" | "ndjson") => Some(FormatArg::Jsonl),
+        Some("json") => Some(FormatArg::Json),
+        Some("csv") => Some(FormatArg::Csv),
+        Some(other @ ("parquet" | "gz" | "zst" | "xlsx")) => {
+            return Err(usage(format!(
+                "{}: this release cannot write .{other} files; write .jsonl, .json or .csv",
+                path.display()
+            )));
+        }
+        _ => None,
+    })
 }
 
 /// The output format the flags ask for.
@@ -303,7 +375,7 @@ struct ResumeKey<'a, D: Dataset> {
 /// `tw-export <dataset>`: one export loop for every dataset.
 pub(crate) fn run<A: DatasetArgs>(args: &ExportArgs<A>) -> anyhow::Result<()> {
     let started = std::time::SystemTime::now();
-    let format = format_of(&args.output);
+    let format = format_of(&args.output)?;
     let mut request = build_request(args)?;
     let state = args.output.state.as_deref().map(StateFile::new);
     let incremental = match &state {
@@ -349,6 +421,7 @@ pub(crate) fn run<A: DatasetArgs>(args: &ExportArgs<A>) -> anyhow::Result<()> {
         format,
         progress: &progress,
         drift: None,
+        bom: args.output.bom,
     };
     let resume = if args.output.resume {
         Resume::Required
@@ -373,7 +446,7 @@ pub(crate) fn run<A: DatasetArgs>(args: &ExportArgs<A>) -> anyhow::Result<()> {
         tracing::info!("{}: {}", A::D::NAME, incremental.describe());
     }
     #[allow(clippy::print_stderr)]
-    {
+    if !args.output.quiet {
         eprintln!(
             "tw-export: {} records, {} pages, {} retries, {:.1}s -> {destination}{}",
             outcome.records,
@@ -565,7 +638,12 @@ pub(crate) struct Job<'a, D: Dataset> {
     pub progress: &'a Progress,
     /// Counts unknown fields when set.
     pub drift: Option<Drift>,
+    /// Starts the output with a UTF-8 byte order mark.
+    pub bom: bool,
 }
+
+/// The UTF-8 byte order mark.
+const BOM: &[u8] = "\u{feff}".as_bytes();
 
 impl<D: Dataset> Job<'_, D> {
     /// The export loop: every page is written, then `after_page` runs
@@ -612,7 +690,11 @@ impl<D: Dataset> Job<'_, D> {
         R: Writes<D>,
     {
         let what = || "writing to stdout".to_owned();
-        let mut writer = RecordWriter::for_dataset::<D>(io::stdout().lock(), self.format, 0);
+        let mut out = io::stdout().lock();
+        if self.bom {
+            out.write_all(BOM).with_context(what)?;
+        }
+        let mut writer = RecordWriter::for_dataset::<D>(out, self.format, 0);
         writer.begin().with_context(what)?;
         let (pages, drift) = self.pump::<R, _>(
             &mut writer,
@@ -653,7 +735,10 @@ impl<D: Dataset> Job<'_, D> {
             }
             (writer, start)
         } else {
-            (new_partial::<D>(&paths, self.format)?, self.start.clone())
+            (
+                new_partial::<D>(&paths, self.format, self.bom)?,
+                self.start.clone(),
+            )
         };
         self.start = start.clone();
         let save = |writer: &mut PartialWriter<D::Record>,
@@ -793,6 +878,7 @@ fn resume_partial<D: Dataset>(
 fn new_partial<D: Dataset>(
     paths: &Paths,
     format: Format,
+    bom: bool,
 ) -> anyhow::Result<PartialWriter<D::Record>> {
     if paths.partial.exists() || paths.checkpoint.exists() {
         tracing::warn!(
@@ -803,7 +889,11 @@ fn new_partial<D: Dataset>(
     }
     let file = create_private(&paths.partial)
         .with_context(|| format!("creating {}", paths.partial.display()))?;
-    let mut writer = RecordWriter::for_dataset::<D>(Tracked::new(file, 0), format, 0);
+    let mut tracked = Tracked::new(file, 0);
+    if bom {
+        tracked.write_all(BOM)?;
+    }
+    let mut writer = RecordWriter::for_dataset::<D>(tracked, format, 0);
     writer.begin()?;
     Ok(writer)
 }

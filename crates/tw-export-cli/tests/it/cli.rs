@@ -427,3 +427,36 @@ fn the_sandbox_subcommand_prints_a_ready_command() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 30);
 }
+
+#[test]
+fn the_file_name_picks_the_format_and_quiet_is_silent() {
+    let sandbox = sandbox(30);
+    let dir = temp_dir("by-name");
+    for (name, check) in [
+        ("out.csv", "\"employee_external_id\""),
+        ("out.json", "["),
+        ("out.ndjson", "{\"external_id\""),
+    ] {
+        let output = run(export_from(&sandbox)
+            .arg("-q")
+            .arg("-o")
+            .arg(dir.join(name)));
+        assert!(output.status.success(), "{}", stderr(&output));
+        assert!(
+            output.stderr.is_empty(),
+            "-q prints nothing on success: {}",
+            stderr(&output)
+        );
+        let text = std::fs::read_to_string(dir.join(name)).unwrap();
+        assert!(text.starts_with(check), "{name}: {}", &text[..40]);
+    }
+    // --bom: Excel's byte order mark, then the same CSV.
+    let output = run(export_from(&sandbox)
+        .args(["-q", "--bom", "-o"])
+        .arg(dir.join("bom.csv")));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let with = std::fs::read(dir.join("bom.csv")).unwrap();
+    let without = std::fs::read(dir.join("out.csv")).unwrap();
+    assert_eq!(&with[..3], b"\xEF\xBB\xBF");
+    assert_eq!(&with[3..], &without[..]);
+}

@@ -197,6 +197,50 @@ fn bad_flags_exit_2_with_a_message() {
             vec!["org-units", "--base-url", url, "--include", "headcount"],
         ),
         (
+            "format_contradicts_name",
+            vec![
+                "skills",
+                "--base-url",
+                url,
+                "--format",
+                "csv",
+                "-o",
+                "skills.jsonl",
+            ],
+        ),
+        (
+            "parquet_not_yet",
+            vec!["skills", "--base-url", url, "-o", "skills.parquet"],
+        ),
+        (
+            "dialect_without_csv",
+            vec![
+                "skills",
+                "--base-url",
+                url,
+                "--csv-dialect",
+                "rfc4180",
+                "-o",
+                "s.json",
+            ],
+        ),
+        (
+            "bom_without_csv",
+            vec!["skills", "--base-url", url, "--bom"],
+        ),
+        (
+            "all_dialect_without_csv",
+            vec![
+                "all",
+                "--base-url",
+                url,
+                "-o",
+                "dir",
+                "--csv-dialect",
+                "rfc4180",
+            ],
+        ),
+        (
             "org_units_no_updated_filter",
             vec![
                 "org-units",

@@ -236,7 +236,8 @@ fn a_failed_run_resumes_after_the_fault_is_gone() {
 fn resume_refusals() {
     let sandbox = sandbox(50);
     let dir = temp_dir("resume-refusals");
-    let out = dir.join("out.jsonl");
+    // A name that implies no format: the test switches formats on purpose.
+    let out = dir.join("out.data");
     let output = run(export_from(&sandbox).args(["--resume", "-o"]).arg(&out));
     assert_eq!(output.status.code(), Some(2));
     assert!(

@@ -756,6 +756,21 @@ impl<D: Dataset> Job<'_, D> {
 
         let what = || format!("writing {}", paths.partial.display());
         let on_error = |err: tw_export::Error, records: u64| {
+            if records == 0 {
+                // Nothing to resume: leave nothing behind.
+                let _ = fs::remove_file(&paths.partial);
+                let _ = fs::remove_file(&paths.checkpoint);
+                return anyhow::Error::new(err);
+            }
+            // The hint only where a second try can pass (network, 5xx,
+            // 429); after a refusal (401, 400) or a broken protocol the
+            // same command would fail the same way.
+            if !err
+                .transport()
+                .is_some_and(tw_transport::Error::is_retryable)
+            {
+                return anyhow::Error::new(err);
+            }
             let hint = format!(
                 "{} holds the {records} records exported so far; \
                  run the same command with --resume to continue",

@@ -248,10 +248,18 @@ fn resume_refusals() {
 
     // An interrupted CSV export cannot be resumed as JSON.
     let mut faults = Faults::default();
-    faults.missing_cursor = true;
+    faults.server_error_every = Some(2);
     let broken = sandbox_with(50, faults);
     let output = run(export_from(&broken)
-        .args(["--format", "csv", "--limit", "10", "-o"])
+        .args([
+            "--format",
+            "csv",
+            "--limit",
+            "10",
+            "--max-attempts",
+            "1",
+            "-o",
+        ])
         .arg(&out));
     assert_eq!(output.status.code(), Some(4));
     let output = run(export_from(&broken)
@@ -375,4 +383,35 @@ fn a_partial_file_that_changed_since_its_checkpoint_is_not_continued() {
     }
     assert!(runs > 1);
     assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 100);
+}
+
+#[test]
+fn the_resume_hint_only_when_a_resume_can_help() {
+    let dir = temp_dir("resume-hints");
+    // Refused on the first page: no records, nothing left behind, no hint.
+    let sandbox = sandbox(30);
+    let out = dir.join("refused.jsonl");
+    let output = run(crate::tw_export()
+        .env("TECHWOLF_TOKEN", "wrong")
+        .args(["skill-clusters", "--base-url", &sandbox.base_url(), "-o"])
+        .arg(&out));
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("--resume"), "{}", stderr(&output));
+    for leftover in [
+        "refused.jsonl",
+        "refused.jsonl.partial",
+        "refused.jsonl.checkpoint",
+    ] {
+        assert!(!dir.join(leftover).exists(), "{leftover}");
+    }
+    // A broken protocol after some pages: the records stay, but no hint
+    // (the same server would break the same way).
+    let mut faults = Faults::default();
+    faults.repeat_cursor = true;
+    let broken = sandbox_with(50, faults);
+    let out = dir.join("broken.jsonl");
+    let output = run(export_from(&broken).args(["--limit", "10", "-o"]).arg(&out));
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("hint:"), "{}", stderr(&output));
+    assert!(dir.join("broken.jsonl.partial").exists());
 }

@@ -7,7 +7,6 @@
 //! records what happened in `DIR/manifest.json`.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::SystemTime;
@@ -204,29 +203,6 @@ fn extension(format: Format) -> &'static str {
     }
 }
 
-/// The sha256 (hex) and length of a file.
-fn sha256(path: &Path) -> std::io::Result<(String, u64)> {
-    use sha2::Digest as _;
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = sha2::Sha256::new();
-    let mut buffer = vec![0; 256 * 1024];
-    let mut len = 0;
-    loop {
-        let n = file.read(&mut buffer)?;
-        if n == 0 {
-            break;
-        }
-        len += n as u64;
-        hasher.update(&buffer[..n]);
-    }
-    let hex: String = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    Ok((hex, len))
-}
-
 /// The flags `all` passes to dataset `A`: those of its common filters
 /// that `A` has.
 fn common_flags<A: DatasetArgs>(filters: &EmployeeFilterArgs) -> Vec<String> {
@@ -292,7 +268,7 @@ fn run_dataset<A: DatasetArgs>(ctx: &Ctx<'_>) -> anyhow::Result<Done> {
         && previous.status == "ok"
         && previous.request == entry.request
         && let Some(expected) = &previous.sha256
-        && sha256(&path).is_ok_and(|(hash, _)| hash == *expected)
+        && crate::cli::checkpoint::sha256(&path).is_ok_and(|(hash, _)| hash == *expected)
     {
         tracing::info!("{name}: kept, {file} matches the manifest");
         return Ok(Done(previous.clone()));
@@ -329,7 +305,8 @@ fn run_dataset<A: DatasetArgs>(ctx: &Ctx<'_>) -> anyhow::Result<Done> {
     }
     .inspect_err(|_| progress.bar.finish_and_clear())?;
     progress.bar.finish_and_clear();
-    let (hash, bytes) = sha256(&path).with_context(|| format!("reading {}", path.display()))?;
+    let (hash, bytes) = crate::cli::checkpoint::sha256(&path)
+        .with_context(|| format!("reading {}", path.display()))?;
     if let Some(state) = ctx.state {
         state.record(name, started)?;
     }
@@ -451,7 +428,7 @@ pub(crate) fn run(args: &AllArgs) -> anyhow::Result<()> {
                         Ok(Done(done)) => ctx.update(entry.name, done),
                         Err(err) => {
                             let status = if skipped(&err) { "skipped" } else { "failed" };
-                            let reason = printable(&describe(&err)).into_owned();
+                            let reason = printable(&crate::cli::describe(&err)).into_owned();
                             tracing::warn!("{}: {status}: {reason}", entry.name);
                             let mut manifest =
                                 ctx.manifest.lock().unwrap_or_else(|p| p.into_inner());
@@ -556,22 +533,9 @@ pub(crate) fn run(args: &AllArgs) -> anyhow::Result<()> {
             names.len(),
             listed.join(", "),
             manifest_path.display(),
-            describe(first)
+            crate::cli::describe(first)
         ),
     }))
-}
-
-/// An error's causes in one line, without the single-export hint (how to
-/// resume one file), which `all --resume` replaces.
-fn describe(err: &anyhow::Error) -> String {
-    let hint = err
-        .downcast_ref::<crate::cli::Hint>()
-        .map(ToString::to_string);
-    err.chain()
-        .map(ToString::to_string)
-        .filter(|cause| Some(cause) != hint.as_ref())
-        .collect::<Vec<_>>()
-        .join(": ")
 }
 
 #[cfg(test)]

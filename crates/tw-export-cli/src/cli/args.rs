@@ -270,6 +270,9 @@ pub(crate) struct OutputArgs {
     /// Incremental: only records updated since this dataset's last successful run recorded in FILE (less a day), and record this run there.
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub state: Option<PathBuf>,
+    /// Write a JSON report of the run to FILE, success or not: counts, bytes, sha256, request, unknown fields, exit code, error.
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub stats: Option<PathBuf>,
     /// No progress display and no summary (warnings and errors still print).
     #[arg(short, long, help_heading = "Output")]
     pub quiet: bool,

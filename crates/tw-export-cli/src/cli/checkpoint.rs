@@ -424,6 +424,29 @@ pub(crate) fn lock(paths: &Paths) -> std::io::Result<fs::File> {
     }
 }
 
+/// The sha256 (hex) and length of a file.
+pub(crate) fn sha256(path: &Path) -> std::io::Result<(String, u64)> {
+    use sha2::Digest as _;
+    let mut file = fs::File::open(path)?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buffer = vec![0; 256 * 1024];
+    let mut len = 0;
+    loop {
+        let n = std::io::Read::read(&mut file, &mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        len += n as u64;
+        hasher.update(&buffer[..n]);
+    }
+    let hex: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok((hex, len))
+}
+
 #[cfg(test)]
 mod tests {
     use super::Digest;

@@ -17,9 +17,9 @@ use crate::cli::args::{
     ConnectionArgs, DatasetArgs, DialectArg, ExportArgs, FormatArg, OutputArgs,
 };
 use crate::cli::checkpoint::{
-    Paths, Saved, Tracked, check_target, create_private, lock, open_partial,
+    Paths, Saved, Tracked, check_target, create_private, lock, open_partial, replace_json,
 };
-use crate::cli::state::StateFile;
+use crate::cli::state::{StateFile, rfc3339};
 use crate::cli::{Hint, UsageError};
 
 pub(crate) fn usage(message: impl Into<String>) -> anyhow::Error {
@@ -375,6 +375,84 @@ struct ResumeKey<'a, D: Dataset> {
 /// `tw-export <dataset>`: one export loop for every dataset.
 pub(crate) fn run<A: DatasetArgs>(args: &ExportArgs<A>) -> anyhow::Result<()> {
     let started = std::time::SystemTime::now();
+    let mut report = Report::default();
+    let result = export_and_report(args, started, &mut report);
+    if let Some(path) = &args.output.stats {
+        let stats = Stats {
+            dataset: A::D::NAME,
+            status: if result.is_ok() { "ok" } else { "failed" },
+            output: report.output.clone(),
+            records: report.records,
+            pages: report.pages,
+            bytes: report.bytes,
+            retries: report.retries,
+            sha256: report.sha256.clone(),
+            started: rfc3339(started),
+            finished: rfc3339(std::time::SystemTime::now()),
+            request: report.request.clone(),
+            key: A::D::KEY,
+            unknown_fields: report.unknown_fields.clone(),
+            incremental: report.incremental.clone(),
+            exit_code: result
+                .as_ref()
+                .err()
+                .map_or(0, |err| crate::cli::classify(err) as u8),
+            error: result
+                .as_ref()
+                .err()
+                .map(|err| crate::cli::printable(&crate::cli::describe(err)).into_owned()),
+        };
+        replace_json(path, &stats)
+            .with_context(|| format!("writing --stats {}", path.display()))?;
+    }
+    result
+}
+
+/// What a run found out, for `--stats` (filled as the run goes).
+#[derive(Debug, Default)]
+struct Report {
+    output: String,
+    request: serde_json::Value,
+    incremental: Option<Incremental>,
+    records: u64,
+    pages: u64,
+    bytes: u64,
+    retries: u64,
+    sha256: Option<String>,
+    unknown_fields: BTreeMap<String, u64>,
+}
+
+/// `--stats FILE`: one JSON document per run, for schedulers.
+#[derive(Debug, serde::Serialize)]
+struct Stats<'a> {
+    dataset: &'static str,
+    /// `ok` or `failed`.
+    status: &'static str,
+    /// The output file, or `-` for stdout.
+    output: String,
+    records: u64,
+    pages: u64,
+    bytes: u64,
+    retries: u64,
+    /// Of the complete output file (not for stdout).
+    sha256: Option<String>,
+    started: String,
+    finished: String,
+    /// Body and query (no secrets).
+    request: serde_json::Value,
+    key: &'a [&'a str],
+    unknown_fields: BTreeMap<String, u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    incremental: Option<Incremental>,
+    exit_code: u8,
+    error: Option<String>,
+}
+
+fn export_and_report<A: DatasetArgs>(
+    args: &ExportArgs<A>,
+    started: std::time::SystemTime,
+    report: &mut Report,
+) -> anyhow::Result<()> {
     let format = format_of(&args.output)?;
     let mut request = build_request(args)?;
     let state = args.output.state.as_deref().map(StateFile::new);
@@ -382,11 +460,14 @@ pub(crate) fn run<A: DatasetArgs>(args: &ExportArgs<A>) -> anyhow::Result<()> {
         Some(state) => Some(make_incremental::<A>(&mut request, state)?),
         None => None,
     };
+    report.request = serde_json::to_value(&request).expect("a request serializes");
+    report.incremental = incremental.clone();
     let to_file = args
         .output
         .output
         .as_deref()
         .filter(|p| p.as_os_str() != "-");
+    report.output = to_file.map_or_else(|| "-".to_owned(), |p| p.display().to_string());
     // Before any request: the target must be a file path, and no other run
     // may be writing it (the lock is held until this process ends).
     let _lock = match to_file {
@@ -413,6 +494,8 @@ pub(crate) fn run<A: DatasetArgs>(args: &ExportArgs<A>) -> anyhow::Result<()> {
         .clone()
         .map_or_else(Checkpoint::start, Checkpoint::after);
     let progress = Progress::new(args.output.quiet);
+    // Unknown fields are counted when someone will read them.
+    let count_unknown = args.output.stats.is_some() || args.output.verbose > 0;
     let job = Job {
         client: &connection.client,
         request,
@@ -420,7 +503,7 @@ pub(crate) fn run<A: DatasetArgs>(args: &ExportArgs<A>) -> anyhow::Result<()> {
         max_records: args.paging.max_records,
         format,
         progress: &progress,
-        drift: None,
+        drift: count_unknown.then(Drift::new::<A::D>),
         bom: args.output.bom,
     };
     let resume = if args.output.resume {
@@ -428,31 +511,54 @@ pub(crate) fn run<A: DatasetArgs>(args: &ExportArgs<A>) -> anyhow::Result<()> {
     } else {
         Resume::No
     };
-    let (outcome, destination) = match (to_file, format) {
-        (None, Format::Csv(_)) => (job.into_stdout::<Typed>()?, "stdout".to_owned()),
-        (None, _) => (job.into_stdout::<Raw>()?, "stdout".to_owned()),
-        (Some(path), Format::Csv(_)) => (
-            job.into_file::<Typed>(path, &options, resume)?,
-            path.display().to_string(),
-        ),
-        (Some(path), _) => (
-            job.into_file::<Raw>(path, &options, resume)?,
-            path.display().to_string(),
-        ),
+    let result = match (to_file, format) {
+        (None, Format::Csv(_)) => job.into_stdout::<Typed>(),
+        (None, _) => job.into_stdout::<Raw>(),
+        (Some(path), Format::Csv(_)) => job.into_file::<Typed>(path, &options, resume),
+        (Some(path), _) => job.into_file::<Raw>(path, &options, resume),
     };
+    report.retries = connection.client.retries();
     progress.bar.finish_and_clear();
+    let outcome = result?;
+    report.records = outcome.records;
+    report.pages = outcome.pages;
+    report.unknown_fields = outcome.unknown_fields.clone().unwrap_or_default();
+    if let Some(path) = to_file {
+        let (hash, bytes) = crate::cli::checkpoint::sha256(path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        report.sha256 = Some(hash);
+        report.bytes = bytes;
+    } else {
+        report.bytes = outcome.bytes;
+    }
     if let (Some(state), Some(incremental)) = (&state, &incremental) {
         state.record(A::D::NAME, started)?;
         tracing::info!("{}: {}", A::D::NAME, incremental.describe());
     }
+    if !report.unknown_fields.is_empty() {
+        let listed: Vec<String> = report
+            .unknown_fields
+            .iter()
+            .map(|(path, n)| format!("{path} ({n})"))
+            .collect();
+        tracing::info!(
+            "fields this release does not know (kept in JSON, in CSV's extra column): {}",
+            listed.join(", ")
+        );
+    }
     #[allow(clippy::print_stderr)]
     if !args.output.quiet {
         eprintln!(
-            "tw-export: {} records, {} pages, {} retries, {:.1}s -> {destination}{}",
+            "tw-export: {} records, {} pages, {} retries, {:.1}s -> {}{}",
             outcome.records,
             outcome.pages,
-            connection.client.retries(),
+            report.retries,
             progress.started.elapsed().as_secs_f64(),
+            if to_file.is_some() {
+                report.output.as_str()
+            } else {
+                "stdout"
+            },
             incremental.map_or_else(String::new, |i| format!(" ({})", i.describe()))
         );
     }
@@ -567,6 +673,8 @@ pub(crate) struct Outcome {
     pub pages: u64,
     /// The unknown-field counts, when collected.
     pub unknown_fields: Option<BTreeMap<String, u64>>,
+    /// Bytes written (stdout; for a file, read its length).
+    pub bytes: u64,
 }
 
 /// Counts the fields of records that the model does not know.
@@ -690,7 +798,7 @@ impl<D: Dataset> Job<'_, D> {
         R: Writes<D>,
     {
         let what = || "writing to stdout".to_owned();
-        let mut out = io::stdout().lock();
+        let mut out = Tracked::new(io::stdout().lock(), 0);
         if self.bom {
             out.write_all(BOM).with_context(what)?;
         }
@@ -703,11 +811,12 @@ impl<D: Dataset> Job<'_, D> {
             &what,
         )?;
         let records = writer.records();
-        drop(writer.finish().with_context(what)?);
+        let out = writer.finish().with_context(what)?;
         Ok(Outcome {
             records,
             pages,
             unknown_fields: drift.map(|d| d.counts),
+            bytes: out.bytes,
         })
     }
 
@@ -782,6 +891,7 @@ impl<D: Dataset> Job<'_, D> {
         let records = writer.records();
         let counting = writer.finish().with_context(what)?;
         counting.inner.sync_all()?;
+        let bytes = counting.bytes;
         fs::rename(&paths.partial, &paths.output).with_context(|| {
             format!(
                 "renaming {} to {}",
@@ -799,6 +909,7 @@ impl<D: Dataset> Job<'_, D> {
             records,
             pages,
             unknown_fields: drift.map(|d| d.counts),
+            bytes,
         })
     }
 }

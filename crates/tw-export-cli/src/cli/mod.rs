@@ -127,3 +127,14 @@ pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     }
     std::borrow::Cow::Owned(out)
 }
+
+/// An error's causes in one line, without the single-export hint (how to
+/// resume one file), which `all --resume` replaces.
+pub(crate) fn describe(err: &anyhow::Error) -> String {
+    let hint = err.downcast_ref::<Hint>().map(ToString::to_string);
+    err.chain()
+        .map(ToString::to_string)
+        .filter(|cause| Some(cause) != hint.as_ref())
+        .collect::<Vec<_>>()
+        .join(": ")
+}

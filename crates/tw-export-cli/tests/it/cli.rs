@@ -461,3 +461,64 @@ fn the_file_name_picks_the_format_and_quiet_is_silent() {
     assert_eq!(&with[..3], b"\xEF\xBB\xBF");
     assert_eq!(&with[3..], &without[..]);
 }
+
+#[test]
+fn stats_describe_the_run_for_a_scheduler() {
+    let sandbox = sandbox(40);
+    let dir = temp_dir("stats");
+    let out = dir.join("clusters.csv");
+    let stats = dir.join("stats.json");
+    let output = run(export_from(&sandbox)
+        .args(["--limit", "15", "-q", "--stats"])
+        .arg(&stats)
+        .arg("-o")
+        .arg(&out));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&stats).unwrap()).unwrap();
+    let bytes = std::fs::read(&out).unwrap();
+    assert_eq!(report["dataset"], "skill-clusters");
+    assert_eq!(report["status"], "ok");
+    assert_eq!(report["records"], 40);
+    assert_eq!(report["pages"], 3);
+    assert_eq!(report["bytes"], bytes.len() as u64);
+    use sha2::Digest as _;
+    let hash: String = sha2::Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(report["sha256"], hash);
+    assert_eq!(report["exit_code"], 0);
+    assert!(report["error"].is_null());
+    assert_eq!(report["request"]["limit"], 15);
+    assert_eq!(report["key"], serde_json::json!(["external_id"]));
+    assert!(report["unknown_fields"]["employee_group"].as_u64().unwrap() > 0);
+    for time in ["started", "finished"] {
+        let t = report[time].as_str().unwrap();
+        assert!(
+            t.len() == 20 && t.ends_with('Z') && &t[10..11] == "T",
+            "{t}"
+        );
+    }
+
+    // A failed run reports too: its exit code and message.
+    let output = run(tw_export()
+        .env("TECHWOLF_TOKEN", "wrong")
+        .args([
+            "skill-clusters",
+            "--base-url",
+            &sandbox.base_url(),
+            "--stats",
+        ])
+        .arg(&stats));
+    assert_eq!(output.status.code(), Some(3));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&stats).unwrap()).unwrap();
+    assert_eq!(report["status"], "failed");
+    assert_eq!(report["exit_code"], 3);
+    assert!(
+        report["error"].as_str().unwrap().contains("401"),
+        "{report}"
+    );
+    assert_eq!(report["output"], "-");
+}

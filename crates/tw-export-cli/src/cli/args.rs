@@ -62,6 +62,17 @@ pub(crate) enum Command {
     All(Box<crate::cli::all::AllArgs>),
     /// Run the built-in fake TechWolf API in the foreground.
     Sandbox(SandboxArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(
+        after_help = "Example: tw-export completions bash > ~/.local/share/bash-completion/completions/tw-export"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) of tw-export.
+    #[command(after_help = "Example: tw-export man > ~/.local/share/man/man1/tw-export.1")]
+    Man,
 }
 
 impl Command {
@@ -88,6 +99,24 @@ impl Command {
             Command::Sandbox(args) => {
                 init_logging(1);
                 crate::cli::sandbox::run(args)
+            }
+            Command::Completions { shell } => {
+                use clap::CommandFactory as _;
+                use std::io::Write as _;
+                let mut command = Cli::command();
+                // Into memory first: the generator panics on a closed pipe.
+                let mut script = Vec::new();
+                clap_complete::generate(*shell, &mut command, "tw-export", &mut script);
+                std::io::stdout().write_all(&script)?;
+                Ok(())
+            }
+            Command::Man => {
+                use clap::CommandFactory as _;
+                use std::io::Write as _;
+                let mut page = Vec::new();
+                clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+                std::io::stdout().write_all(&page)?;
+                Ok(())
             }
         }
     }

@@ -522,3 +522,22 @@ fn stats_describe_the_run_for_a_scheduler() {
     );
     assert_eq!(report["output"], "-");
 }
+
+#[test]
+fn completions_and_a_man_page() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let output = run(tw_export().args(["completions", shell]));
+        assert!(output.status.success(), "{shell}: {}", stderr(&output));
+        let script = String::from_utf8(output.stdout).unwrap();
+        for word in ["tw-export", "skill-clusters", "org-units", "state"] {
+            assert!(script.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    let output = run(tw_export().args(["completions", "tcsh"]));
+    assert_eq!(output.status.code(), Some(2));
+    let output = run(tw_export().arg("man"));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let page = String::from_utf8(output.stdout).unwrap();
+    assert!(page.contains(".TH tw-export 1"), "{}", &page[..200]);
+    assert!(page.contains("skill\\-clusters") || page.contains("skill-clusters"));
+}

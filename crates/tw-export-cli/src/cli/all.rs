@@ -87,14 +87,21 @@ fn parse_dataset(value: &str) -> Result<&'static str, String> {
 /// One dataset `all` can run.
 struct Entry {
     name: &'static str,
+    examples: &'static [&'static str],
     run: fn(&Ctx<'_>) -> anyhow::Result<Done>,
 }
 
 fn entry<A: DatasetArgs>() -> Entry {
     Entry {
         name: A::D::NAME,
+        examples: A::EXAMPLES,
         run: run_dataset::<A>,
     }
+}
+
+/// Every dataset subcommand's examples, for `--help`.
+pub(crate) fn examples() -> Vec<(&'static str, &'static [&'static str])> {
+    registry().iter().map(|e| (e.name, e.examples)).collect()
 }
 
 /// Every dataset, in the order of `tw_model::with_datasets!` (a test

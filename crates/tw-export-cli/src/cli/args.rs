@@ -21,10 +21,7 @@ use tw_sandbox::Faults;
     term_width = 100,
     propagate_version = true
 )]
-#[command(
-    after_help = "Exit codes: 0 success, 2 invalid arguments or input, 3 authentication \
-failed, 4 the API failed after retries or broke the pagination protocol, 5 local I/O error."
-)]
+#[command(after_help = EXIT_CODES)]
 pub(crate) struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -47,6 +44,9 @@ pub(crate) enum Command {
     /// Export the skill vocabulary and the tenant's taxonomy (POST /export/skills).
     Skills(Box<ExportArgs<SkillsArgs>>),
     /// Export the organisational tree with employee counts (GET /organisational_units/export).
+    ///
+    /// JSON Lines holds one root unit per line with its subtree as sent; JSON the response
+    /// document; CSV one row per unit with parent_external_id, depth and path.
     OrgUnits(Box<ExportArgs<OrgUnitsArgs>>),
     /// Export every job's skill profile (POST /job_architecture/export/jobs/skill_profiles).
     JobSkillProfiles(Box<ExportArgs<JobSkillProfilesArgs>>),
@@ -61,6 +61,10 @@ pub(crate) enum Command {
     /// Export every dataset (or --datasets) into a directory, with a manifest.
     All(Box<crate::cli::all::AllArgs>),
     /// Run the built-in fake TechWolf API in the foreground.
+    #[command(
+        after_help = "Examples:\n  tw-export sandbox --port 8080 --employees 100000\n  \
+tw-export sandbox --port 0 --rate-limit-every 10 --latency-ms 20 --forbid /export/skills"
+    )]
     Sandbox(SandboxArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(
@@ -101,9 +105,8 @@ impl Command {
                 crate::cli::sandbox::run(args)
             }
             Command::Completions { shell } => {
-                use clap::CommandFactory as _;
                 use std::io::Write as _;
-                let mut command = Cli::command();
+                let mut command = command();
                 // Into memory first: the generator panics on a closed pipe.
                 let mut script = Vec::new();
                 clap_complete::generate(*shell, &mut command, "tw-export", &mut script);
@@ -111,10 +114,9 @@ impl Command {
                 Ok(())
             }
             Command::Man => {
-                use clap::CommandFactory as _;
                 use std::io::Write as _;
                 let mut page = Vec::new();
-                clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+                clap_mangen::Man::new(command()).render(&mut page)?;
                 std::io::stdout().write_all(&page)?;
                 Ok(())
             }
@@ -135,6 +137,8 @@ fn export<A: DatasetArgs>(
 pub(crate) trait DatasetArgs: Args + std::fmt::Debug {
     /// The dataset.
     type D: Dataset;
+    /// Two or three example command lines, for `--help`.
+    const EXAMPLES: &'static [&'static str];
     /// The body and query these flags ask for; `Err` is a usage error.
     fn build(&self) -> Result<Built<Self::D>, String>;
 
@@ -184,13 +188,50 @@ pub(crate) enum DialectArg {
     Rfc4180,
 }
 
+/// The exit codes, in every `--help`.
+pub(crate) const EXIT_CODES: &str = "Exit codes: 0 success, 2 invalid arguments or input, \
+3 authentication failed, 4 the API failed after retries or broke the pagination protocol, \
+5 local I/O error.";
+
+/// Where credentials come from, in every export's `--help`.
+const CREDENTIALS: &str = "Credentials come from the environment, never from flags: \
+TECHWOLF_TOKEN (a bearer token), or TECHWOLF_CLIENT_ID with TECHWOLF_CLIENT_SECRET (or \
+--client-secret-file).";
+
+/// The command line: [`Cli`]'s, with each export subcommand's examples,
+/// where credentials come from and the exit codes after its help.
+pub(crate) fn command() -> clap::Command {
+    use clap::CommandFactory as _;
+    let mut command = Cli::command();
+    for (name, examples) in crate::cli::all::examples() {
+        let mut text = String::from("Examples:\n");
+        for example in examples {
+            text.push_str("  ");
+            text.push_str(example);
+            text.push('\n');
+        }
+        text.push('\n');
+        text.push_str(CREDENTIALS);
+        text.push_str("\n\n");
+        text.push_str(EXIT_CODES);
+        command = command.mut_subcommand(name, |sub| sub.after_help(text));
+    }
+    for name in ["all", "sandbox", "completions", "man"] {
+        command = command.mut_subcommand(name, |sub| {
+            let before = sub.get_after_help().map(ToString::to_string);
+            let text = match before {
+                Some(before) => format!("{before}\n\n{EXIT_CODES}"),
+                None => EXIT_CODES.to_owned(),
+            };
+            sub.after_help(text)
+        });
+    }
+    command
+}
+
 /// A dataset subcommand: the common flag groups, declared once, and the
 /// dataset's own flags.
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Credentials come from the environment, never from flags: TECHWOLF_TOKEN \
-(a bearer token), or TECHWOLF_CLIENT_ID with TECHWOLF_CLIENT_SECRET (or --client-secret-file)."
-)]
 pub(crate) struct ExportArgs<A: DatasetArgs> {
     /// Where the API is and how to log in.
     #[command(flatten)]
@@ -402,9 +443,6 @@ fn list_values(values: &[String]) -> Option<Vec<&str>> {
 
 /// `tw-export skill-clusters`'s own flags.
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Example: tw-export skill-clusters --sandbox --active-only --updated-after 2024-01-01 -o clusters.jsonl"
-)]
 pub(crate) struct SkillClustersArgs {
     /// Optional lists to include, comma-separated.
     #[arg(
@@ -422,6 +460,11 @@ pub(crate) struct SkillClustersArgs {
 
 impl DatasetArgs for SkillClustersArgs {
     type D = SkillClusters;
+
+    const EXAMPLES: &'static [&'static str] = &[
+        "tw-export skill-clusters --sandbox --active-only --updated-after 2024-01-01 -o clusters.jsonl",
+        "tw-export skill-clusters --tenant acme --region eu --state state.json --format csv -o clusters.csv",
+    ];
 
     fn filters_mut(body: &mut skill_clusters::Body) -> Option<&mut Vec<Filter>> {
         Some(&mut body.filters)
@@ -457,9 +500,6 @@ pub(crate) enum ResponseFormatArg {
 
 /// `tw-export skill-profiles`'s own flags.
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Example: tw-export skill-profiles --sandbox --sort confidence --format csv -o profiles.csv"
-)]
 pub(crate) struct SkillProfilesArgs {
     /// Optional parts to include, comma-separated (also: seniority).
     #[arg(
@@ -483,6 +523,11 @@ pub(crate) struct SkillProfilesArgs {
 
 impl DatasetArgs for SkillProfilesArgs {
     type D = SkillProfiles;
+
+    const EXAMPLES: &'static [&'static str] = &[
+        "tw-export skill-profiles --sandbox --sort confidence --format csv -o profiles.csv",
+        "tw-export skill-profiles --tenant acme --region eu --active-only -o profiles.jsonl",
+    ];
 
     fn filters_mut(body: &mut skill_profiles::Body) -> Option<&mut Vec<Filter>> {
         Some(&mut body.filters)
@@ -525,9 +570,6 @@ impl ProfileQueryArgs {
 
 /// `tw-export task-profiles`'s own flags.
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Example: tw-export task-profiles --sandbox --include ai_impact,weekly_hours --format csv -o tasks.csv"
-)]
 pub(crate) struct TaskProfilesArgs {
     /// Optional parts to include, comma-separated.
     #[arg(
@@ -549,6 +591,11 @@ pub(crate) struct TaskProfilesArgs {
 impl DatasetArgs for TaskProfilesArgs {
     type D = task_profiles::TaskProfiles;
 
+    const EXAMPLES: &'static [&'static str] = &[
+        "tw-export task-profiles --sandbox --include ai_impact,weekly_hours --format csv -o tasks.csv",
+        "tw-export task-profiles --tenant acme --region eu --updated-after 2026-01-01 -o tasks.jsonl",
+    ];
+
     fn filters_mut(body: &mut FilteredBody<task_profiles::Include>) -> Option<&mut Vec<Filter>> {
         Some(&mut body.filters)
     }
@@ -565,9 +612,6 @@ impl DatasetArgs for TaskProfilesArgs {
 
 /// `tw-export ai-goals`'s own flags.
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Example: tw-export ai-goals --sandbox --active-only --format csv -o goals.csv"
-)]
 pub(crate) struct AiGoalsArgs {
     /// Employee filters.
     #[command(flatten)]
@@ -582,6 +626,11 @@ pub(crate) struct AiGoalsArgs {
 
 impl DatasetArgs for AiGoalsArgs {
     type D = ai_goals::AiGoals;
+
+    const EXAMPLES: &'static [&'static str] = &[
+        "tw-export ai-goals --sandbox --active-only --format csv -o goals.csv",
+        "tw-export ai-goals --tenant acme --region eu --versions latest -o goals.jsonl",
+    ];
 
     fn filters_mut(body: &mut FiltersOnly) -> Option<&mut Vec<Filter>> {
         Some(&mut body.filters)
@@ -611,9 +660,6 @@ pub(crate) enum MatchFormatArg {
 
 /// `tw-export position-matches`'s own flags.
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Example: tw-export position-matches --sandbox --active-only --format csv -o matches.csv"
-)]
 pub(crate) struct PositionMatchesArgs {
     /// Employee filters.
     #[command(flatten)]
@@ -628,6 +674,11 @@ pub(crate) struct PositionMatchesArgs {
 
 impl DatasetArgs for PositionMatchesArgs {
     type D = position_matches::PositionMatches;
+
+    const EXAMPLES: &'static [&'static str] = &[
+        "tw-export position-matches --sandbox --active-only --format csv -o matches.csv",
+        "tw-export position-matches --tenant acme --region eu --response-format simple -o matches.jsonl",
+    ];
 
     fn filters_mut(body: &mut FiltersOnly) -> Option<&mut Vec<Filter>> {
         Some(&mut body.filters)
@@ -648,9 +699,6 @@ impl DatasetArgs for PositionMatchesArgs {
 
 /// `tw-export job-skill-profiles`'s own flags.
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Example: tw-export job-skill-profiles --sandbox --job-family-ids jf_finance --format csv -o job-skills.csv"
-)]
 pub(crate) struct JobSkillProfilesArgs {
     /// Optional parts to include, comma-separated (also: skill_validation_state).
     #[arg(
@@ -681,6 +729,11 @@ impl SortArg {
 impl DatasetArgs for JobSkillProfilesArgs {
     type D = job_skill_profiles::JobSkillProfiles;
 
+    const EXAMPLES: &'static [&'static str] = &[
+        "tw-export job-skill-profiles --sandbox --job-family-ids jf_finance --format csv -o job-skills.csv",
+        "tw-export job-skill-profiles --tenant acme --region eu --sort confidence -o job-skills.jsonl",
+    ];
+
     fn filters_mut(body: &mut SortedBody<job_skill_profiles::Include>) -> Option<&mut Vec<Filter>> {
         Some(&mut body.filters)
     }
@@ -698,9 +751,6 @@ impl DatasetArgs for JobSkillProfilesArgs {
 
 /// `tw-export job-task-profiles`'s own flags.
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Example: tw-export job-task-profiles --sandbox --job-family-ids jf_data --format csv -o job-tasks.csv"
-)]
 pub(crate) struct JobTaskProfilesArgs {
     /// Optional parts to include, comma-separated.
     #[arg(
@@ -721,6 +771,11 @@ pub(crate) struct JobTaskProfilesArgs {
 
 impl DatasetArgs for JobTaskProfilesArgs {
     type D = job_task_profiles::JobTaskProfiles;
+
+    const EXAMPLES: &'static [&'static str] = &[
+        "tw-export job-task-profiles --sandbox --job-family-ids jf_data --format csv -o job-tasks.csv",
+        "tw-export job-task-profiles --tenant acme --region eu --updated-after 2026-01-01 -o job-tasks.jsonl",
+    ];
 
     fn filters_mut(
         body: &mut FilteredBody<job_task_profiles::Include>,
@@ -758,9 +813,6 @@ pub(crate) enum CategoryArg {
 
 /// `tw-export job-suggestions`'s own flags.
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Example: tw-export job-suggestions --sandbox --states suggested --category tasks -o suggestions.jsonl"
-)]
 pub(crate) struct JobSuggestionsArgs {
     /// Only suggestions in these review states (comma-separated: suggested, accepted, rejected).
     #[arg(
@@ -791,6 +843,11 @@ pub(crate) struct JobSuggestionsArgs {
 
 impl DatasetArgs for JobSuggestionsArgs {
     type D = job_suggestions::JobSuggestions;
+
+    const EXAMPLES: &'static [&'static str] = &[
+        "tw-export job-suggestions --sandbox --states suggested --category tasks -o suggestions.jsonl",
+        "tw-export job-suggestions --tenant acme --region eu --response-format list --format csv -o suggestions.csv",
+    ];
 
     fn filters_mut(body: &mut job_suggestions::Body) -> Option<&mut Vec<Filter>> {
         Some(&mut body.filters)
@@ -823,9 +880,6 @@ impl DatasetArgs for JobSuggestionsArgs {
 
 /// `tw-export job-market-skill-profiles`'s own flags.
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Example: tw-export job-market-skill-profiles --sandbox --sort alphabetical --format csv -o market.csv"
-)]
 pub(crate) struct JobMarketSkillProfilesArgs {
     /// Job filters.
     #[command(flatten)]
@@ -840,6 +894,11 @@ pub(crate) struct JobMarketSkillProfilesArgs {
 
 impl DatasetArgs for JobMarketSkillProfilesArgs {
     type D = job_market_skill_profiles::JobMarketSkillProfiles;
+
+    const EXAMPLES: &'static [&'static str] = &[
+        "tw-export job-market-skill-profiles --sandbox --sort alphabetical --format csv -o market.csv",
+        "tw-export job-market-skill-profiles --tenant acme --region eu --job-family-ids jf_data -o market.jsonl",
+    ];
 
     fn filters_mut(body: &mut SortedBody<String>) -> Option<&mut Vec<Filter>> {
         Some(&mut body.filters)
@@ -857,9 +916,6 @@ impl DatasetArgs for JobMarketSkillProfilesArgs {
 
 /// `tw-export job-market-alignment`'s own flags.
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Example: tw-export job-market-alignment --sandbox --job-family-ids jf_engineering --format csv -o alignment.csv"
-)]
 pub(crate) struct JobMarketAlignmentArgs {
     /// Job filters.
     #[command(flatten)]
@@ -881,6 +937,11 @@ impl MatchFormatArg {
 impl DatasetArgs for JobMarketAlignmentArgs {
     type D = job_market_alignment::JobMarketAlignment;
 
+    const EXAMPLES: &'static [&'static str] = &[
+        "tw-export job-market-alignment --sandbox --job-family-ids jf_engineering --format csv -o alignment.csv",
+        "tw-export job-market-alignment --tenant acme --region eu --response-format simple -o alignment.jsonl",
+    ];
+
     fn filters_mut(body: &mut FiltersOnly) -> Option<&mut Vec<Filter>> {
         Some(&mut body.filters)
     }
@@ -899,9 +960,6 @@ impl DatasetArgs for JobMarketAlignmentArgs {
 
 /// `tw-export skills`'s own flags.
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Example: tw-export skills --sandbox --skill-source vocabulary --vocab-language de --limit 1000 --format csv -o skills.csv"
-)]
 pub(crate) struct SkillsArgs {
     /// Extra skill attributes, comma-separated (query parameter include; the documented list is cut off, properties is inferred) [default: none].
     #[arg(
@@ -934,6 +992,11 @@ pub(crate) struct SkillsArgs {
 impl DatasetArgs for SkillsArgs {
     type D = skills::Skills;
 
+    const EXAMPLES: &'static [&'static str] = &[
+        "tw-export skills --sandbox --skill-source vocabulary --vocab-language de --limit 1000 --format csv -o skills.csv",
+        "tw-export skills --tenant acme --region eu --skill-ids rust-lang,gaap --include properties -o skills.jsonl",
+    ];
+
     fn filters_mut(body: &mut skills::Body) -> Option<&mut Vec<Filter>> {
         Some(&mut body.filters.filters)
     }
@@ -957,11 +1020,6 @@ impl DatasetArgs for SkillsArgs {
 
 /// `tw-export org-units`'s own flags.
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Example: tw-export org-units --sandbox --skill-id rust-lang --format csv -o org-units.csv
-
-JSON Lines holds one root unit per line with its subtree; JSON the response document; CSV one row per unit with parent_external_id, depth and path."
-)]
 pub(crate) struct OrgUnitsArgs {
     /// Extra unit fields, comma-separated (query parameter include).
     #[arg(
@@ -979,6 +1037,11 @@ pub(crate) struct OrgUnitsArgs {
 
 impl DatasetArgs for OrgUnitsArgs {
     type D = org_units::OrgUnits;
+
+    const EXAMPLES: &'static [&'static str] = &[
+        "tw-export org-units --sandbox --skill-id rust-lang --format csv -o org-units.csv",
+        "tw-export org-units --tenant acme --region eu --format json -o org-units.json",
+    ];
 
     fn filters_mut(_: &mut NoBody) -> Option<&mut Vec<Filter>> {
         None

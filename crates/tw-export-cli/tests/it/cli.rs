@@ -541,3 +541,29 @@ fn completions_and_a_man_page() {
     assert!(page.contains(".TH tw-export 1"), "{}", &page[..200]);
     assert!(page.contains("skill\\-clusters") || page.contains("skill-clusters"));
 }
+
+#[test]
+fn every_subcommand_help_has_examples_and_exit_codes() {
+    let output = run(tw_export().arg("--help"));
+    let top = String::from_utf8(output.stdout).unwrap();
+    let mut names: Vec<String> = top
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter(|l| l.starts_with("  ") && !l.starts_with("    "))
+        .map(|l| l.split_whitespace().next().unwrap().to_owned())
+        .collect();
+    names.retain(|n| n != "help");
+    assert!(names.len() >= 16, "{names:?}");
+    for name in names {
+        let output = run(tw_export().args([name.as_str(), "--help"]));
+        assert!(output.status.success(), "{name}");
+        let help = String::from_utf8(output.stdout).unwrap();
+        assert!(help.contains("Example"), "{name} --help has no example");
+        assert!(
+            help.contains("Exit codes: 0 success"),
+            "{name} --help has no exit codes"
+        );
+    }
+}

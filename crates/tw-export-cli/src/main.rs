@@ -71,6 +71,9 @@ fn main() -> ExitCode {
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             report(&err);
+            if let Some(interrupted) = err.downcast_ref::<crate::cli::signals::Interrupted>() {
+                return ExitCode::from(interrupted.exit_code());
+            }
             ExitCode::from(classify(&err) as u8)
         }
     }

@@ -427,6 +427,9 @@ pub(crate) fn run(args: &AllArgs) -> anyhow::Result<()> {
         for _ in 0..workers {
             scope.spawn(|| {
                 loop {
+                    if crate::cli::signals::requested().is_some() {
+                        break;
+                    }
                     let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
                     let Some(entry) = next else { break };
                     let started = rfc3339(SystemTime::now());
@@ -434,7 +437,13 @@ pub(crate) fn run(args: &AllArgs) -> anyhow::Result<()> {
                     let recorded = match result {
                         Ok(Done(done)) => ctx.update(entry.name, done),
                         Err(err) => {
-                            let status = if skipped(&err) { "skipped" } else { "failed" };
+                            let status = if err.is::<crate::cli::signals::Interrupted>() {
+                                "interrupted"
+                            } else if skipped(&err) {
+                                "skipped"
+                            } else {
+                                "failed"
+                            };
                             let reason = printable(&crate::cli::describe(&err)).into_owned();
                             tracing::warn!("{}: {status}: {reason}", entry.name);
                             let mut manifest =
@@ -461,7 +470,7 @@ pub(crate) fn run(args: &AllArgs) -> anyhow::Result<()> {
                             failed.status = status.to_owned();
                             failed.reason = Some(reason);
                             failed.finished = Some(rfc3339(SystemTime::now()));
-                            if status == "failed" {
+                            if status == "failed" || status == "interrupted" {
                                 failures
                                     .lock()
                                     .unwrap_or_else(|p| p.into_inner())
@@ -524,6 +533,12 @@ pub(crate) fn run(args: &AllArgs) -> anyhow::Result<()> {
             started.elapsed().map_or(0.0, |d| d.as_secs_f64()),
             args.output.display()
         );
+    }
+    if let Some(interrupted) = crate::cli::signals::requested() {
+        return Err(anyhow::Error::new(interrupted).context(crate::cli::Hint(
+            "finished datasets are in place; run the same command with --resume to continue the rest"
+                .to_owned(),
+        )));
     }
     if failures.is_empty() {
         return Ok(());

@@ -98,6 +98,7 @@ impl Command {
             Command::JobMarketAlignment(args) => export(args, init_logging),
             Command::All(args) => {
                 init_logging(args.verbose);
+                crate::cli::signals::install()?;
                 crate::cli::all::run(args)
             }
             Command::Sandbox(args) => {
@@ -129,6 +130,7 @@ fn export<A: DatasetArgs>(
     init_logging: impl FnOnce(u8),
 ) -> anyhow::Result<()> {
     init_logging(args.output.verbose);
+    crate::cli::signals::install()?;
     crate::cli::export::run(args)
 }
 

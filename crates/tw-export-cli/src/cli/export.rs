@@ -789,6 +789,9 @@ impl<D: Dataset> Job<'_, D> {
                 pages.checkpoint().pages,
                 self.client.retries(),
             );
+            if let Some(interrupted) = crate::cli::signals::requested() {
+                return Err(anyhow::Error::new(interrupted));
+            }
         }
         Ok((pages.checkpoint().pages, drift))
     }
@@ -887,7 +890,20 @@ impl<D: Dataset> Job<'_, D> {
             );
             anyhow::Error::new(err).context(Hint(hint))
         };
-        let (pages, drift) = self.pump::<R, _>(&mut writer, save, on_error, &what)?;
+        let (pages, drift) = self
+            .pump::<R, _>(&mut writer, save, on_error, &what)
+            .map_err(|err| {
+                if err.is::<crate::cli::signals::Interrupted>() {
+                    let hint = format!(
+                        "{} holds the records exported so far; \
+                         run the same command with --resume to continue",
+                        paths.partial.display(),
+                    );
+                    err.context(Hint(hint))
+                } else {
+                    err
+                }
+            })?;
         let records = writer.records();
         let counting = writer.finish().with_context(what)?;
         counting.inner.sync_all()?;

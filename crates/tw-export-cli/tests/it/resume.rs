@@ -415,3 +415,59 @@ fn the_resume_hint_only_when_a_resume_can_help() {
     assert!(!stderr(&output).contains("hint:"), "{}", stderr(&output));
     assert!(dir.join("broken.jsonl.partial").exists());
 }
+
+/// Sends `signal` (e.g. "-INT") to a child process with kill(1).
+fn send(signal: &str, child: &std::process::Child) {
+    let status = std::process::Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn ctrl_c_and_sigterm_stop_after_a_page_and_resume_exactly() {
+    let mut faults = Faults::default();
+    faults.latency = Duration::from_millis(20);
+    // 100 pages of 20 ms: the signal lands long before the end.
+    let sandbox = sandbox_with(1000, faults);
+    let dir = temp_dir("signals");
+    let reference = dir.join("reference.jsonl");
+    let output = run(export_from(&sandbox)
+        .args(["--limit", "10", "-o"])
+        .arg(&reference));
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    for (signal, code) in [("-INT", 130), ("-TERM", 143)] {
+        let out = dir.join(format!("run{code}.jsonl"));
+        let checkpoint = dir.join(format!("run{code}.jsonl.checkpoint"));
+        let child = export_from(&sandbox)
+            .args(["--limit", "10", "-o"])
+            .arg(&out)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The event: a checkpoint after at least two pages.
+        let started = Instant::now();
+        while checkpoint_records(&checkpoint).is_none_or(|n| n < 20) {
+            assert!(started.elapsed() < Duration::from_secs(60), "no progress");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        send(signal, &child);
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(code), "{}", stderr(&output));
+        let message = stderr(&output);
+        assert!(message.contains("stopped by"), "{message}");
+        assert!(message.contains("--resume"), "{message}");
+        assert!(!out.exists());
+        let output = run(export_from(&sandbox)
+            .args(["--limit", "10", "--resume", "-o"])
+            .arg(&out));
+        assert!(output.status.success(), "{}", stderr(&output));
+        assert_eq!(
+            std::fs::read(&out).unwrap(),
+            std::fs::read(&reference).unwrap()
+        );
+    }
+}

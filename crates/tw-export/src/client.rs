@@ -299,6 +299,12 @@ impl Client {
         ClientBuilder::default()
     }
 
+    /// A client configured from the `TECHWOLF_*` environment exactly as
+    /// the `tw-export` command reads it; see [`ClientBuilder::from_env`].
+    pub fn from_env() -> Result<Client, Error> {
+        ClientBuilder::from_env()?.build()
+    }
+
     /// A client over any transport (a test double, a custom stack). The
     /// transport must add authentication itself. Pages are fetched on the
     /// calling thread (no read-ahead), which keeps test doubles simple.

@@ -46,6 +46,7 @@
 #![deny(missing_docs)]
 
 mod client;
+pub mod env;
 mod error;
 pub mod output;
 

@@ -267,19 +267,19 @@ pub(crate) struct ExtraArgs {
 #[derive(Debug, Args)]
 pub(crate) struct ConnectionArgs {
     /// Tenant name, as TechWolf issued it.
-    #[arg(long, env = "TECHWOLF_TENANT", value_parser = parse_label("tenant"), help_heading = "Connection")]
+    #[arg(long, env = tw_export::env::TENANT, value_parser = parse_label("tenant"), help_heading = "Connection")]
     pub tenant: Option<String>,
     /// Region: eu, us, or another DNS label.
-    #[arg(long, env = "TECHWOLF_REGION", value_parser = parse_label("region"), help_heading = "Connection")]
+    #[arg(long, env = tw_export::env::REGION, value_parser = parse_label("region"), help_heading = "Connection")]
     pub region: Option<String>,
     /// Full API base URL, overriding tenant and region (https://, or http:// to loopback).
-    #[arg(long, env = "TECHWOLF_BASE_URL", value_parser = parse_url, help_heading = "Connection")]
+    #[arg(long, env = tw_export::env::BASE_URL, value_parser = parse_url, help_heading = "Connection")]
     pub base_url: Option<String>,
     /// OAuth2 token endpoint (default: by region).
-    #[arg(long, env = "TECHWOLF_TOKEN_URL", value_parser = parse_url, help_heading = "Connection")]
+    #[arg(long, env = tw_export::env::TOKEN_URL, value_parser = parse_url, help_heading = "Connection")]
     pub token_url: Option<String>,
     /// OAuth2 audience (default: by region).
-    #[arg(long, env = "TECHWOLF_AUDIENCE", help_heading = "Connection")]
+    #[arg(long, env = tw_export::env::AUDIENCE, help_heading = "Connection")]
     pub audience: Option<String>,
     /// Send X-API-Version: DATE (YYYY-MM-DD) to override the tenant's pinned API version.
     #[arg(long, value_name = "DATE", value_parser = parse_date, help_heading = "Connection")]

@@ -167,10 +167,6 @@ pub(crate) fn request_for<A: DatasetArgs>(
 /// The page size when `--limit` is not given.
 const DEFAULT_LIMIT: u32 = 100;
 
-fn env_var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
 /// The connection: a client, a description of the target for checkpoints,
 /// and the in-process sandbox when `--sandbox` is on.
 pub(crate) struct Connection {
@@ -261,8 +257,6 @@ pub(crate) fn connect(args: &ConnectionArgs) -> anyhow::Result<Connection> {
         builder = builder.audience(audience);
     }
 
-    let token = env_var("TECHWOLF_TOKEN");
-    let client_id = env_var("TECHWOLF_CLIENT_ID");
     let secret = match &args.client_secret_file {
         Some(path) => Some(fs::read_to_string(path).map_err(|err| {
             usage(format!(
@@ -270,34 +264,11 @@ pub(crate) fn connect(args: &ConnectionArgs) -> anyhow::Result<Connection> {
                 path.display()
             ))
         })?),
-        None => env_var("TECHWOLF_CLIENT_SECRET"),
+        None => None,
     };
-    builder = match (token, client_id, secret) {
-        (Some(_), Some(_), _) => {
-            return Err(usage(
-                "both TECHWOLF_TOKEN and TECHWOLF_CLIENT_ID are set: unset one of them",
-            ));
-        }
-        (Some(token), None, _) => builder.bearer_token(Secret::new(token)),
-        (None, Some(id), Some(secret)) => {
-            let secret = Secret::new(secret);
-            if secret.is_empty() {
-                return Err(usage("the client secret is empty"));
-            }
-            builder.client_credentials(id, secret)
-        }
-        (None, Some(_), None) => {
-            return Err(usage(
-                "TECHWOLF_CLIENT_ID is set but no secret: set TECHWOLF_CLIENT_SECRET or pass --client-secret-file",
-            ));
-        }
-        (None, None, _) => {
-            return Err(usage(
-                "no credentials: set TECHWOLF_TOKEN, or TECHWOLF_CLIENT_ID with TECHWOLF_CLIENT_SECRET \
-                 (or --client-secret-file)",
-            ));
-        }
-    };
+    builder = tw_export::env::credentials(secret)
+        .map_err(|err| usage(err.to_string()))?
+        .apply(builder);
     let client = builder.build().map_err(|err| {
         if err.is_invalid_input() {
             usage(err.to_string())

@@ -98,3 +98,30 @@ fn the_library_does_not_carry_the_command() {
         assert!(!text.contains("clap::"), "{} uses clap", path.display());
     }
 }
+
+/// Every published crate ships a README and the LICENSE, and says what it
+/// is about on crates.io (`cargo package` lists them).
+#[test]
+fn every_crate_packages_a_readme_and_the_license() {
+    for krate in crates() {
+        let dir = root().join("crates").join(&krate);
+        for file in ["README.md", "LICENSE"] {
+            let text = std::fs::read_to_string(dir.join(file))
+                .unwrap_or_else(|e| panic!("{krate}/{file}: {e}"));
+            assert!(!text.trim().is_empty(), "{krate}/{file} is empty");
+        }
+        let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).expect("Cargo.toml");
+        for key in [
+            "readme = ",
+            "keywords = ",
+            "categories = ",
+            "description = ",
+        ] {
+            assert!(manifest.contains(key), "{krate}/Cargo.toml lacks {key}");
+        }
+        assert!(
+            !manifest.contains("example.invalid"),
+            "{krate}: a placeholder URL"
+        );
+    }
+}

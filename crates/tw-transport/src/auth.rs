@@ -321,6 +321,11 @@ impl<T: Transport> AuthTransport<T> {
         let secret = client.client_secret.expose();
         let describe = || self.credentials.describe();
         self.token_fetches.fetch_add(1, Ordering::Relaxed);
+        tracing::info!(
+            token_url = %client.token_url,
+            client_id = %client.client_id,
+            "requesting an OAuth2 token"
+        );
         let started = Instant::now();
         let response = self.inner.send(&request).map_err(|mut err| {
             err.scrub(secret);
@@ -367,6 +372,11 @@ impl<T: Transport> AuthTransport<T> {
             }
         };
         let lifetime = token_lifetime(expires_in.as_ref());
+        tracing::info!(
+            lifetime_s = lifetime.as_secs(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "received an OAuth2 token"
+        );
         Ok(CachedToken {
             value: Secret::new(token),
             refresh_at: started + lifetime - refresh_margin(lifetime),

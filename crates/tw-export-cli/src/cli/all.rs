@@ -286,7 +286,7 @@ fn run_dataset<A: DatasetArgs>(ctx: &Ctx<'_>) -> anyhow::Result<Done> {
         lock(&Paths::for_output(&path)).with_context(|| format!("locking {}", path.display()))?;
     ctx.update(name, entry.clone())?;
     let options = options_of(ctx.target, &request, None, None, ctx.format);
-    let progress = if ctx.multi.is_hidden() {
+    let progress = if ctx.multi.is_hidden() || ctx.args.quiet {
         Progress::new(true)
     } else {
         Progress::line(ctx.multi, name)
@@ -402,11 +402,7 @@ pub(crate) fn run(args: &AllArgs) -> anyhow::Result<()> {
         finished: None,
         datasets: BTreeMap::new(),
     });
-    let multi = if args.quiet || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        indicatif::MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::hidden())
-    } else {
-        indicatif::MultiProgress::new()
-    };
+    let multi = crate::cli::stderr::multi();
     let ctx = Ctx {
         args,
         client: &connection.client,
@@ -416,7 +412,7 @@ pub(crate) fn run(args: &AllArgs) -> anyhow::Result<()> {
         state: state.as_ref(),
         manifest: &manifest,
         previous: previous.as_ref(),
-        multi: &multi,
+        multi,
     };
     let names: Vec<&'static str> = chosen.iter().map(|e| e.name).collect();
     let queue = Mutex::new(chosen.into_iter().collect::<VecDeque<Entry>>());
@@ -497,8 +493,8 @@ pub(crate) fn run(args: &AllArgs) -> anyhow::Result<()> {
 
     let failures = failures.into_inner().unwrap_or_else(|p| p.into_inner());
     let mut total = 0;
-    #[allow(clippy::print_stderr)]
     if !args.quiet || !failures.is_empty() {
+        use crate::cli::stderr::line;
         for name in &names {
             if let Some(entry) = manifest.datasets.get(*name) {
                 total += entry.records;
@@ -511,9 +507,18 @@ pub(crate) fn run(args: &AllArgs) -> anyhow::Result<()> {
                     ),
                     (None, None) => String::new(),
                 };
-                eprintln!(
-                    "  {name:<27} {:<8} {:>9} records{detail}",
-                    entry.status, entry.records
+                line(
+                    "INFO",
+                    &format!(
+                        "  {name:<27} {:<8} {:>9} records{detail}",
+                        entry.status, entry.records
+                    ),
+                    serde_json::json!({
+                        "dataset": name,
+                        "status": entry.status,
+                        "records": entry.records,
+                        "reason": entry.reason,
+                    }),
                 );
             }
         }
@@ -524,14 +529,26 @@ pub(crate) fn run(args: &AllArgs) -> anyhow::Result<()> {
                 .filter(|e| e.status == status)
                 .count()
         };
-        eprintln!(
-            "tw-export: {} ok, {} skipped, {} failed; {total} records, {} retries, {:.1}s -> {}",
-            count("ok"),
-            count("skipped"),
-            count("failed"),
-            connection.client.retries(),
-            started.elapsed().map_or(0.0, |d| d.as_secs_f64()),
-            args.output.display()
+        let seconds = started.elapsed().map_or(0.0, |d| d.as_secs_f64());
+        line(
+            "INFO",
+            &format!(
+                "tw-export: {} ok, {} skipped, {} failed; {total} records, {} retries, {seconds:.1}s -> {}",
+                count("ok"),
+                count("skipped"),
+                count("failed"),
+                connection.client.retries(),
+                args.output.display()
+            ),
+            serde_json::json!({
+                "ok": count("ok"),
+                "skipped": count("skipped"),
+                "failed": count("failed"),
+                "records": total,
+                "retries": connection.client.retries(),
+                "seconds": seconds,
+                "output": args.output.display().to_string(),
+            }),
         );
     }
     if let Some(interrupted) = crate::cli::signals::requested() {

@@ -26,6 +26,18 @@ pub(crate) struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// stderr as text, or as JSON lines (timestamp, level, message, fields) for log shippers; json draws no progress.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, help_heading = "Output")]
+    pub log_format: LogFormat,
+}
+
+/// `--log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum LogFormat {
+    /// Lines for people.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// The subcommands: one per dataset, and the sandbox.

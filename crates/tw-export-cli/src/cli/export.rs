@@ -305,10 +305,10 @@ impl Progress {
     }
 
     pub(crate) fn new(quiet: bool) -> Progress {
-        let bar = if quiet || !io::stderr().is_terminal() {
+        let bar = if quiet || crate::cli::stderr::json() || !io::stderr().is_terminal() {
             indicatif::ProgressBar::hidden()
         } else {
-            let bar = indicatif::ProgressBar::new_spinner();
+            let bar = crate::cli::stderr::multi().add(indicatif::ProgressBar::new_spinner());
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         };
@@ -517,20 +517,32 @@ fn export_and_report<A: DatasetArgs>(
             listed.join(", ")
         );
     }
-    #[allow(clippy::print_stderr)]
     if !args.output.quiet {
-        eprintln!(
-            "tw-export: {} records, {} pages, {} retries, {:.1}s -> {}{}",
-            outcome.records,
-            outcome.pages,
-            report.retries,
-            progress.started.elapsed().as_secs_f64(),
-            if to_file.is_some() {
-                report.output.as_str()
-            } else {
-                "stdout"
-            },
-            incremental.map_or_else(String::new, |i| format!(" ({})", i.describe()))
+        let seconds = progress.started.elapsed().as_secs_f64();
+        let destination = if to_file.is_some() {
+            report.output.as_str()
+        } else {
+            "stdout"
+        };
+        crate::cli::stderr::line(
+            "INFO",
+            &format!(
+                "tw-export: {} records, {} pages, {} retries, {seconds:.1}s -> {destination}{}",
+                outcome.records,
+                outcome.pages,
+                report.retries,
+                incremental
+                    .as_ref()
+                    .map_or_else(String::new, |i| format!(" ({})", i.describe()))
+            ),
+            serde_json::json!({
+                "dataset": A::D::NAME,
+                "records": outcome.records,
+                "pages": outcome.pages,
+                "retries": report.retries,
+                "seconds": seconds,
+                "output": report.output,
+            }),
         );
     }
     Ok(())

@@ -7,6 +7,7 @@ pub(crate) mod export;
 pub(crate) mod sandbox;
 pub(crate) mod signals;
 pub(crate) mod state;
+pub(crate) mod stderr;
 
 use std::fmt;
 

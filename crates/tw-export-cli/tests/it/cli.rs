@@ -567,3 +567,49 @@ fn every_subcommand_help_has_examples_and_exit_codes() {
         );
     }
 }
+
+#[test]
+fn json_logs_are_json_on_every_line_of_stderr() {
+    let sandbox = sandbox(30);
+    let dir = temp_dir("json-logs");
+    let every_line_json = |output: &std::process::Output| -> Vec<serde_json::Value> {
+        let text = stderr(output);
+        assert!(!text.trim().is_empty());
+        text.lines()
+            .map(|line| {
+                let value: serde_json::Value = serde_json::from_str(line)
+                    .unwrap_or_else(|e| panic!("not JSON ({e}): {line:?}"));
+                assert!(
+                    value["timestamp"].is_string() && value["level"].is_string(),
+                    "{value}"
+                );
+                assert!(value["fields"]["message"].is_string(), "{value}");
+                value
+            })
+            .collect()
+    };
+    // Success, with -v: log lines and the summary.
+    let output = run(export_from(&sandbox)
+        .args(["--log-format", "json", "-v", "-o"])
+        .arg(dir.join("a.jsonl")));
+    assert!(output.status.success());
+    let lines = every_line_json(&output);
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["fields"]["records"], 30);
+    // A failure: the error, its exit code.
+    let output = run(tw_export().env("TECHWOLF_TOKEN", "wrong").args([
+        "skill-clusters",
+        "--log-format",
+        "json",
+        "--base-url",
+        &sandbox.base_url(),
+    ]));
+    assert_eq!(output.status.code(), Some(3));
+    let lines = every_line_json(&output);
+    assert_eq!(lines.last().unwrap()["level"], "ERROR");
+    assert_eq!(lines.last().unwrap()["fields"]["exit_code"], 3);
+    // A usage error, before anything runs.
+    let output = run(tw_export().args(["skills", "--log-format", "json", "--limit", "0"]));
+    assert_eq!(output.status.code(), Some(2));
+    every_line_json(&output);
+}

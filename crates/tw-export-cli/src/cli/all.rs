@@ -285,7 +285,7 @@ fn run_dataset<A: DatasetArgs>(ctx: &Ctx<'_>) -> anyhow::Result<Done> {
     let _lock =
         lock(&Paths::for_output(&path)).with_context(|| format!("locking {}", path.display()))?;
     ctx.update(name, entry.clone())?;
-    let options = options_of(ctx.target, &request, None, None, ctx.format);
+    let options = options_of(ctx.target, &request, None, None, ctx.format, None);
     let progress = if ctx.multi.is_hidden() || ctx.args.quiet {
         Progress::new(true)
     } else {
@@ -300,6 +300,7 @@ fn run_dataset<A: DatasetArgs>(ctx: &Ctx<'_>) -> anyhow::Result<Done> {
         progress: &progress,
         drift: Some(Drift::new::<A::D>()),
         bom: false,
+        compression: None,
     };
     let resume = if ctx.args.resume {
         Resume::IfAny

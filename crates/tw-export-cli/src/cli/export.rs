@@ -19,6 +19,7 @@ use crate::cli::args::{
 use crate::cli::checkpoint::{
     Paths, Saved, Tracked, check_target, create_private, lock, open_partial, replace_json,
 };
+use crate::cli::compress::{Compressed, Compression};
 use crate::cli::state::{StateFile, rfc3339};
 use crate::cli::{Hint, UsageError};
 
@@ -29,11 +30,11 @@ pub(crate) fn usage(message: impl Into<String>) -> anyhow::Error {
 /// The output format: `--format`, else the file name's extension, else
 /// JSON Lines; a contradiction between the two, `--csv-dialect` or `--bom`
 /// without CSV, or an extension this release cannot write is a usage error.
-fn format_of(args: &OutputArgs) -> anyhow::Result<Format> {
+fn format_of(args: &OutputArgs) -> anyhow::Result<(Format, Option<Compression>)> {
     let path = args.output.as_deref().filter(|p| p.as_os_str() != "-");
-    let named = match path {
+    let (named, compression) = match path {
         Some(path) => format_by_name(path)?,
-        None => None,
+        None => (None, None),
     };
     let format = match (args.format, named) {
         (Some(given), Some(named)) if given != named => {
@@ -49,9 +50,9 @@ fn format_of(args: &OutputArgs) -> anyhow::Result<Format> {
         (None, None) => FormatArg::Jsonl,
     };
     check_csv_flags(format, args.csv_dialect, args.bom)?;
-    Ok(format_from(
-        format,
-        args.csv_dialect.unwrap_or(DialectArg::Techwolf),
+    Ok((
+        format_from(format, args.csv_dialect.unwrap_or(DialectArg::Techwolf)),
+        compression,
     ))
 }
 
@@ -82,24 +83,33 @@ fn format_name(format: FormatArg) -> &'static str {
     }
 }
 
-/// The format a file name asks for: `None` for an extension that names no
-/// format (e.g. `.out`); an error for one this release cannot write yet.
-fn format_by_name(path: &Path) -> anyhow::Result<Option<FormatArg>> {
-    let extension = path
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase());
-    Ok(match extension.as_deref() {
+/// The format and compression a file name asks for (`x.csv`, `x.jsonl.gz`,
+/// `x.json.zst`): `None` for an extension that names no format (e.g.
+/// `.out`); an error for one this release cannot write yet.
+fn format_by_name(path: &Path) -> anyhow::Result<(Option<FormatArg>, Option<Compression>)> {
+    let lower = |p: &Path| {
+        p.extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+    };
+    let mut extension = lower(path);
+    let compression = extension.as_deref().and_then(Compression::of_extension);
+    if compression.is_some() {
+        extension = path.file_stem().and_then(|stem| lower(Path::new(stem)));
+    }
+    let format = match extension.as_deref() {
         Some("jsonl" | "ndjson") => Some(FormatArg::Jsonl),
         Some("json") => Some(FormatArg::Json),
         Some("csv") => Some(FormatArg::Csv),
-        Some(other @ ("parquet" | "gz" | "zst" | "xlsx")) => {
+        Some(other @ ("parquet" | "xlsx" | "bz2" | "xz")) => {
             return Err(usage(format!(
-                "{}: this release cannot write .{other} files; write .jsonl, .json or .csv",
+                "{}: this release cannot write .{other} files; write .jsonl, .json or .csv, \
+                 optionally compressed as .gz or .zst",
                 path.display()
             )));
         }
         _ => None,
-    })
+    };
+    Ok((format, compression))
 }
 
 /// The output format the flags ask for.
@@ -341,6 +351,8 @@ struct ResumeKey<'a, D: Dataset> {
     starting_after: Option<&'a str>,
     max_records: Option<u64>,
     format: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    compression: Option<&'static str>,
 }
 
 /// `tw-export <dataset>`: one export loop for every dataset.
@@ -424,7 +436,7 @@ fn export_and_report<A: DatasetArgs>(
     started: std::time::SystemTime,
     report: &mut Report,
 ) -> anyhow::Result<()> {
-    let format = format_of(&args.output)?;
+    let (format, compression) = format_of(&args.output)?;
     let mut request = build_request(args)?;
     let state = args.output.state.as_deref().map(StateFile::new);
     let incremental = match &state {
@@ -458,6 +470,7 @@ fn export_and_report<A: DatasetArgs>(
         args.paging.starting_after.as_ref(),
         args.paging.max_records,
         format,
+        compression,
     );
     let start = args
         .paging
@@ -476,6 +489,7 @@ fn export_and_report<A: DatasetArgs>(
         progress: &progress,
         drift: count_unknown.then(Drift::new::<A::D>),
         bom: args.output.bom,
+        compression,
     };
     let resume = if args.output.resume {
         Resume::Required
@@ -621,6 +635,7 @@ pub(crate) fn options_of<D: Dataset>(
     starting_after: Option<&Cursor>,
     max_records: Option<u64>,
     format: Format,
+    compression: Option<Compression>,
 ) -> serde_json::Value {
     let key = ResumeKey::<D> {
         dataset: D::NAME,
@@ -632,6 +647,7 @@ pub(crate) fn options_of<D: Dataset>(
         starting_after: starting_after.map(Cursor::as_str),
         max_records,
         format: format.name(),
+        compression: compression.map(Compression::name),
     };
     serde_json::to_value(&key).expect("a resume key serializes")
 }
@@ -731,6 +747,8 @@ pub(crate) struct Job<'a, D: Dataset> {
     pub drift: Option<Drift>,
     /// Starts the output with a UTF-8 byte order mark.
     pub bom: bool,
+    /// Compresses a file output.
+    pub compression: Option<Compression>,
 }
 
 /// The UTF-8 byte order mark.
@@ -824,14 +842,15 @@ impl<D: Dataset> Job<'_, D> {
             Resume::No => false,
         };
         let (mut writer, start) = if resume {
-            let (writer, start, counts) = resume_partial::<D>(&paths, options, self.format)?;
+            let (writer, start, counts) =
+                resume_partial::<D>(&paths, options, self.format, self.compression)?;
             if let (Some(drift), Some(counts)) = (&mut self.drift, counts) {
                 drift.counts = counts;
             }
             (writer, start)
         } else {
             (
-                new_partial::<D>(&paths, self.format, self.bom)?,
+                new_partial::<D>(&paths, self.format, self.bom, self.compression)?,
                 self.start.clone(),
             )
         };
@@ -841,7 +860,7 @@ impl<D: Dataset> Job<'_, D> {
                     drift: Option<&Drift>|
          -> anyhow::Result<()> {
             writer.flush()?;
-            let mut saved = Saved::new(options.clone(), at, writer.get_ref());
+            let mut saved = Saved::new(options.clone(), at, writer.get_ref().get_ref());
             saved.unknown_fields = drift.map(|d| d.counts.clone());
             paths
                 .save(&saved)
@@ -888,7 +907,10 @@ impl<D: Dataset> Job<'_, D> {
                 }
             })?;
         let records = writer.records();
-        let counting = writer.finish().with_context(what)?;
+        let counting = writer
+            .finish()
+            .and_then(Compressed::into_inner)
+            .with_context(what)?;
         counting.inner.sync_all()?;
         let bytes = counting.bytes;
         fs::rename(&paths.partial, &paths.output).with_context(|| {
@@ -914,7 +936,7 @@ impl<D: Dataset> Job<'_, D> {
 }
 
 /// The output of an export to a file: the partial file, counting bytes.
-type PartialWriter<T> = RecordWriter<Tracked<fs::File>, T>;
+type PartialWriter<T> = RecordWriter<Compressed<Tracked<fs::File>>, T>;
 
 /// A resumed partial file: the writer, where to continue, and the
 /// unknown-field counts so far.
@@ -926,6 +948,7 @@ fn resume_partial<D: Dataset>(
     paths: &Paths,
     options: &serde_json::Value,
     format: Format,
+    compression: Option<Compression>,
 ) -> anyhow::Result<Resumed<D::Record>> {
     let start_over = || {
         format!(
@@ -992,7 +1015,11 @@ fn resume_partial<D: Dataset>(
         saved.pages
     );
     Ok((
-        RecordWriter::for_dataset::<D>(Tracked::new(file, saved.bytes), format, saved.records),
+        RecordWriter::for_dataset::<D>(
+            Compressed::new(Tracked::new(file, saved.bytes), compression),
+            format,
+            saved.records,
+        ),
         saved.checkpoint(),
         saved.unknown_fields.clone(),
     ))
@@ -1004,6 +1031,7 @@ fn new_partial<D: Dataset>(
     paths: &Paths,
     format: Format,
     bom: bool,
+    compression: Option<Compression>,
 ) -> anyhow::Result<PartialWriter<D::Record>> {
     if paths.partial.exists() || paths.checkpoint.exists() {
         tracing::warn!(
@@ -1014,11 +1042,11 @@ fn new_partial<D: Dataset>(
     }
     let file = create_private(&paths.partial)
         .with_context(|| format!("creating {}", paths.partial.display()))?;
-    let mut tracked = Tracked::new(file, 0);
+    let mut out = Compressed::new(Tracked::new(file, 0), compression);
     if bom {
-        tracked.write_all(BOM)?;
+        out.write_all(BOM)?;
     }
-    let mut writer = RecordWriter::for_dataset::<D>(tracked, format, 0);
+    let mut writer = RecordWriter::for_dataset::<D>(out, format, 0);
     writer.begin()?;
     Ok(writer)
 }

@@ -3,6 +3,7 @@
 pub(crate) mod all;
 pub(crate) mod args;
 pub(crate) mod checkpoint;
+pub(crate) mod compress;
 pub(crate) mod export;
 pub(crate) mod sandbox;
 pub(crate) mod signals;

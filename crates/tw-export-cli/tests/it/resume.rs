@@ -471,3 +471,52 @@ fn ctrl_c_and_sigterm_stop_after_a_page_and_resume_exactly() {
         );
     }
 }
+
+/// The decompressed bytes of a `.gz` or `.zst` file.
+fn decompressed(path: &Path) -> Vec<u8> {
+    let bytes = std::fs::read(path).unwrap();
+    if path.extension().is_some_and(|e| e == "gz") {
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(&bytes[..]), &mut out)
+            .unwrap();
+        out
+    } else {
+        zstd::decode_all(&bytes[..]).unwrap()
+    }
+}
+
+#[test]
+fn compressed_outputs_resume_to_the_same_content() {
+    let mut faults = Faults::default();
+    faults.latency = Duration::from_millis(10);
+    let sandbox = sandbox_with(400, faults);
+    let dir = temp_dir("compressed");
+    for (name, plain) in [("out.jsonl.gz", "out.jsonl"), ("out.csv.zst", "out.csv")] {
+        let reference = dir.join(plain);
+        let output = run(export_from(&sandbox)
+            .args(["--limit", "10", "-o"])
+            .arg(&reference));
+        assert!(output.status.success(), "{}", stderr(&output));
+        let expected = std::fs::read(&reference).unwrap();
+
+        let whole = dir.join(format!("whole-{name}"));
+        let output = run(export_from(&sandbox)
+            .args(["--limit", "10", "-o"])
+            .arg(&whole));
+        assert!(output.status.success(), "{}", stderr(&output));
+        assert_eq!(decompressed(&whole), expected, "{name}");
+        assert!(std::fs::metadata(&whole).unwrap().len() < expected.len() as u64 / 3);
+
+        let out = dir.join(name);
+        kill_during("skill-clusters", &sandbox, &[], &out, 150, false);
+        let output = run(export_from(&sandbox)
+            .args(["--limit", "10", "--resume", "-o"])
+            .arg(&out));
+        assert!(output.status.success(), "{name}: {}", stderr(&output));
+        assert_eq!(
+            decompressed(&out),
+            expected,
+            "{name} after a kill and --resume"
+        );
+    }
+}

@@ -254,6 +254,7 @@ impl ClientBuilder {
         let counter = retries.clone();
         let hook = self.on_retry.clone();
         let http = HttpTransport::with_config(base.clone(), self.http.clone())?;
+        let connections = http.connection_counter();
         let retrying = RetryTransport::new(http, self.retry.clone()).with_observer(move |event| {
             counter.fetch_add(1, Ordering::Relaxed);
             if let Some(hook) = &hook {
@@ -264,6 +265,7 @@ impl ClientBuilder {
         Ok(Client {
             transport,
             retries,
+            connections: Some(connections),
             base_url: base.as_str().to_owned(),
             read_ahead: self.read_ahead,
             derive_missing_cursors: self.derive_missing_cursors,
@@ -279,6 +281,8 @@ impl ClientBuilder {
 pub struct Client {
     transport: Arc<dyn Transport>,
     retries: Arc<AtomicU64>,
+    /// TCP connections opened (absent for a client on a custom transport).
+    connections: Option<Arc<AtomicU64>>,
     base_url: String,
     read_ahead: bool,
     derive_missing_cursors: bool,
@@ -312,6 +316,7 @@ impl Client {
         Client {
             transport: Arc::new(transport),
             retries: Arc::new(AtomicU64::new(0)),
+            connections: None,
             base_url: String::new(),
             read_ahead: false,
             derive_missing_cursors: false,
@@ -321,6 +326,13 @@ impl Client {
     /// The base URL requests go to (empty for [`Client::with_transport`]).
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// TCP connections opened so far by this client and its clones (a
+    /// reused keep-alive connection is not a new one); `None` for a client
+    /// on a custom transport.
+    pub fn connections(&self) -> Option<u64> {
+        self.connections.as_ref().map(|n| n.load(Ordering::Relaxed))
     }
 
     /// Retries made so far by this client and its clones.

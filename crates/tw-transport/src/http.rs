@@ -58,6 +58,8 @@ pub struct HttpTransport {
     direct: ureq::Agent,
     /// Whether the last response left a keep-alive connection in the pool.
     pooled: std::sync::atomic::AtomicBool,
+    /// TCP connections opened so far (pooled reuses do not count).
+    connections: std::sync::Arc<std::sync::atomic::AtomicU64>,
     base: BaseUrl,
     config: HttpConfig,
 }
@@ -117,6 +119,7 @@ impl HttpTransport {
         // proxy, and direct. Loopback hosts always go direct, token URLs
         // included: a client secret must not travel in clear text to a
         // proxy on its way to 127.0.0.1.
+        let connections = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         let agent = |direct: bool| {
             let mut builder = ureq::Agent::config_builder()
                 .http_status_as_error(false)
@@ -141,9 +144,11 @@ impl HttpTransport {
                         .build(),
                 );
             }
+            use ureq::unversioned::transport::Connector as _;
             ureq::Agent::with_parts(
                 builder.build(),
-                ureq::unversioned::transport::DefaultConnector::new(),
+                ureq::unversioned::transport::DefaultConnector::new()
+                    .chain(CountingConnector(connections.clone())),
                 CachingResolver::default(),
             )
         };
@@ -152,9 +157,17 @@ impl HttpTransport {
             agent,
             direct,
             pooled: std::sync::atomic::AtomicBool::new(false),
+            connections,
             base,
             config,
         })
+    }
+
+    /// A counter of the TCP connections this transport opens (a pooled
+    /// connection reused is not a new one); it stays valid after the
+    /// transport is moved into a stack.
+    pub fn connection_counter(&self) -> std::sync::Arc<std::sync::atomic::AtomicU64> {
+        self.connections.clone()
     }
 
     /// The base URL requests are sent to.
@@ -165,6 +178,28 @@ impl HttpTransport {
     /// The settings.
     pub fn config(&self) -> &HttpConfig {
         &self.config
+    }
+}
+
+/// Counts the connections ureq opens: the connector chain runs only when
+/// no pooled connection can serve the request.
+#[derive(Debug)]
+struct CountingConnector(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl ureq::unversioned::transport::Connector<Box<dyn ureq::unversioned::transport::Transport>>
+    for CountingConnector
+{
+    type Out = Box<dyn ureq::unversioned::transport::Transport>;
+
+    fn connect(
+        &self,
+        _details: &ureq::unversioned::transport::ConnectionDetails<'_>,
+        chained: Option<Self::Out>,
+    ) -> Result<Option<Self::Out>, ureq::Error> {
+        if chained.is_some() {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(chained)
     }
 }
 

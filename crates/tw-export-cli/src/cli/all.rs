@@ -21,6 +21,7 @@ use crate::cli::args::{
     self, ConnectionArgs, DatasetArgs, DialectArg, EmployeeFilterArgs, FormatArg,
 };
 use crate::cli::checkpoint::{Paths, check_target, lock, replace_json};
+use crate::cli::compress::Compression;
 use crate::cli::export::{
     Drift, Incremental, Job, Outcome, Progress, Resume, connect, format_from, make_incremental,
     options_of, request_for, usage,
@@ -58,6 +59,9 @@ pub(crate) struct AllArgs {
     /// CSV dialect [default: techwolf].
     #[arg(long, value_enum, help_heading = "Output")]
     pub csv_dialect: Option<DialectArg>,
+    /// Compress every file (DIR/<dataset>.<ext>.gz or .zst), resumable like the rest.
+    #[arg(long, value_enum, value_name = "gz|zst", help_heading = "Output")]
+    pub compress: Option<CompressArg>,
     /// The directory (created if missing).
     #[arg(short, long, value_name = "DIR", help_heading = "Output")]
     pub output: PathBuf,
@@ -73,6 +77,24 @@ pub(crate) struct AllArgs {
     /// More log output on stderr (-v info, -vv debug); RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, help_heading = "Output")]
     pub verbose: u8,
+}
+
+/// `--compress`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum CompressArg {
+    /// gzip (`.gz`).
+    Gz,
+    /// zstd (`.zst`).
+    Zst,
+}
+
+impl CompressArg {
+    fn compression(self) -> Compression {
+        match self {
+            CompressArg::Gz => Compression::Gzip,
+            CompressArg::Zst => Compression::Zstd,
+        }
+    }
 }
 
 fn parse_dataset(value: &str) -> Result<&'static str, String> {
@@ -202,11 +224,17 @@ impl Ctx<'_> {
 /// A dataset that ended: its manifest entry.
 struct Done(DatasetEntry);
 
-fn extension(format: Format) -> &'static str {
-    match format {
+/// `<dataset>.<ext>`, with `.gz` or `.zst` when compressed.
+fn file_name(name: &str, format: Format, compress: Option<CompressArg>) -> String {
+    let ext = match format {
         Format::Jsonl => "jsonl",
         Format::Json => "json",
         Format::Csv(_) => "csv",
+    };
+    match compress {
+        None => format!("{name}.{ext}"),
+        Some(CompressArg::Gz) => format!("{name}.{ext}.gz"),
+        Some(CompressArg::Zst) => format!("{name}.{ext}.zst"),
     }
 }
 
@@ -238,7 +266,7 @@ fn common_flags<A: DatasetArgs>(filters: &EmployeeFilterArgs) -> Vec<String> {
 fn run_dataset<A: DatasetArgs>(ctx: &Ctx<'_>) -> anyhow::Result<Done> {
     let name = A::D::NAME;
     let started = SystemTime::now();
-    let file = format!("{name}.{}", extension(ctx.format));
+    let file = file_name(name, ctx.format, ctx.args.compress);
     let path = ctx.dir.join(&file);
     let dataset = A::parse_from(&common_flags::<A>(&ctx.args.filters))
         .map_err(|err| usage(format!("{name}: {err}")))?;
@@ -285,7 +313,8 @@ fn run_dataset<A: DatasetArgs>(ctx: &Ctx<'_>) -> anyhow::Result<Done> {
     let _lock =
         lock(&Paths::for_output(&path)).with_context(|| format!("locking {}", path.display()))?;
     ctx.update(name, entry.clone())?;
-    let options = options_of(ctx.target, &request, None, None, ctx.format, None);
+    let compression = ctx.args.compress.map(CompressArg::compression);
+    let options = options_of(ctx.target, &request, None, None, ctx.format, compression);
     let progress = if ctx.multi.is_hidden() || ctx.args.quiet {
         Progress::new(true)
     } else {
@@ -300,7 +329,7 @@ fn run_dataset<A: DatasetArgs>(ctx: &Ctx<'_>) -> anyhow::Result<Done> {
         progress: &progress,
         drift: Some(Drift::new::<A::D>()),
         bom: false,
-        compression: None,
+        compression,
     };
     let resume = if ctx.args.resume {
         Resume::IfAny
@@ -449,7 +478,7 @@ pub(crate) fn run(args: &AllArgs) -> anyhow::Result<()> {
                                 manifest.datasets.remove(entry.name).unwrap_or_else(|| {
                                     DatasetEntry {
                                         status: String::new(),
-                                        file: format!("{}.{}", entry.name, extension(format)),
+                                        file: file_name(entry.name, format, args.compress),
                                         records: 0,
                                         pages: 0,
                                         bytes: 0,
@@ -487,6 +516,9 @@ pub(crate) fn run(args: &AllArgs) -> anyhow::Result<()> {
         }
     });
     multi.clear().ok();
+    if let Some(connections) = connection.client.connections() {
+        tracing::info!(connections, "HTTP: {connections} connections opened");
+    }
     let mut manifest = manifest.into_inner().unwrap_or_else(|p| p.into_inner());
     manifest.finished = Some(rfc3339(SystemTime::now()));
     replace_json(&manifest_path, &manifest)

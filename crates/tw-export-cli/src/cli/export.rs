@@ -504,6 +504,13 @@ fn export_and_report<A: DatasetArgs>(
     };
     report.retries = connection.client.retries();
     progress.bar.finish_and_clear();
+    if let Some(connections) = connection.client.connections() {
+        tracing::info!(
+            connections,
+            retries = report.retries,
+            "HTTP: {connections} connections opened"
+        );
+    }
     let outcome = result?;
     report.records = outcome.records;
     report.pages = outcome.pages;

@@ -393,3 +393,29 @@ fn concurrent_datasets_share_one_token_and_one_pool() {
         requests.len()
     );
 }
+
+#[test]
+fn compressed_directories_hold_the_same_content() {
+    let sandbox = sandbox(50);
+    let plain = temp_dir("all-plain");
+    let packed = temp_dir("all-zst");
+    let datasets = ["--datasets", "skills,org-units,ai-goals"];
+    let output = run(all(&sandbox, &plain).args(datasets));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = run(all(&sandbox, &packed)
+        .args(datasets)
+        .args(["--compress", "zst"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let manifest = read_manifest(&packed);
+    for name in ["skills", "org-units", "ai-goals"] {
+        let entry = &manifest["datasets"][name];
+        assert_eq!(entry["file"], format!("{name}.jsonl.zst"));
+        let bytes = std::fs::read(packed.join(format!("{name}.jsonl.zst"))).unwrap();
+        assert_eq!(entry["sha256"], sha256_hex(&bytes), "{name}");
+        assert_eq!(
+            zstd::decode_all(&bytes[..]).unwrap(),
+            std::fs::read(plain.join(format!("{name}.jsonl"))).unwrap(),
+            "{name}"
+        );
+    }
+}

@@ -613,3 +613,23 @@ fn json_logs_are_json_on_every_line_of_stderr() {
     assert_eq!(output.status.code(), Some(2));
     every_line_json(&output);
 }
+
+#[test]
+fn verbose_runs_report_the_connections_they_opened() {
+    let sandbox = sandbox(60);
+    let output = run(export_from(&sandbox).args(["-v", "--limit", "10"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stderr(&output);
+    let opened: usize = text
+        .lines()
+        .find_map(|l| {
+            let rest = l.split("HTTP: ").nth(1)?;
+            rest.split_whitespace().next()?.parse().ok()
+        })
+        .unwrap_or_else(|| panic!("no connection count in {text}"));
+    assert_eq!(opened, sandbox.connections(), "{text}");
+    assert!(
+        opened < 6,
+        "7 pages over a pool, not one connection each: {opened}"
+    );
+}

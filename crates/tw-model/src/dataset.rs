@@ -106,6 +106,19 @@ pub trait Dataset: Send + Sync + 'static {
         + 'static;
 }
 
+/// The kind of a [`Table`] column's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// Text (ids, names, enum values, joined lists, compact JSON).
+    Text,
+    /// A whole number (`i64`).
+    Integer,
+    /// A number (`f64`).
+    Float,
+    /// `true` or `false`.
+    Boolean,
+}
+
 /// The callback of [`Table::rows`]: receives one row's fields.
 pub type EmitRow<'e, E> = dyn FnMut(&[Cow<'_, str>]) -> Result<(), E> + 'e;
 
@@ -117,6 +130,11 @@ pub type EmitRow<'e, E> = dyn FnMut(&[Cow<'_, str>]) -> Result<(), E> + 'e;
 pub trait Table {
     /// The column names, in order.
     const COLUMNS: &'static [&'static str];
+
+    /// The kind of each column's values (as many as [`Table::COLUMNS`]),
+    /// for typed formats such as Parquet: a cell is blank (no value) or
+    /// reads as its kind. Lists joined with `;` and nested JSON are text.
+    const KINDS: &'static [Kind];
 
     /// Calls `emit` once per row of this record.
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E>;

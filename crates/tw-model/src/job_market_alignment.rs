@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Number;
 
-use crate::dataset::{Dataset, EmitRow, Method, Paging, Table, cells};
+use crate::dataset::{Dataset, EmitRow, Kind, Method, Paging, Table, cells};
 use crate::position_matches::MatchFormat;
 use crate::request::{ExportRequest, FiltersOnly};
 use crate::wire::wire_struct;
@@ -73,6 +73,7 @@ impl Table for JobMarketAlignmentRecord {
         "peer_to_job_score",
         "extra",
     ];
+    const KINDS: &'static [Kind] = &[Kind::Text, Kind::Text, Kind::Float, Kind::Float, Kind::Text];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
         let id = Cow::Borrowed(self.job_id.as_str());

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use serde_json::Number;
 
-use crate::dataset::{Dataset, EmitRow, Method, Paging, Table, cells};
+use crate::dataset::{Dataset, EmitRow, Kind, Method, Paging, Table, cells};
 use crate::enums::ValidationState;
 use crate::profile::SortedBody;
 use crate::request::{ExportRequest, NoQuery};
@@ -129,6 +129,19 @@ impl Table for JobSkillProfile {
         "proficiency_float",
         "critical",
         "extra",
+    ];
+    const KINDS: &'static [Kind] = &[
+        Kind::Text,
+        Kind::Boolean,
+        Kind::Text,
+        Kind::Text,
+        Kind::Text,
+        Kind::Text,
+        Kind::Text,
+        Kind::Integer,
+        Kind::Float,
+        Kind::Boolean,
+        Kind::Text,
     ];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {

@@ -82,7 +82,7 @@ pub mod skill_profiles;
 pub mod skills;
 pub mod task_profiles;
 
-pub use crate::dataset::{Dataset, EmitRow, Method, Paging, Table, Unknown, cells};
+pub use crate::dataset::{Dataset, EmitRow, Kind, Method, Paging, Table, Unknown, cells};
 pub use crate::date::Date;
 pub use crate::decode::{decode, decode_page};
 pub use crate::enums::{SkillSource, ValidationState};

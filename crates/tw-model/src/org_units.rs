@@ -29,7 +29,7 @@ use std::borrow::Cow;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::dataset::{Dataset, EmitRow, Method, Paging, Table, cells};
+use crate::dataset::{Dataset, EmitRow, Kind, Method, Paging, Table, cells};
 use crate::error::RequestError;
 use crate::request::{ExportRequest, NoBody, PageLimit};
 use crate::wire::{open_enum, wire_struct};
@@ -201,6 +201,16 @@ impl Table for OrgUnit {
         "total_nr_of_employees",
         "low_data_availability",
         "extra",
+    ];
+    const KINDS: &'static [Kind] = &[
+        Kind::Text,
+        Kind::Text,
+        Kind::Integer,
+        Kind::Text,
+        Kind::Text,
+        Kind::Integer,
+        Kind::Integer,
+        Kind::Text,
     ];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {

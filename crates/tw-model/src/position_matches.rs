@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Number;
 
-use crate::dataset::{Dataset, EmitRow, Method, Paging, Table, cells};
+use crate::dataset::{Dataset, EmitRow, Kind, Method, Paging, Table, cells};
 use crate::profile::ExternalVendor;
 use crate::request::{ExportRequest, FiltersOnly};
 use crate::wire::{open_enum, wire_struct};
@@ -72,6 +72,7 @@ wire_struct! {
 impl Table for PositionMatch {
     /// One row per employee; see README.
     const COLUMNS: &'static [&'static str] = &["employee_id", "job_id", "score", "extra"];
+    const KINDS: &'static [Kind] = &[Kind::Text, Kind::Text, Kind::Float, Kind::Text];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
         emit(&[

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use crate::dataset::{Dataset, EmitRow, Method, Paging, Table, cells};
+use crate::dataset::{Dataset, EmitRow, Kind, Method, Paging, Table, cells};
 use crate::enums::{SkillSource, ValidationState};
 use crate::request::{ExportRequest, FilteredBody, NoQuery};
 use crate::wire::{open_enum, wire_struct};
@@ -199,6 +199,21 @@ impl Table for EmployeeSkillClusters {
         "skill_validation_state",
         "skill_sources",
         "extra",
+    ];
+    const KINDS: &'static [Kind] = &[
+        Kind::Text,
+        Kind::Text,
+        Kind::Text,
+        Kind::Text,
+        Kind::Integer,
+        Kind::Text,
+        Kind::Text,
+        Kind::Text,
+        Kind::Text,
+        Kind::Text,
+        Kind::Text,
+        Kind::Text,
+        Kind::Text,
     ];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use serde_json::Number;
 
-use crate::dataset::{Dataset, EmitRow, Method, Paging, Table, cells};
+use crate::dataset::{Dataset, EmitRow, Kind, Method, Paging, Table, cells};
 use crate::enums::{SkillSource, ValidationState};
 pub use crate::profile::{ExternalVendor, ProfileQuery, ResponseFormat, SortedBody, Sorting};
 use crate::request::ExportRequest;
@@ -144,6 +144,22 @@ impl Table for EmployeeSkillProfile {
         "inferred_proficiency_level",
         "inferred_proficiency_float",
         "extra",
+    ];
+    const KINDS: &'static [Kind] = &[
+        Kind::Text,
+        Kind::Integer,
+        Kind::Boolean,
+        Kind::Float,
+        Kind::Text,
+        Kind::Text,
+        Kind::Text,
+        Kind::Text,
+        Kind::Text,
+        Kind::Integer,
+        Kind::Float,
+        Kind::Integer,
+        Kind::Float,
+        Kind::Text,
     ];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {

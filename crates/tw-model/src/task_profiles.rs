@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use serde_json::Number;
 
-use crate::dataset::{Dataset, EmitRow, Method, Paging, Table, cells};
+use crate::dataset::{Dataset, EmitRow, Kind, Method, Paging, Table, cells};
 use crate::enums::ValidationState;
 use crate::profile::ProfileQuery;
 use crate::request::{ExportRequest, FilteredBody};
@@ -131,6 +131,18 @@ impl Table for EmployeeTaskProfile {
         "linked_skills",
         "source_events",
         "extra",
+    ];
+    const KINDS: &'static [Kind] = &[
+        Kind::Text,
+        Kind::Text,
+        Kind::Text,
+        Kind::Text,
+        Kind::Float,
+        Kind::Text,
+        Kind::Text,
+        Kind::Text,
+        Kind::Text,
+        Kind::Text,
     ];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {

@@ -225,11 +225,12 @@ impl Ctx<'_> {
 struct Done(DatasetEntry);
 
 /// `<dataset>.<ext>`, with `.gz` or `.zst` when compressed.
-fn file_name(name: &str, format: Format, compress: Option<CompressArg>) -> String {
+fn file_name(name: &str, format: FormatArg, compress: Option<CompressArg>) -> String {
     let ext = match format {
-        Format::Jsonl => "jsonl",
-        Format::Json => "json",
-        Format::Csv(_) => "csv",
+        FormatArg::Jsonl => "jsonl",
+        FormatArg::Json => "json",
+        FormatArg::Csv => "csv",
+        FormatArg::Parquet => "parquet",
     };
     match compress {
         None => format!("{name}.{ext}"),
@@ -266,7 +267,7 @@ fn common_flags<A: DatasetArgs>(filters: &EmployeeFilterArgs) -> Vec<String> {
 fn run_dataset<A: DatasetArgs>(ctx: &Ctx<'_>) -> anyhow::Result<Done> {
     let name = A::D::NAME;
     let started = SystemTime::now();
-    let file = file_name(name, ctx.format, ctx.args.compress);
+    let file = file_name(name, ctx.args.format, ctx.args.compress);
     let path = ctx.dir.join(&file);
     let dataset = A::parse_from(&common_flags::<A>(&ctx.args.filters))
         .map_err(|err| usage(format!("{name}: {err}")))?;
@@ -314,7 +315,16 @@ fn run_dataset<A: DatasetArgs>(ctx: &Ctx<'_>) -> anyhow::Result<Done> {
         lock(&Paths::for_output(&path)).with_context(|| format!("locking {}", path.display()))?;
     ctx.update(name, entry.clone())?;
     let compression = ctx.args.compress.map(CompressArg::compression);
-    let options = options_of(ctx.target, &request, None, None, ctx.format, compression);
+    let parquet = ctx.args.format == FormatArg::Parquet;
+    let options = options_of(
+        ctx.target,
+        &request,
+        None,
+        None,
+        ctx.format,
+        compression,
+        parquet,
+    );
     let progress = if ctx.multi.is_hidden() || ctx.args.quiet {
         Progress::new(true)
     } else {
@@ -330,6 +340,7 @@ fn run_dataset<A: DatasetArgs>(ctx: &Ctx<'_>) -> anyhow::Result<Done> {
         drift: Some(Drift::new::<A::D>()),
         bom: false,
         compression,
+        parquet,
     };
     let resume = if ctx.args.resume {
         Resume::IfAny
@@ -379,6 +390,11 @@ fn skipped(err: &anyhow::Error) -> bool {
 pub(crate) fn run(args: &AllArgs) -> anyhow::Result<()> {
     let started = SystemTime::now();
     crate::cli::export::check_csv_flags(args.format, args.csv_dialect, false)?;
+    if args.format == FormatArg::Parquet && args.compress.is_some() {
+        return Err(usage(
+            "Parquet compresses its own columns: drop --compress with --format parquet",
+        ));
+    }
     let format = format_from(
         args.format,
         args.csv_dialect.unwrap_or(DialectArg::Techwolf),
@@ -478,7 +494,7 @@ pub(crate) fn run(args: &AllArgs) -> anyhow::Result<()> {
                                 manifest.datasets.remove(entry.name).unwrap_or_else(|| {
                                     DatasetEntry {
                                         status: String::new(),
-                                        file: file_name(entry.name, format, args.compress),
+                                        file: file_name(entry.name, args.format, args.compress),
                                         records: 0,
                                         pages: 0,
                                         bytes: 0,

@@ -191,6 +191,8 @@ pub(crate) enum FormatArg {
     Json,
     /// One row per table row of the dataset (see README).
     Csv,
+    /// The CSV table with typed columns, for warehouses (needs a file).
+    Parquet,
 }
 
 /// CSV dialects.

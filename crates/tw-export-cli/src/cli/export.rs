@@ -30,7 +30,7 @@ pub(crate) fn usage(message: impl Into<String>) -> anyhow::Error {
 /// The output format: `--format`, else the file name's extension, else
 /// JSON Lines; a contradiction between the two, `--csv-dialect` or `--bom`
 /// without CSV, or an extension this release cannot write is a usage error.
-fn format_of(args: &OutputArgs) -> anyhow::Result<(Format, Option<Compression>)> {
+fn format_of(args: &OutputArgs) -> anyhow::Result<(Format, Option<Compression>, bool)> {
     let path = args.output.as_deref().filter(|p| p.as_os_str() != "-");
     let (named, compression) = match path {
         Some(path) => format_by_name(path)?,
@@ -50,9 +50,16 @@ fn format_of(args: &OutputArgs) -> anyhow::Result<(Format, Option<Compression>)>
         (None, None) => FormatArg::Jsonl,
     };
     check_csv_flags(format, args.csv_dialect, args.bom)?;
+    let parquet = format == FormatArg::Parquet;
+    if parquet && path.is_none() {
+        return Err(usage(
+            "Parquet output needs a file (its footer comes last): give -o PATH.parquet",
+        ));
+    }
     Ok((
         format_from(format, args.csv_dialect.unwrap_or(DialectArg::Techwolf)),
         compression,
+        parquet,
     ))
 }
 
@@ -80,6 +87,7 @@ fn format_name(format: FormatArg) -> &'static str {
         FormatArg::Jsonl => "jsonl",
         FormatArg::Json => "json",
         FormatArg::Csv => "csv",
+        FormatArg::Parquet => "parquet",
     }
 }
 
@@ -100,10 +108,17 @@ fn format_by_name(path: &Path) -> anyhow::Result<(Option<FormatArg>, Option<Comp
         Some("jsonl" | "ndjson") => Some(FormatArg::Jsonl),
         Some("json") => Some(FormatArg::Json),
         Some("csv") => Some(FormatArg::Csv),
-        Some(other @ ("parquet" | "xlsx" | "bz2" | "xz")) => {
+        Some("parquet") if compression.is_some() => {
             return Err(usage(format!(
-                "{}: this release cannot write .{other} files; write .jsonl, .json or .csv, \
-                 optionally compressed as .gz or .zst",
+                "{}: Parquet compresses its own columns; name the file .parquet",
+                path.display()
+            )));
+        }
+        Some("parquet") => Some(FormatArg::Parquet),
+        Some(other @ ("xlsx" | "bz2" | "xz")) => {
+            return Err(usage(format!(
+                "{}: this release cannot write .{other} files; write .jsonl, .json, .csv \
+                 (optionally compressed as .gz or .zst) or .parquet",
                 path.display()
             )));
         }
@@ -121,6 +136,8 @@ pub(crate) fn format_from(format: FormatArg, dialect: DialectArg) -> Format {
             DialectArg::Techwolf => CsvDialect::Techwolf,
             DialectArg::Rfc4180 => CsvDialect::Rfc4180,
         }),
+        // Written as plain CSV first, converted when complete.
+        FormatArg::Parquet => Format::Csv(CsvDialect::Rfc4180),
     }
 }
 
@@ -436,7 +453,7 @@ fn export_and_report<A: DatasetArgs>(
     started: std::time::SystemTime,
     report: &mut Report,
 ) -> anyhow::Result<()> {
-    let (format, compression) = format_of(&args.output)?;
+    let (format, compression, parquet) = format_of(&args.output)?;
     let mut request = build_request(args)?;
     let state = args.output.state.as_deref().map(StateFile::new);
     let incremental = match &state {
@@ -471,6 +488,7 @@ fn export_and_report<A: DatasetArgs>(
         args.paging.max_records,
         format,
         compression,
+        parquet,
     );
     let start = args
         .paging
@@ -490,6 +508,7 @@ fn export_and_report<A: DatasetArgs>(
         drift: count_unknown.then(Drift::new::<A::D>),
         bom: args.output.bom,
         compression,
+        parquet,
     };
     let resume = if args.output.resume {
         Resume::Required
@@ -643,6 +662,7 @@ pub(crate) fn options_of<D: Dataset>(
     max_records: Option<u64>,
     format: Format,
     compression: Option<Compression>,
+    parquet: bool,
 ) -> serde_json::Value {
     let key = ResumeKey::<D> {
         dataset: D::NAME,
@@ -653,7 +673,7 @@ pub(crate) fn options_of<D: Dataset>(
         extra_query: &request.extra_query,
         starting_after: starting_after.map(Cursor::as_str),
         max_records,
-        format: format.name(),
+        format: if parquet { "parquet" } else { format.name() },
         compression: compression.map(Compression::name),
     };
     serde_json::to_value(&key).expect("a resume key serializes")
@@ -756,6 +776,8 @@ pub(crate) struct Job<'a, D: Dataset> {
     pub bom: bool,
     /// Compresses a file output.
     pub compression: Option<Compression>,
+    /// Converts the (CSV) file output to Parquet once complete.
+    pub parquet: bool,
 }
 
 /// The UTF-8 byte order mark.
@@ -899,6 +921,7 @@ impl<D: Dataset> Job<'_, D> {
             );
             anyhow::Error::new(err).context(Hint(hint))
         };
+        let parquet = self.parquet;
         let (pages, drift) = self
             .pump::<R, _>(&mut writer, save, on_error, &what)
             .map_err(|err| {
@@ -919,14 +942,27 @@ impl<D: Dataset> Job<'_, D> {
             .and_then(Compressed::into_inner)
             .with_context(what)?;
         counting.inner.sync_all()?;
-        let bytes = counting.bytes;
-        fs::rename(&paths.partial, &paths.output).with_context(|| {
-            format!(
-                "renaming {} to {}",
-                paths.partial.display(),
-                paths.output.display()
+        let mut bytes = counting.bytes;
+        drop(counting);
+        if parquet {
+            crate::cli::parquet::convert(
+                &paths.partial,
+                &paths.output,
+                <D::Record as tw_export::model::Table>::COLUMNS,
+                <D::Record as tw_export::model::Table>::KINDS,
             )
-        })?;
+            .with_context(|| format!("writing {}", paths.output.display()))?;
+            bytes = fs::metadata(&paths.output)?.len();
+            fs::remove_file(&paths.partial)?;
+        } else {
+            fs::rename(&paths.partial, &paths.output).with_context(|| {
+                format!(
+                    "renaming {} to {}",
+                    paths.partial.display(),
+                    paths.output.display()
+                )
+            })?;
+        }
         let _ = fs::remove_file(&paths.checkpoint);
         if let Some(dir) = paths.output.parent().filter(|d| !d.as_os_str().is_empty())
             && let Ok(dir) = fs::File::open(dir)

@@ -87,6 +87,46 @@ pub(crate) fn command_writes_jsonl_and_csv<D: Dataset>() {
         .collect();
     let expected: Vec<Vec<String>> = records.iter().flat_map(table_rows).collect();
     assert_eq!(rows, expected);
+
+    // Parquet: the same table, typed as the dataset declares.
+    let parquet = dir.join("out.parquet");
+    export(&[], &parquet);
+    assert_eq!(parquet_rows::<D>(&parquet), expected);
+}
+
+/// A Parquet file's rows as the CSV table's text, after checking each
+/// value has its column's declared kind (null for a blank cell).
+pub(crate) fn parquet_rows<D: Dataset>(path: &std::path::Path) -> Vec<Vec<String>> {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use parquet::record::Field;
+    let reader = SerializedFileReader::new(std::fs::File::open(path).unwrap()).unwrap();
+    let names: Vec<String> = reader
+        .metadata()
+        .file_metadata()
+        .schema_descr()
+        .columns()
+        .iter()
+        .map(|c| c.name().to_owned())
+        .collect();
+    assert_eq!(names, D::Record::COLUMNS);
+    reader
+        .get_row_iter(None)
+        .unwrap()
+        .map(|row| {
+            let row = row.unwrap();
+            row.get_column_iter()
+                .zip(D::Record::KINDS)
+                .map(|((_, field), kind)| match (field, kind) {
+                    (Field::Null, _) => String::new(),
+                    (Field::Str(s), tw_model::Kind::Text) => s.clone(),
+                    (Field::Long(n), tw_model::Kind::Integer) => n.to_string(),
+                    (Field::Double(x), tw_model::Kind::Float) => x.to_string(),
+                    (Field::Bool(b), tw_model::Kind::Boolean) => b.to_string(),
+                    (field, kind) => panic!("{field:?} in a {kind:?} column"),
+                })
+                .collect()
+        })
+        .collect()
 }
 
 macro_rules! suites {

@@ -209,8 +209,16 @@ fn bad_flags_exit_2_with_a_message() {
             ],
         ),
         (
-            "parquet_not_yet",
-            vec!["skills", "--base-url", url, "-o", "skills.parquet"],
+            "parquet_to_stdout",
+            vec!["skills", "--base-url", url, "--format", "parquet"],
+        ),
+        (
+            "parquet_compressed",
+            vec!["skills", "--base-url", url, "-o", "skills.parquet.gz"],
+        ),
+        (
+            "xlsx_not_written",
+            vec!["skills", "--base-url", url, "-o", "skills.xlsx"],
         ),
         (
             "dialect_without_csv",

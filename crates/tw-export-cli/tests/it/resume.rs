@@ -74,6 +74,7 @@ pub(crate) fn kill_and_resume_gives_byte_identical_output<D: tw_export::Dataset>
         &["--format", "jsonl"][..],
         &["--format", "json"],
         &["--format", "csv"],
+        &["--format", "parquet"],
     ] {
         let dir = temp_dir(&format!("kill-{dataset}-{}", format[1]));
         let reference = dir.join("reference.out");
@@ -148,7 +149,7 @@ fn kill_and_resume_a_document<D: tw_export::Dataset>() {
     let mut faults = Faults::default();
     faults.latency = Duration::from_millis(500);
     let sandbox = sandbox_with(400, faults);
-    for format in ["jsonl", "json", "csv"] {
+    for format in ["jsonl", "json", "csv", "parquet"] {
         let dir = temp_dir(&format!("kill-{dataset}-{format}"));
         let reference = dir.join("reference.out");
         let output = run(export_dataset(&sandbox, dataset)

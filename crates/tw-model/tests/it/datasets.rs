@@ -182,6 +182,14 @@ macro_rules! suites {
                 }
 
                 #[test]
+                fn every_table_column_has_a_kind() {
+                    use tw_model::Table as _;
+                    type Record = <$dataset as tw_model::Dataset>::Record;
+                    assert_eq!(Record::KINDS.len(), Record::COLUMNS.len());
+                    assert_eq!(Record::COLUMNS.last(), Some(&"extra"));
+                }
+
+                #[test]
                 fn records_missing_a_key_are_rejected_alike() {
                     super::records_missing_a_key_are_rejected_alike::<$dataset>();
                 }

@@ -1,6 +1,7 @@
 //! `cargo xtask bench [--quick]`: every performance measurement in one go.
 //!
-//! Builds the release binaries, starts the sandbox as a separate process
+//! Builds the release binaries (`--quick`: the dev-profile ones, to check
+//! the benchmark runs end to end), starts the sandbox as a separate process
 //! (so the exporter is measured alone), and runs each comparison side by
 //! side, alternating, several times, reporting medians. Absolute numbers
 //! on a shared machine drift; the ratios are what the targets are about.
@@ -182,13 +183,18 @@ pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
         }
     };
 
-    eprintln!("building release binaries...");
-    let status = Command::new(env!("CARGO"))
-        .current_dir(&root)
+    // The full run measures release binaries. --quick only checks that the
+    // benchmark runs end to end (its numbers are not read), so it takes the
+    // dev-profile binaries `cargo test` already built: no release build.
+    let profile = if quick { "debug" } else { "release" };
+    eprintln!("building {profile} binaries...");
+    let mut build = Command::new(env!("CARGO"));
+    build.current_dir(&root).args(["build", "--quiet"]);
+    if !quick {
+        build.arg("--release");
+    }
+    let status = build
         .args([
-            "build",
-            "--release",
-            "--quiet",
             "-p",
             "tw-export",
             "-p",
@@ -198,14 +204,14 @@ pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
         ])
         .status()?;
     if !status.success() {
-        bail!("cargo build --release failed");
+        bail!("cargo build ({profile}) failed");
     }
     // Where cargo put them: CARGO_TARGET_DIR when set (relative to the
     // workspace), else target/.
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .map_or_else(|| root.join("target"), |dir| root.join(dir));
-    let release = target.join("release");
+    let release = target.join(profile);
     let exporter = release.join("tw-export");
     let scratch = std::env::temp_dir().join(format!("tw-bench-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)?;

@@ -206,6 +206,13 @@ impl<T: Transport> Transport for RetryTransport<T> {
             if spent + delay > self.policy.max_total {
                 return Err(error);
             }
+            tracing::debug!(
+                request = %request.describe(),
+                attempt,
+                status = error.status(),
+                delay_ms = delay.as_millis() as u64,
+                "retrying after a failed attempt"
+            );
             if let Some(observer) = &self.observer {
                 observer(&RetryEvent {
                     request: request.describe(),

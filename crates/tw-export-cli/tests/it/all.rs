@@ -419,3 +419,88 @@ fn compressed_directories_hold_the_same_content() {
         );
     }
 }
+
+#[test]
+fn parquet_directories_hold_the_csv_tables() {
+    let sandbox = sandbox(60);
+    let dir = temp_dir("all-parquet");
+    let output =
+        run(all(&sandbox, &dir).args(["--format", "parquet", "--datasets", "skills,org-units"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let manifest = read_manifest(&dir);
+    for name in ["skills", "org-units"] {
+        let path = dir.join(format!("{name}.parquet"));
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(manifest["datasets"][name]["sha256"], sha256_hex(&bytes));
+        assert!(!dir.join(format!("{name}.parquet.partial")).exists());
+    }
+    let rows =
+        crate::datasets::parquet_rows::<tw_model::skills::Skills>(&dir.join("skills.parquet"));
+    assert_eq!(
+        rows.len() as u64,
+        manifest["datasets"]["skills"]["records"].as_u64().unwrap()
+    );
+    let output = run(all(&sandbox, &dir).args(["--format", "parquet", "--compress", "gz"]));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+}
+
+#[test]
+fn ctrl_c_stops_all_and_resume_finishes_it() {
+    let mut faults = Faults::default();
+    faults.latency = Duration::from_millis(20);
+    let sandbox = sandbox_with(1000, faults);
+    let reference = temp_dir("all-sigint-reference");
+    let datasets = [
+        "--datasets",
+        "skill-clusters,skill-profiles,skills",
+        "--jobs",
+        "1",
+        "--limit",
+        "10",
+    ];
+    let output = run(all(&sandbox, &reference).args(datasets));
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let dir = temp_dir("all-sigint");
+    let child = all(&sandbox, &dir)
+        .args(datasets)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The event: the first dataset has written pages (100 pages of 20 ms
+    // each: the signal lands long before it ends).
+    let started = Instant::now();
+    while !mid_dataset(&dir) {
+        assert!(started.elapsed() < Duration::from_secs(60), "no progress");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    assert!(stderr(&output).contains("--resume"), "{}", stderr(&output));
+    let manifest = read_manifest(&dir);
+    assert_eq!(
+        manifest["datasets"]["skill-clusters"]["status"],
+        "interrupted"
+    );
+    assert!(
+        manifest["datasets"].get("skills").is_none(),
+        "no new dataset after the signal"
+    );
+
+    let output = run(all(&sandbox, &dir).args(datasets).arg("--resume"));
+    assert!(output.status.success(), "{}", stderr(&output));
+    for name in ["skill-clusters", "skill-profiles", "skills"] {
+        let file = format!("{name}.jsonl");
+        assert_eq!(
+            std::fs::read(dir.join(&file)).unwrap(),
+            std::fs::read(reference.join(&file)).unwrap(),
+            "{file}"
+        );
+    }
+}

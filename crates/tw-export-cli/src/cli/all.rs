@@ -192,6 +192,27 @@ pub(crate) struct DatasetEntry {
     pub reason: Option<String>,
 }
 
+impl DatasetEntry {
+    /// A dataset that started at `started` and has nothing to show yet.
+    fn started(file: String, started: String) -> DatasetEntry {
+        DatasetEntry {
+            status: "running".to_owned(),
+            file,
+            records: 0,
+            pages: 0,
+            bytes: 0,
+            sha256: None,
+            started,
+            finished: None,
+            request: serde_json::Value::Null,
+            key: Vec::new(),
+            unknown_fields: BTreeMap::new(),
+            incremental: None,
+            reason: None,
+        }
+    }
+}
+
 const MANIFEST_VERSION: u32 = 1;
 
 /// What every dataset's run shares.
@@ -226,12 +247,7 @@ struct Done(DatasetEntry);
 
 /// `<dataset>.<ext>`, with `.gz` or `.zst` when compressed.
 fn file_name(name: &str, format: FormatArg, compress: Option<CompressArg>) -> String {
-    let ext = match format {
-        FormatArg::Jsonl => "jsonl",
-        FormatArg::Json => "json",
-        FormatArg::Csv => "csv",
-        FormatArg::Parquet => "parquet",
-    };
+    let ext = crate::cli::export::format_name(format);
     match compress {
         None => format!("{name}.{ext}"),
         Some(CompressArg::Gz) => format!("{name}.{ext}.gz"),
@@ -281,21 +297,12 @@ fn run_dataset<A: DatasetArgs>(ctx: &Ctx<'_>) -> anyhow::Result<Done> {
         None => None,
     };
     let mut entry = DatasetEntry {
-        status: "running".to_owned(),
-        file: file.clone(),
-        records: 0,
-        pages: 0,
-        bytes: 0,
-        sha256: None,
-        started: rfc3339(started),
-        finished: None,
         request: serde_json::to_value(&request).expect("a request serializes"),
         key: A::D::KEY.iter().map(|k| (*k).to_owned()).collect(),
-        unknown_fields: BTreeMap::new(),
         incremental: incremental
             .as_ref()
             .map(|i| serde_json::to_value(i).expect("serializes")),
-        reason: None,
+        ..DatasetEntry::started(file.clone(), rfc3339(started))
     };
 
     // --resume: a finished file that still matches the manifest is kept.
@@ -492,21 +499,10 @@ pub(crate) fn run(args: &AllArgs) -> anyhow::Result<()> {
                                 ctx.manifest.lock().unwrap_or_else(|p| p.into_inner());
                             let mut failed =
                                 manifest.datasets.remove(entry.name).unwrap_or_else(|| {
-                                    DatasetEntry {
-                                        status: String::new(),
-                                        file: file_name(entry.name, args.format, args.compress),
-                                        records: 0,
-                                        pages: 0,
-                                        bytes: 0,
-                                        sha256: None,
-                                        started: started.clone(),
-                                        finished: None,
-                                        request: serde_json::Value::Null,
-                                        key: Vec::new(),
-                                        unknown_fields: BTreeMap::new(),
-                                        incremental: None,
-                                        reason: None,
-                                    }
+                                    DatasetEntry::started(
+                                        file_name(entry.name, args.format, args.compress),
+                                        started.clone(),
+                                    )
                                 });
                             drop(manifest);
                             failed.status = status.to_owned();

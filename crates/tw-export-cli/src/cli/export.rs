@@ -82,7 +82,7 @@ pub(crate) fn check_csv_flags(
     Ok(())
 }
 
-fn format_name(format: FormatArg) -> &'static str {
+pub(crate) fn format_name(format: FormatArg) -> &'static str {
     match format {
         FormatArg::Jsonl => "jsonl",
         FormatArg::Json => "json",

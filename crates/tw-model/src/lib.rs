@@ -65,6 +65,7 @@ mod error;
 mod page;
 mod profile;
 mod request;
+mod scan;
 mod shape;
 mod validate;
 mod wire;
@@ -92,6 +93,7 @@ pub use crate::request::{
     CURSOR_MAX_LEN, ExportRequest, Filter, FilteredBody, FiltersOnly, HasFilters, HasInclude,
     NoBody, NoQuery, Operator, PageBody, PageLimit, PageRequest, check_cursor, query_pairs,
 };
+pub use crate::scan::{Scanner, UnknownFields, scan_raw_page};
 #[doc(hidden)]
 pub use crate::shape::describe_object;
 pub use crate::shape::{Describe, FieldShape, Shape, unknown_fields};

@@ -20,6 +20,13 @@ use crate::page::{EnvelopeVisitor, Layout, PageSeed};
 pub trait Validate {
     /// Checks the next value of `deserializer` against `Self`'s shape.
     fn validate<'de, D: Deserializer<'de>>(deserializer: D) -> Result<(), D::Error>;
+
+    /// The one-pass scanner of `Self`'s shape, compiled once (model
+    /// records have one; `None` for other types, which raw decoding then
+    /// checks through serde alone).
+    fn scanner() -> Option<&'static crate::Scanner> {
+        None
+    }
 }
 
 /// A seed that validates `T` (for `next_value_seed` and friends).
@@ -277,6 +284,10 @@ pub struct RawPage {
     pub records: Vec<std::ops::Range<usize>>,
     /// The cursor for the next page.
     pub next_starting_after: Option<String>,
+    /// Whether some record's text may contain a line break (whitespace
+    /// between its tokens: a pretty-printing server). `false` is a promise
+    /// that every record fits on one line as sent.
+    pub line_breaks: bool,
 }
 
 /// The seed that reads a raw page's `records`: each record's text is
@@ -350,6 +361,21 @@ fn decode_raw_in<T>(body: &[u8], layout: Layout) -> Result<RawPage, DecodeError>
 where
     T: Validate + serde::de::DeserializeOwned,
 {
+    // The one-pass scanner when it is sure, else the serde decoders.
+    if let Some(scanner) = T::scanner()
+        && let Some(page) = crate::scan::scan_page(body, layout, scanner)
+    {
+        return Ok(page);
+    }
+    decode_raw_serde::<T>(body, layout)
+}
+
+/// Raw decoding through serde: the envelope visitor with a validating
+/// seed, and on failure the typed decoder for the error.
+fn decode_raw_serde<T>(body: &[u8], layout: Layout) -> Result<RawPage, DecodeError>
+where
+    T: Validate + serde::de::DeserializeOwned,
+{
     let seed = RawRecords::<T> {
         base: body.as_ptr() as usize,
         record: PhantomData,
@@ -359,11 +385,17 @@ where
         .deserialize_map(EnvelopeVisitor { seed, layout })
         .and_then(|envelope| de.end().map(|()| envelope));
     match envelope {
-        Ok(envelope) => Ok(RawPage {
-            has_next: envelope.has_next,
-            records: envelope.records,
-            next_starting_after: envelope.next_starting_after,
-        }),
+        Ok(envelope) => {
+            let line_breaks = envelope.records.iter().any(|r: &std::ops::Range<usize>| {
+                body[r.clone()].iter().any(|&b| b == b'\n' || b == b'\r')
+            });
+            Ok(RawPage {
+                has_next: envelope.has_next,
+                records: envelope.records,
+                next_starting_after: envelope.next_starting_after,
+                line_breaks,
+            })
+        }
         Err(_) => Err(
             match crate::decode::decode_seed(body, || PageSeed::<T>::new(layout)) {
                 Err(err) => err,

@@ -191,6 +191,14 @@ macro_rules! wire_struct {
 
                     deserializer.deserialize_map(ObjectVisitor)
                 }
+
+                fn scanner() -> Option<&'static $crate::Scanner> {
+                    static SCANNER: std::sync::OnceLock<Option<$crate::Scanner>> =
+                        std::sync::OnceLock::new();
+                    SCANNER
+                        .get_or_init(|| $crate::Scanner::new(&<$name as $crate::Describe>::shape()))
+                        .as_ref()
+                }
             }
         };
     };

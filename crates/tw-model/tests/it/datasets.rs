@@ -190,6 +190,20 @@ macro_rules! suites {
                 }
 
                 #[test]
+                fn generated_pages_are_decided_by_the_scanner() {
+                    crate::scan::generated_pages_are_decided_by_the_scanner::<$dataset>();
+                }
+
+                #[test]
+                fn fixture_pages_are_decided_by_the_scanner() {
+                    let text = crate::fixture(&format!(
+                        "endpoints/{}.response.json",
+                        <$dataset as tw_model::Dataset>::NAME
+                    ));
+                    assert!(tw_model::scan_raw_page::<$dataset>(text.as_bytes()).is_some());
+                }
+
+                #[test]
                 fn records_missing_a_key_are_rejected_alike() {
                     super::records_missing_a_key_are_rejected_alike::<$dataset>();
                 }

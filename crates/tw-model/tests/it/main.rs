@@ -5,6 +5,7 @@ mod datasets;
 mod errors;
 mod props;
 mod request;
+mod scan;
 mod schema;
 mod seed;
 mod validate;

@@ -1,0 +1,361 @@
+//! The one-pass scanner: it decides valid pages itself, and whatever it
+//! accepts, the decoders accept with the same records (it is never the
+//! only judge of an invalid page).
+
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+use serde_json::Value;
+use tw_model::{
+    Dataset, Describe, EmployeeSkillClusters, SkillClusters, UnknownFields, Validate, decode_page,
+    decode_raw_page, scan_raw_page,
+};
+
+use crate::props::page_doc;
+
+/// Generated valid pages of `D` (compact and pretty-printed) are decided
+/// by the scanner itself, with the records decoding finds; every record's
+/// unknown fields are counted as from the decoded `Value`.
+pub(crate) fn generated_pages_are_decided_by_the_scanner<D: Dataset>() {
+    use proptest::test_runner::{Config, TestRunner};
+
+    let scanner = <D::Record as Validate>::scanner().expect("every record type has a scanner");
+    let shape = <D::Record as Describe>::shape();
+    let mut runner = TestRunner::new(Config::with_cases(96));
+    runner
+        .run(&crate::props::page_doc_for::<D>(), |doc| {
+            for (text, pretty) in [
+                (doc.to_string(), false),
+                (serde_json::to_string_pretty(&doc).unwrap(), true),
+            ] {
+                let scanned = scan_raw_page::<D>(text.as_bytes());
+                prop_assert!(scanned.is_some(), "the scanner left a valid page: {}", text);
+                let scanned = scanned.unwrap();
+                let typed = decode_page::<D>(text.as_bytes()).unwrap();
+                prop_assert_eq!(scanned.records.len(), typed.records.len());
+                prop_assert_eq!(scanned.has_next, typed.has_next);
+                prop_assert_eq!(&scanned.next_starting_after, &typed.next_starting_after);
+                let any_breaks = scanned
+                    .records
+                    .iter()
+                    .any(|r| text[r.clone()].contains('\n'));
+                prop_assert_eq!(scanned.line_breaks, any_breaks);
+                if !pretty {
+                    prop_assert!(!scanned.line_breaks);
+                }
+                for (range, record) in scanned.records.iter().zip(&typed.records) {
+                    let sent: Value = serde_json::from_str(&text[range.clone()]).unwrap();
+                    prop_assert_eq!(&serde_json::to_value(record).unwrap(), &sent);
+                    prop_assert!(scanner.check(&text[range.clone()]));
+                    let mut fast = UnknownFields::default();
+                    prop_assert!(scanner.count_unknown(&text[range.clone()], &mut fast));
+                    let mut slow = BTreeMap::new();
+                    tw_model::unknown_fields(&shape, &sent, &mut slow);
+                    prop_assert_eq!(fast.counts(), &slow);
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// The page the scanner accepts is the page the decoders accept, with the
+/// same record texts; `decode_raw_page` (scanner first) agrees with both.
+fn accepted_only_if_decoded(text: &str) -> Result<(), TestCaseError> {
+    if let Some(scanned) = scan_raw_page::<SkillClusters>(text.as_bytes()) {
+        let typed = decode_page::<SkillClusters>(text.as_bytes());
+        prop_assert!(
+            typed.is_ok(),
+            "scanner accepted what decode rejects: {}",
+            text
+        );
+        let typed = typed.unwrap();
+        prop_assert_eq!(scanned.records.len(), typed.records.len());
+        for (range, record) in scanned.records.iter().zip(&typed.records) {
+            let sent: Value = serde_json::from_str(&text[range.clone()]).unwrap();
+            prop_assert_eq!(serde_json::to_value(record).unwrap(), sent);
+        }
+    }
+    crate::validate::same_verdict_for::<SkillClusters>(text)
+}
+
+/// [`accepted_only_if_decoded`] for bytes that may not be UTF-8.
+fn bytes_accepted_only_if_decoded(body: &[u8]) -> Result<(), TestCaseError> {
+    if let Ok(text) = std::str::from_utf8(body) {
+        return accepted_only_if_decoded(text);
+    }
+    prop_assert!(
+        scan_raw_page::<SkillClusters>(body).is_none(),
+        "accepted invalid UTF-8"
+    );
+    let typed = decode_page::<SkillClusters>(body)
+        .map(drop)
+        .map_err(|e| e.to_string());
+    let raw = decode_raw_page::<SkillClusters>(body)
+        .map(drop)
+        .map_err(|e| e.to_string());
+    prop_assert!(typed.is_err());
+    prop_assert_eq!(typed, raw);
+    Ok(())
+}
+
+/// Bytes that change the meaning of JSON text the most.
+const EDITS: &[&str] = &[
+    "\"",
+    "\\",
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    ":",
+    "0",
+    "1",
+    "-",
+    ".",
+    "e",
+    "E",
+    "+",
+    "n",
+    "t",
+    "f",
+    "null",
+    "true",
+    " ",
+    "\n",
+    "\t",
+    "\u{1}",
+    "\\u",
+    "\\ud800",
+    "\\uDC00",
+    "é",
+    "\u{feff}",
+    "00",
+    "1e400",
+    "9223372036854775808",
+    "-9223372036854775809",
+    "\"x\":1,",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2048))]
+
+    /// Any byte edit of a valid page (a replacement, an insertion or a
+    /// deletion at any character boundary): the scanner never accepts what
+    /// decoding rejects.
+    #[test]
+    fn edited_pages_are_never_accepted_wrongly(
+        doc in page_doc(),
+        at in any::<usize>(),
+        cut in 0usize..3,
+        edit in prop::sample::select(EDITS),
+        pretty in any::<bool>(),
+    ) {
+        let text = if pretty { serde_json::to_string_pretty(&doc).unwrap() } else { doc.to_string() };
+        let mut at = at % (text.len() + 1);
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        let mut end = (at + cut).min(text.len());
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        let edited = format!("{}{}{}", &text[..at], edit, &text[end..]);
+        accepted_only_if_decoded(&edited)?;
+    }
+
+    /// Any byte of a valid page replaced by any byte (UTF-8 or not).
+    #[test]
+    fn pages_with_any_byte_replaced_are_never_accepted_wrongly(
+        doc in page_doc(),
+        at in any::<usize>(),
+        byte in any::<u8>(),
+    ) {
+        let mut body = doc.to_string().into_bytes();
+        let at = at % body.len();
+        body[at] = byte;
+        bytes_accepted_only_if_decoded(&body)?;
+    }
+}
+
+#[test]
+fn non_ascii_text_is_checked_as_utf8() {
+    let page = |name: &[u8]| {
+        let mut body = br#"{"has_next":false,"records":[{"external_id":""#.to_vec();
+        body.extend_from_slice(name);
+        body.extend_from_slice(br#""}]}"#);
+        body
+    };
+    for (name, valid) in [
+        ("データ 🦀 é".as_bytes(), true),
+        (&[0xC3, 0xA9][..], true),
+        (&[0xC3][..], false),
+        (&[0xC0, 0x80][..], false),
+        (&[0xED, 0xA0, 0x80][..], false),
+        (&[0xF4, 0x90, 0x80, 0x80][..], false),
+        (&[0xE0, 0x80, 0x80][..], false),
+        (&[0xFF][..], false),
+    ] {
+        let body = page(name);
+        assert_eq!(
+            scan_raw_page::<SkillClusters>(&body).is_some(),
+            valid,
+            "{name:?}"
+        );
+        bytes_accepted_only_if_decoded(&body).unwrap();
+    }
+}
+
+#[test]
+fn numbers_at_the_edges_are_decided_like_decoding() {
+    let page = |cluster: &str| {
+        format!(
+            r#"{{"has_next":false,"records":[{{"external_id":"a","skill_clusters":[{cluster}]}}]}}"#
+        )
+    };
+    for level in [
+        "0",
+        "-0",
+        "5",
+        "-5",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "9223372036854775808",
+        "-9223372036854775809",
+        "18446744073709551616",
+        "01",
+        "1.0",
+        "1e2",
+        "1.",
+        ".5",
+        "-",
+        "+1",
+        "1e",
+        "0x10",
+    ] {
+        let text = page(&format!(r#"{{"proficiency_level":{level}}}"#));
+        accepted_only_if_decoded(&text).unwrap();
+    }
+    for extra in [
+        "1e308",
+        "1e309",
+        "-1e400",
+        "1e-400",
+        "1.7976931348623157e308",
+        "1.8e308",
+        "0.5",
+        "-0.0",
+        "1E+2",
+        "1e+",
+        "12345678901234567890123",
+        "2.",
+        "-.5",
+    ] {
+        let text = page(&format!(r#"{{"weight":{extra}}}"#));
+        accepted_only_if_decoded(&text).unwrap();
+    }
+    // Decided by the scanner itself, not only agreed with:
+    let sure = page(r#"{"proficiency_level":-9223372036854775808,"weight":1.5e-7}"#);
+    assert!(scan_raw_page::<SkillClusters>(sure.as_bytes()).is_some());
+}
+
+#[test]
+fn strings_and_keys_at_the_edges_are_decided_like_decoding() {
+    let page = |record: &str| format!(r#"{{"has_next":false,"records":[{record}]}}"#);
+    for record in [
+        r#"{"external_id":"a\"b\\c\/d\b\f\n\r\t\u00e9"}"#,
+        r#"{"external_id":"\ud83d\ude00"}"#,
+        r#"{"external_id":"\ud83d"}"#,
+        r#"{"external_id":"\ude00"}"#,
+        r#"{"external_id":"\x"}"#,
+        r#"{"external_id":"\u12"}"#,
+        "{\"external_id\":\"tab\there\"}",
+        r#"{"extern\u0061l_id":"a"}"#,
+        r#"{"external_id":"a","external_id":"b"}"#,
+        r#"{"external_id":"a","x":1,"x":2}"#,
+        r#"{"external_id":null}"#,
+        r#"{"external_id":"a","skill_clusters":null}"#,
+        r#"{"external_id":"a","skill_clusters":[null]}"#,
+        r#"{"external_id":"a",}"#,
+        r#"{"external_id":"a" "x":1}"#,
+        "[]",
+        "\"a\"",
+    ] {
+        accepted_only_if_decoded(&page(record)).unwrap();
+    }
+    let sure = page(r#"{"external_id":"a\"b\\c\u00e9 ✓"}"#);
+    assert!(scan_raw_page::<SkillClusters>(sure.as_bytes()).is_some());
+}
+
+#[test]
+fn envelopes_at_the_edges_are_decided_like_decoding() {
+    for text in [
+        r#"{"has_next":false,"records":[]}"#,
+        r#" {"records":[],"has_next":true,"next_starting_after":"c1"} "#,
+        r#"{"has_next":false,"records":[],"next_starting_after":null}"#,
+        r#"{"has_next":false,"records":[],"next_starting_after":"a\nb"}"#,
+        r#"{"has_next":false,"records":[],"next_starting_after":"\u0061"}"#,
+        r#"{"has_next":false,"records":[],"has_next":true}"#,
+        r#"{"has_next":false,"records":[],"records":[]}"#,
+        r#"{"has_next":null,"records":[]}"#,
+        r#"{"has_next":false}"#,
+        r#"{"records":[]}"#,
+        r#"{"has_next":false,"records":[]}x"#,
+        "\u{feff}{\"has_next\":false,\"records\":[]}",
+        r#"{"has_next":false,"records":[],"meta":{"deep":[1,{"a":null}]}}"#,
+        r#"{"has_next":false,"records":{}}"#,
+        "",
+        "{",
+    ] {
+        accepted_only_if_decoded(text).unwrap();
+    }
+    let next = scan_raw_page::<SkillClusters>(
+        br#"{"records":[],"has_next":true,"next_starting_after":"c1"}"#,
+    )
+    .unwrap();
+    assert_eq!(next.next_starting_after.as_deref(), Some("c1"));
+    assert!(next.has_next);
+}
+
+#[test]
+fn deep_nesting_is_left_to_the_decoders() {
+    let nested = |levels: usize| format!("{}1{}", "[".repeat(levels), "]".repeat(levels));
+    for levels in [1, 40, 59, 60, 64, 65, 130, 10_000] {
+        let text = format!(
+            r#"{{"has_next":false,"records":[{{"external_id":"a","x":{}}}]}}"#,
+            nested(levels)
+        );
+        accepted_only_if_decoded(&text).unwrap();
+        assert_eq!(
+            scan_raw_page::<SkillClusters>(text.as_bytes()).is_some(),
+            levels <= 60,
+            "{levels} levels"
+        );
+    }
+}
+
+#[test]
+fn invalid_utf8_is_left_to_the_decoders() {
+    let mut body = br#"{"has_next":false,"records":[{"external_id":"a"#.to_vec();
+    body.push(0xff);
+    body.extend_from_slice(br#""}]}"#);
+    let typed = decode_page::<SkillClusters>(&body).unwrap_err();
+    let raw = decode_raw_page::<SkillClusters>(&body).unwrap_err();
+    assert_eq!(typed.to_string(), raw.to_string());
+}
+
+#[test]
+fn unknown_fields_repeated_in_one_object_count_once_like_a_value() {
+    let scanner = EmployeeSkillClusters::scanner().unwrap();
+    let mut counts = UnknownFields::default();
+    let record = r#"{"external_id":"a","x":1,"y":{"x":2},"skill_clusters":[{"x":1},{"x":2}]}"#;
+    assert!(scanner.count_unknown(record, &mut counts));
+    let expected: BTreeMap<String, u64> = [("x", 1), ("y", 1), ("skill_clusters[].x", 2)]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    assert_eq!(counts.counts(), &expected);
+    // An invalid record adds nothing.
+    assert!(!scanner.count_unknown(r#"{"x":1}"#, &mut counts));
+    assert_eq!(counts.counts(), &expected);
+}

@@ -49,12 +49,21 @@ fn pages(employees: u32) -> Vec<Vec<u8>> {
 }
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    // `--only NAME`: one decoder alone (for a profiler).
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1).cloned());
     let (employees, rounds) = if quick { (2_000, 1) } else { (20_000, 9) };
     let pages = pages(employees);
     let bytes: usize = pages.iter().map(Vec::len).sum();
     type Run = fn(&[u8]);
-    let runs: [(&str, Run); 4] = [
+    let runs: [(&str, Run); 5] = [
+        ("scan", |b| {
+            black_box(tw_model::scan_raw_page::<tw_model::SkillClusters>(b).unwrap());
+        }),
         ("raw_checked", |b| {
             black_box(tw_model::decode_raw::<tw_model::EmployeeSkillClusters>(b).unwrap());
         }),
@@ -70,7 +79,11 @@ fn main() {
     ];
     let mut samples = vec![Vec::new(); runs.len()];
     for _ in 0..rounds {
-        for (i, (_, run)) in runs.iter().enumerate() {
+        for (i, (name, run)) in runs.iter().enumerate() {
+            if only.as_ref().is_some_and(|only| only != name) {
+                samples[i].push(f64::NAN);
+                continue;
+            }
             let start = Instant::now();
             for page in &pages {
                 run(page);

@@ -482,6 +482,7 @@ impl<D: Dataset> Repr<D> for Raw {
     fn decode_page(body: Vec<u8>) -> Result<Page<RawRecord>, tw_model::DecodeError> {
         let page = tw_model::decode_raw_page::<D>(&body)?;
         let body = Arc::new(body);
+        let one_line = !page.line_breaks;
         Ok(Page {
             items: page
                 .records
@@ -489,6 +490,7 @@ impl<D: Dataset> Repr<D> for Raw {
                 .map(|range| RawRecord {
                     body: body.clone(),
                     range,
+                    one_line,
                 })
                 .collect(),
             has_next: page.has_next,
@@ -497,7 +499,7 @@ impl<D: Dataset> Repr<D> for Raw {
     }
 
     fn key(item: &RawRecord, field: &str) -> Option<String> {
-        match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(item.as_str())
+        match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(item.as_bytes())
             .ok()?
             .remove(field)?
         {
@@ -607,13 +609,26 @@ impl<D: Dataset, R: Repr<D>> PageSource for Source<D, R> {
 pub struct RawRecord {
     body: Arc<Vec<u8>>,
     range: std::ops::Range<usize>,
+    /// No line break in the text (the scanner said so for the page).
+    one_line: bool,
 }
 
 impl RawRecord {
-    /// The record's JSON text, exactly as the server sent it.
+    /// The record's JSON text, exactly as the server sent it (checked to
+    /// be UTF-8 on every call; writers take [`RawRecord::as_bytes`]).
     pub fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.body[self.range.clone()])
-            .expect("decode_raw only yields ranges of valid UTF-8")
+        std::str::from_utf8(self.as_bytes()).expect("decode_raw only yields ranges of valid UTF-8")
+    }
+
+    /// The record's JSON text as bytes (valid UTF-8), exactly as sent.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.body[self.range.clone()]
+    }
+
+    /// Whether the text surely has no line break (`false` when the server
+    /// pretty-printed it, or when the page was not scanned for it).
+    pub fn is_one_line(&self) -> bool {
+        self.one_line
     }
 }
 

@@ -265,15 +265,40 @@ impl<W: Write, T: Table + Serialize + DeserializeOwned> RecordWriter<W, T> {
                     out.write_all(b"\n")?;
                 }
             }
-            Sink::Csv(..) => {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    "raw records cannot be written as CSV; decode them first",
-                ));
-            }
+            Sink::Csv(..) => return Err(Self::raw_as_csv()),
         }
         self.records += 1;
         Ok(())
+    }
+
+    /// Writes a [`crate::RawRecord`] unchanged: [`RecordWriter::write_raw`]
+    /// without looking for line breaks in a record the scanner found on
+    /// one line (most), so the bytes go straight to the output.
+    pub fn write_raw_record(&mut self, record: &crate::RawRecord) -> io::Result<()> {
+        if !record.is_one_line() {
+            return self.write_raw(record.as_str());
+        }
+        match &mut self.sink {
+            Sink::Json(out) => {
+                if self.format == Format::Json {
+                    out.write_all(if self.records == 0 { b"\n" } else { b",\n" })?;
+                }
+                out.write_all(record.as_bytes())?;
+                if self.format == Format::Jsonl {
+                    out.write_all(b"\n")?;
+                }
+            }
+            Sink::Csv(..) => return Err(Self::raw_as_csv()),
+        }
+        self.records += 1;
+        Ok(())
+    }
+
+    fn raw_as_csv() -> io::Error {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "raw records cannot be written as CSV; decode them first",
+        )
     }
 
     /// Records written, counting those before a resume.

@@ -366,7 +366,7 @@ impl Client {
         request: ExportRequest<D>,
         checkpoint: Checkpoint,
     ) -> Records<D> {
-        let paginator = self.paginator::<D, Typed>(request, checkpoint, None);
+        let paginator = self.paginator::<D, Typed>(request, checkpoint, None, Pool::default());
         Records {
             inner: if self.read_ahead {
                 paginator.items_read_ahead()
@@ -389,8 +389,10 @@ impl Client {
         checkpoint: Checkpoint,
         max_records: Option<u64>,
     ) -> Pages<D, R> {
-        let paginator = self.paginator::<D, R>(request, checkpoint, max_records);
+        let pool = Pool::default();
+        let paginator = self.paginator::<D, R>(request, checkpoint, max_records, pool.clone());
         Pages {
+            pool,
             inner: if self.read_ahead {
                 paginator.pages_read_ahead()
             } else {
@@ -410,12 +412,14 @@ impl Client {
         request: ExportRequest<D>,
         checkpoint: Checkpoint,
         max_records: Option<u64>,
+        pool: Pool<R::Item>,
     ) -> Paginator<Source<D, R>> {
         let source = Source {
             transport: self.transport.clone(),
             query: request.query_pairs(),
             request,
             page: checkpoint.pages,
+            pool,
             repr: PhantomData,
         };
         let mut paginator = Paginator::resume(source, checkpoint);
@@ -436,8 +440,12 @@ pub trait Repr<D: Dataset>: Send + 'static {
     type Item: Send + 'static;
 
     /// Decodes a response body of dataset `D`: a page, or the whole
-    /// document of a document export.
-    fn decode_page(body: Vec<u8>) -> Result<Page<Self::Item>, tw_model::DecodeError>;
+    /// document of a document export. `reuse` holds the items of an
+    /// earlier page (or nothing), whose allocations may be reused.
+    fn decode_page(
+        body: Vec<u8>,
+        reuse: Vec<Self::Item>,
+    ) -> Result<Page<Self::Item>, tw_model::DecodeError>;
 
     /// The text of a string field of `item` (for the cursor fallback).
     fn key(item: &Self::Item, field: &str) -> Option<String>;
@@ -459,12 +467,18 @@ fn next_cursor(next: Option<String>) -> Option<Cursor> {
 impl<D: Dataset> Repr<D> for Typed {
     type Item = D::Record;
 
-    fn decode_page(body: Vec<u8>) -> Result<Page<D::Record>, tw_model::DecodeError> {
-        let page = tw_model::decode_page::<D>(&body)?;
+    fn decode_page(
+        body: Vec<u8>,
+        reuse: Vec<D::Record>,
+    ) -> Result<Page<D::Record>, tw_model::DecodeError> {
+        // Over the records of a page already written, when one came back
+        // (Pages::recycle): no allocation per string once warmed up.
+        let mut records = reuse;
+        let (has_next, next) = tw_model::decode_page_into::<D>(&body, &mut records)?;
         Ok(Page {
-            items: page.records,
-            has_next: page.has_next,
-            next_cursor: next_cursor(page.next_starting_after),
+            items: records,
+            has_next,
+            next_cursor: next_cursor(next),
         })
     }
 
@@ -479,20 +493,22 @@ impl<D: Dataset> Repr<D> for Typed {
 impl<D: Dataset> Repr<D> for Raw {
     type Item = RawRecord;
 
-    fn decode_page(body: Vec<u8>) -> Result<Page<RawRecord>, tw_model::DecodeError> {
+    fn decode_page(
+        body: Vec<u8>,
+        reuse: Vec<RawRecord>,
+    ) -> Result<Page<RawRecord>, tw_model::DecodeError> {
         let page = tw_model::decode_raw_page::<D>(&body)?;
         let body = Arc::new(body);
         let one_line = !page.line_breaks;
+        let mut items = reuse;
+        items.clear();
+        items.extend(page.records.into_iter().map(|range| RawRecord {
+            body: body.clone(),
+            range,
+            one_line,
+        }));
         Ok(Page {
-            items: page
-                .records
-                .into_iter()
-                .map(|range| RawRecord {
-                    body: body.clone(),
-                    range,
-                    one_line,
-                })
-                .collect(),
+            items,
             has_next: page.has_next,
             next_cursor: next_cursor(page.next_starting_after),
         })
@@ -509,17 +525,26 @@ impl<D: Dataset> Repr<D> for Raw {
     }
 }
 
+/// Pages handed back for reuse (see [`Pages::recycle`]), shared by the
+/// consumer and the source (on the read-ahead thread).
+type Pool<T> = Arc<std::sync::Mutex<Vec<Vec<T>>>>;
+
+/// How many recycled pages wait at most (the read-ahead keeps two or three
+/// pages in flight).
+const POOL_PAGES: usize = 4;
+
 /// The page source of every dataset: one request per page, decoded in
 /// representation `R`.
-struct Source<D: Dataset, R> {
+struct Source<D: Dataset, R: Repr<D>> {
     transport: Arc<dyn Transport>,
     request: ExportRequest<D>,
     query: Vec<(String, String)>,
     page: u64,
+    pool: Pool<R::Item>,
     repr: PhantomData<R>,
 }
 
-impl<D: Dataset, R> std::fmt::Debug for Source<D, R> {
+impl<D: Dataset, R: Repr<D>> std::fmt::Debug for Source<D, R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Source")
             .field("request", &self.request)
@@ -528,7 +553,7 @@ impl<D: Dataset, R> std::fmt::Debug for Source<D, R> {
     }
 }
 
-impl<D: Dataset, R> Source<D, R> {
+impl<D: Dataset, R: Repr<D>> Source<D, R> {
     /// The HTTP request for the page after `cursor` (page number `self.page`).
     fn http_request(&self, cursor: Option<&Cursor>) -> Result<Request, Error> {
         let mut request = match (D::PAGING, D::METHOD) {
@@ -588,7 +613,13 @@ impl<D: Dataset, R: Repr<D>> PageSource for Source<D, R> {
             source,
             checkpoint: None,
         };
-        let page = R::decode_page(response.body).map_err(decode_error)?;
+        let reuse = self
+            .pool
+            .lock()
+            .ok()
+            .and_then(|mut pool| pool.pop())
+            .unwrap_or_default();
+        let page = R::decode_page(response.body, reuse).map_err(decode_error)?;
         tracing::debug!(
             dataset = D::NAME,
             page = self.page,
@@ -681,6 +712,7 @@ impl<D: Dataset> std::iter::FusedIterator for Records<D> {}
 /// Whole pages of an export; see [`Client::pages`].
 pub struct Pages<D: Dataset, R: Repr<D>> {
     inner: tw_paginate::Pages<Source<D, R>>,
+    pool: Pool<R::Item>,
 }
 
 impl<D: Dataset, R: Repr<D>> std::fmt::Debug for Pages<D, R> {
@@ -696,6 +728,18 @@ impl<D: Dataset, R: Repr<D>> Pages<D, R> {
     /// The position after the last page yielded.
     pub fn checkpoint(&self) -> &Checkpoint {
         self.inner.checkpoint()
+    }
+
+    /// Hands a page's records back once they are written, so a later page
+    /// is decoded into them: typed records keep their strings' and lists'
+    /// capacity, and decoding allocates nothing per record once warm.
+    /// Optional; the records are overwritten entirely.
+    pub fn recycle(&self, page: Vec<R::Item>) {
+        if let Ok(mut pool) = self.pool.lock()
+            && pool.len() < POOL_PAGES
+        {
+            pool.push(page);
+        }
     }
 }
 

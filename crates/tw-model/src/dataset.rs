@@ -95,6 +95,7 @@ pub trait Dataset: Send + Sync + 'static {
     type Record: Serialize
         + DeserializeOwned
         + Validate
+        + crate::DecodeInto
         + crate::Describe
         + JsonSchema
         + Table

@@ -60,6 +60,7 @@
 mod dataset;
 mod date;
 mod decode;
+mod decode_into;
 mod enums;
 mod error;
 mod page;
@@ -86,6 +87,9 @@ pub mod task_profiles;
 pub use crate::dataset::{Dataset, EmitRow, Kind, Method, Paging, Table, Unknown, cells};
 pub use crate::date::Date;
 pub use crate::decode::{decode, decode_page};
+#[doc(hidden)]
+pub use crate::decode_into::DecodeInto;
+pub use crate::decode_into::decode_page_into;
 pub use crate::enums::{SkillSource, ValidationState};
 pub use crate::error::{DecodeError, RequestError};
 pub use crate::page::{AsDocument, ExportPage};
@@ -93,6 +97,8 @@ pub use crate::request::{
     CURSOR_MAX_LEN, ExportRequest, Filter, FilteredBody, FiltersOnly, HasFilters, HasInclude,
     NoBody, NoQuery, Operator, PageBody, PageLimit, PageRequest, check_cursor, query_pairs,
 };
+#[doc(hidden)]
+pub use crate::scan::{Scan, Unsure, Walk};
 pub use crate::scan::{Scanner, UnknownFields, scan_raw_page};
 #[doc(hidden)]
 pub use crate::shape::describe_object;

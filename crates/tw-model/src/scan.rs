@@ -244,9 +244,14 @@ impl UnknownFields {
 }
 
 /// Not decided by the scanner: invalid, or left to the decoders.
-struct Unsure;
+/// Not decided by the scanner (internal to tw-model's generated code).
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Unsure;
 
-type Scan<T> = Result<T, Unsure>;
+/// A step of the walk (internal to tw-model's generated code).
+#[doc(hidden)]
+pub type Scan<T> = Result<T, Unsure>;
 
 const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
@@ -335,19 +340,26 @@ fn escape(b: &[u8], j: usize) -> Scan<usize> {
     }
 }
 
-struct Walk<'a, 'c> {
-    b: &'a [u8],
-    i: usize,
-    depth: u32,
+/// A walk over JSON bytes (internal to tw-model's generated code).
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Walk<'a, 'c> {
+    pub(crate) b: &'a [u8],
+    /// `b` as text, when it was checked to be UTF-8 up front (decoding
+    /// slices strings out of it); empty otherwise.
+    pub(crate) text: &'a str,
+    pub(crate) i: usize,
+    pub(crate) depth: u32,
     /// A line break was skipped as whitespace.
     breaks: bool,
     count: Option<&'c mut UnknownFields>,
 }
 
 impl<'a, 'c> Walk<'a, 'c> {
-    fn new(b: &'a [u8], count: Option<&'c mut UnknownFields>) -> Self {
+    pub(crate) fn new(b: &'a [u8], count: Option<&'c mut UnknownFields>) -> Self {
         Walk {
             b,
+            text: "",
             i: 0,
             depth: 0,
             breaks: false,
@@ -356,7 +368,7 @@ impl<'a, 'c> Walk<'a, 'c> {
     }
 
     /// `inner` over the whole input, whitespace around it allowed.
-    fn whole(&mut self, inner: impl FnOnce(&mut Self) -> Scan<()>) -> Scan<()> {
+    pub(crate) fn whole(&mut self, inner: impl FnOnce(&mut Self) -> Scan<()>) -> Scan<()> {
         self.ws();
         inner(self)?;
         self.ws();
@@ -368,14 +380,14 @@ impl<'a, 'c> Walk<'a, 'c> {
     }
 
     #[inline(always)]
-    fn peek(&self) -> Option<u8> {
+    pub(crate) fn peek(&self) -> Option<u8> {
         self.b.get(self.i).copied()
     }
 
     /// Skips whitespace. Every JSON token starts above `' '`, so one
     /// comparison settles the common case (compact JSON).
     #[inline(always)]
-    fn ws(&mut self) {
+    pub(crate) fn ws(&mut self) {
         if let Some(&c) = self.b.get(self.i)
             && c <= b' '
         {
@@ -397,7 +409,7 @@ impl<'a, 'c> Walk<'a, 'c> {
     }
 
     #[inline(always)]
-    fn expect(&mut self, c: u8) -> Scan<()> {
+    pub(crate) fn expect(&mut self, c: u8) -> Scan<()> {
         if self.peek() == Some(c) {
             self.i += 1;
             Ok(())
@@ -407,7 +419,7 @@ impl<'a, 'c> Walk<'a, 'c> {
     }
 
     #[inline(always)]
-    fn literal(&mut self, text: &[u8]) -> Scan<()> {
+    pub(crate) fn literal(&mut self, text: &[u8]) -> Scan<()> {
         if self.b.get(self.i..self.i + text.len()) == Some(text) {
             self.i += text.len();
             Ok(())
@@ -417,7 +429,7 @@ impl<'a, 'c> Walk<'a, 'c> {
     }
 
     #[inline]
-    fn enter(&mut self) -> Scan<()> {
+    pub(crate) fn enter(&mut self) -> Scan<()> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             Err(Unsure)
@@ -429,7 +441,7 @@ impl<'a, 'c> Walk<'a, 'c> {
     /// After a container's value: `,` (then whitespace) gives `true`,
     /// `close` gives `false`.
     #[inline(always)]
-    fn next_in(&mut self, close: u8) -> Scan<bool> {
+    pub(crate) fn next_in(&mut self, close: u8) -> Scan<bool> {
         self.ws();
         match self.peek() {
             Some(b',') => {
@@ -448,7 +460,7 @@ impl<'a, 'c> Walk<'a, 'c> {
     /// From after a string's opening quote to after its closing one;
     /// `true` when it has escapes.
     #[inline(always)]
-    fn string(&mut self) -> Scan<bool> {
+    pub(crate) fn string(&mut self) -> Scan<bool> {
         let b = self.b;
         let mut i = self.i;
         let mut escaped = false;
@@ -479,7 +491,7 @@ impl<'a, 'c> Walk<'a, 'c> {
     }
 
     /// An integer in `i64`'s range.
-    fn integer(&mut self) -> Scan<()> {
+    pub(crate) fn integer(&mut self) -> Scan<()> {
         let b = self.b;
         let mut i = self.i;
         let negative = b.get(i) == Some(&b'-');
@@ -519,7 +531,7 @@ impl<'a, 'c> Walk<'a, 'c> {
     }
 
     /// Any JSON number that is surely finite as an `f64`.
-    fn number(&mut self) -> Scan<()> {
+    pub(crate) fn number(&mut self) -> Scan<()> {
         let b = self.b;
         let mut i = self.i;
         if b.get(i) == Some(&b'-') {
@@ -748,7 +760,7 @@ impl<'a, 'c> Walk<'a, 'c> {
     }
 
     /// Any JSON value (an unknown field's), `level` containers deep in it.
-    fn any(&mut self, level: u32) -> Scan<()> {
+    pub(crate) fn any(&mut self, level: u32) -> Scan<()> {
         match self.peek() {
             Some(b'"') => {
                 self.i += 1;
@@ -791,7 +803,7 @@ impl<'a, 'c> Walk<'a, 'c> {
     }
 
     /// A page or document envelope whose records are read by `records`.
-    fn envelope(
+    pub(crate) fn envelope(
         &mut self,
         layout: Layout,
         mut records: impl FnMut(&mut Self) -> Scan<()>,

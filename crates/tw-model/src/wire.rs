@@ -162,6 +162,43 @@ macro_rules! wire_struct {
                 }
             }
 
+            impl $crate::DecodeInto for $name {
+                fn decode_into(&mut self, walk: &mut $crate::Walk<'_, '_>) -> $crate::Scan<()> {
+                    walk.expect(b'{')?;
+                    walk.enter()?;
+                    walk.ws();
+                    self.extra.clear();
+                    $( #[allow(unused_mut)] let mut $field = false; )*
+                    if walk.peek() == Some(b'}') {
+                        walk.i += 1;
+                    } else {
+                        loop {
+                            let key = $crate::decode_into::object_key(walk)?;
+                            $( if key == stringify!($field).as_bytes() {
+                                $field = true;
+                                wire_struct!(@into $kind walk self $field);
+                            } else )* {
+                                let value = $crate::decode_into::extra_value(walk)?;
+                                let name = std::str::from_utf8(key).map_err(|_| $crate::Unsure)?;
+                                self.extra.insert(name.to_owned(), value);
+                            }
+                            if !walk.next_in(b'}')? {
+                                break;
+                            }
+                        }
+                    }
+                    $( wire_struct!(@into_finish $kind self $field); )*
+                    walk.depth -= 1;
+                    Ok(())
+                }
+
+                fn decode_new(walk: &mut $crate::Walk<'_, '_>) -> $crate::Scan<Self> {
+                    let mut value = Self::default();
+                    value.decode_into(walk)?;
+                    Ok(value)
+                }
+            }
+
             impl $crate::Validate for $name {
                 fn validate<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<(), D::Error> {
                     struct ObjectVisitor;
@@ -201,6 +238,30 @@ macro_rules! wire_struct {
                 }
             }
         };
+    };
+
+    (@into req $walk:ident $self:ident $field:ident) => {
+        $crate::DecodeInto::decode_into(&mut $self.$field, $walk)?
+    };
+    (@into opt $walk:ident $self:ident $field:ident) => {
+        if $walk.peek() == Some(b'n') {
+            $walk.literal(b"null")?;
+            $self.$field = None;
+            $self.extra.insert(stringify!($field).to_owned(), serde_json::Value::Null);
+        } else {
+            $crate::DecodeInto::decode_into(&mut $self.$field, $walk)?;
+            $self.extra.remove(stringify!($field));
+        }
+    };
+    (@into_finish req $self:ident $field:ident) => {
+        if !$field {
+            return Err($crate::Unsure);
+        }
+    };
+    (@into_finish opt $self:ident $field:ident) => {
+        if !$field {
+            $self.$field = None;
+        }
     };
 
     (@present_check req $field:ident) => {
@@ -357,6 +418,17 @@ macro_rules! open_enum {
         impl $crate::Validate for $name {
             fn validate<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<(), D::Error> {
                 <String as $crate::Validate>::validate(deserializer)
+            }
+        }
+
+        impl $crate::DecodeInto for $name {
+            fn decode_into(&mut self, walk: &mut $crate::Walk<'_, '_>) -> $crate::Scan<()> {
+                *self = Self::decode_new(walk)?;
+                Ok(())
+            }
+
+            fn decode_new(walk: &mut $crate::Walk<'_, '_>) -> $crate::Scan<Self> {
+                $crate::decode_into::string_text(walk).map(|text| Self::from(text.as_ref()))
             }
         }
 

@@ -837,6 +837,7 @@ impl<D: Dataset> Job<'_, D> {
                     drift.observe(&R::text(record));
                 }
             }
+            pages.recycle(batch);
             after_page(writer, pages.checkpoint(), drift.as_ref())?;
             self.progress.update(
                 writer.records(),

@@ -195,6 +195,11 @@ macro_rules! suites {
                 }
 
                 #[test]
+                fn pages_decoded_in_place_equal_fresh_ones() {
+                    crate::scan::pages_decoded_in_place_equal_fresh_ones::<$dataset>();
+                }
+
+                #[test]
                 fn fixture_pages_are_decided_by_the_scanner() {
                     let text = crate::fixture(&format!(
                         "endpoints/{}.response.json",

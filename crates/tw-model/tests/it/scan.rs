@@ -13,6 +13,40 @@ use tw_model::{
 
 use crate::props::page_doc;
 
+/// Decoding generated pages of `D` in place, over the records of another
+/// generated page, gives exactly the records `decode_page` gives.
+pub(crate) fn pages_decoded_in_place_equal_fresh_ones<D: Dataset>() {
+    use proptest::test_runner::{Config, TestRunner};
+
+    let mut runner = TestRunner::new(Config::with_cases(96));
+    let pages = (
+        crate::props::page_doc_for::<D>(),
+        crate::props::page_doc_for::<D>(),
+        any::<bool>(),
+    );
+    runner
+        .run(&pages, |(first, second, pretty)| {
+            let text = |doc: &Value| {
+                if pretty {
+                    serde_json::to_string_pretty(doc).unwrap()
+                } else {
+                    doc.to_string()
+                }
+            };
+            let mut records = Vec::new();
+            tw_model::decode_page_into::<D>(text(&first).as_bytes(), &mut records).unwrap();
+            let second = text(&second);
+            let (has_next, next) =
+                tw_model::decode_page_into::<D>(second.as_bytes(), &mut records).unwrap();
+            let fresh = decode_page::<D>(second.as_bytes()).unwrap();
+            prop_assert_eq!(&records, &fresh.records);
+            prop_assert_eq!(has_next, fresh.has_next);
+            prop_assert_eq!(next, fresh.next_starting_after);
+            Ok(())
+        })
+        .unwrap();
+}
+
 /// Generated valid pages of `D` (compact and pretty-printed) are decided
 /// by the scanner itself, with the records decoding finds; every record's
 /// unknown fields are counted as from the decoded `Value`.
@@ -75,6 +109,20 @@ fn accepted_only_if_decoded(text: &str) -> Result<(), TestCaseError> {
             let sent: Value = serde_json::from_str(&text[range.clone()]).unwrap();
             prop_assert_eq!(serde_json::to_value(record).unwrap(), sent);
         }
+    }
+    // Decoding in place (over records of a valid page) agrees too.
+    let mut records = decode_page::<SkillClusters>(
+        br#"{"has_next":false,"records":[{"external_id":"z","x":1,"skill_clusters":[{"current_skills":[{"name":"n"}],"sources":["a"]}]}]}"#,
+    )
+    .unwrap()
+    .records;
+    let in_place = tw_model::decode_page_into::<SkillClusters>(text.as_bytes(), &mut records);
+    match decode_page::<SkillClusters>(text.as_bytes()) {
+        Ok(page) => {
+            prop_assert!(in_place.is_ok());
+            prop_assert_eq!(&records, &page.records);
+        }
+        Err(err) => prop_assert_eq!(err.to_string(), in_place.unwrap_err().to_string()),
     }
     crate::validate::same_verdict_for::<SkillClusters>(text)
 }
@@ -358,4 +406,34 @@ fn unknown_fields_repeated_in_one_object_count_once_like_a_value() {
     // An invalid record adds nothing.
     assert!(!scanner.count_unknown(r#"{"x":1}"#, &mut counts));
     assert_eq!(counts.counts(), &expected);
+}
+
+#[test]
+fn decoding_in_place_reuses_the_records_allocations() {
+    let mut records = Vec::new();
+    let first = br#"{"has_next":true,"records":[{"external_id":"employee-000001","skill_clusters":[{"skill_cluster_name":"Data engineering","current_skills":[{"name":"Rust"}]}]}]}"#;
+    tw_model::decode_page_into::<SkillClusters>(first, &mut records).unwrap();
+    let id = records[0].external_id.as_ptr();
+    let clusters = records[0].clusters().as_ptr();
+    let name = records[0].clusters()[0]
+        .skill_cluster_name
+        .as_ref()
+        .unwrap()
+        .as_ptr();
+    let second = br#"{"has_next":false,"records":[{"external_id":"e2","skill_clusters":[{"skill_cluster_name":"Testing","current_skills":[]}]}]}"#;
+    tw_model::decode_page_into::<SkillClusters>(second, &mut records).unwrap();
+    assert_eq!(
+        records,
+        decode_page::<SkillClusters>(second).unwrap().records
+    );
+    assert_eq!(records[0].external_id.as_ptr(), id);
+    assert_eq!(records[0].clusters().as_ptr(), clusters);
+    assert_eq!(
+        records[0].clusters()[0]
+            .skill_cluster_name
+            .as_ref()
+            .unwrap()
+            .as_ptr(),
+        name
+    );
 }

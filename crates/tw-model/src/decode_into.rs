@@ -1,0 +1,242 @@
+//! Decoding pages into records that already exist, on the scanner's walk.
+//!
+//! A CSV export needs typed records (its tables are written over them),
+//! but building fresh ones costs an allocation for every string and list
+//! of every record. [`decode_page_into`] walks the page with the one-pass
+//! scanner and overwrites the records of the previous page in place: a
+//! string is copied into the capacity it already has, a list reuses its
+//! elements, so once the first pages have grown the buffers, decoding
+//! allocates nothing but the unknown fields it keeps. It gives exactly the
+//! records [`crate::decode_page`] gives (a property test holds the two
+//! together, starting from records of another page); anything the walk is
+//! not sure of goes to the serde decoders.
+
+use crate::dataset::Dataset;
+use crate::error::DecodeError;
+use crate::page::Layout;
+use crate::scan::{Scan, Unsure, Walk};
+
+/// A value that can be decoded over an older value of its type, reusing
+/// its allocations (generated for every model type; used through
+/// [`decode_page_into`]).
+#[doc(hidden)]
+pub trait DecodeInto: Sized {
+    /// Reads the next value of `walk` into `self`, replacing all of it.
+    fn decode_into(&mut self, walk: &mut Walk<'_, '_>) -> Scan<()>;
+
+    /// Reads the next value of `walk` as a new value.
+    fn decode_new(walk: &mut Walk<'_, '_>) -> Scan<Self>;
+}
+
+/// The text of the string at the walk (after its opening quote is
+/// expected), borrowed when it has no escapes.
+pub(crate) fn string_text<'a>(walk: &mut Walk<'a, '_>) -> Scan<std::borrow::Cow<'a, str>> {
+    let open = walk.i;
+    walk.expect(b'"')?;
+    let escaped = walk.string()?;
+    let b = walk.b;
+    if escaped {
+        // Rare: serde_json unescapes it.
+        serde_json::from_slice::<String>(&b[open..walk.i])
+            .map(std::borrow::Cow::Owned)
+            .map_err(|_| Unsure)
+    } else {
+        // A slice of the page's text: no UTF-8 check per string.
+        let text = walk.text;
+        text.get(open + 1..walk.i - 1)
+            .map(std::borrow::Cow::Borrowed)
+            .ok_or(Unsure)
+    }
+}
+
+impl DecodeInto for String {
+    fn decode_into(&mut self, walk: &mut Walk<'_, '_>) -> Scan<()> {
+        match string_text(walk)? {
+            std::borrow::Cow::Borrowed(text) => {
+                self.clear();
+                self.push_str(text);
+            }
+            std::borrow::Cow::Owned(text) => *self = text,
+        }
+        Ok(())
+    }
+
+    fn decode_new(walk: &mut Walk<'_, '_>) -> Scan<Self> {
+        string_text(walk).map(std::borrow::Cow::into_owned)
+    }
+}
+
+impl DecodeInto for i64 {
+    fn decode_new(walk: &mut Walk<'_, '_>) -> Scan<Self> {
+        let mut value = 0;
+        value.decode_into(walk)?;
+        Ok(value)
+    }
+
+    fn decode_into(&mut self, walk: &mut Walk<'_, '_>) -> Scan<()> {
+        let start = walk.i;
+        walk.integer()?;
+        let text = walk.text;
+        *self = text
+            .get(start..walk.i)
+            .ok_or(Unsure)?
+            .parse()
+            .map_err(|_| Unsure)?;
+        Ok(())
+    }
+}
+
+impl DecodeInto for serde_json::Number {
+    fn decode_new(walk: &mut Walk<'_, '_>) -> Scan<Self> {
+        let mut value = serde_json::Number::from(0);
+        value.decode_into(walk)?;
+        Ok(value)
+    }
+
+    fn decode_into(&mut self, walk: &mut Walk<'_, '_>) -> Scan<()> {
+        let start = walk.i;
+        walk.number()?;
+        // The same parser as typed decoding, on the number's text.
+        *self = serde_json::from_slice(&walk.b[start..walk.i]).map_err(|_| Unsure)?;
+        Ok(())
+    }
+}
+
+impl DecodeInto for bool {
+    fn decode_new(walk: &mut Walk<'_, '_>) -> Scan<Self> {
+        let mut value = false;
+        value.decode_into(walk)?;
+        Ok(value)
+    }
+
+    fn decode_into(&mut self, walk: &mut Walk<'_, '_>) -> Scan<()> {
+        *self = walk.peek() == Some(b't');
+        walk.literal(if *self { b"true" } else { b"false" })
+    }
+}
+
+impl<T: DecodeInto> DecodeInto for Option<T> {
+    fn decode_into(&mut self, walk: &mut Walk<'_, '_>) -> Scan<()> {
+        if walk.peek() == Some(b'n') {
+            *self = None;
+            return walk.literal(b"null");
+        }
+        match self {
+            Some(value) => value.decode_into(walk),
+            None => {
+                *self = Some(T::decode_new(walk)?);
+                Ok(())
+            }
+        }
+    }
+
+    fn decode_new(walk: &mut Walk<'_, '_>) -> Scan<Self> {
+        let mut value = None;
+        value.decode_into(walk)?;
+        Ok(value)
+    }
+}
+
+impl<T: DecodeInto> DecodeInto for Vec<T> {
+    fn decode_new(walk: &mut Walk<'_, '_>) -> Scan<Self> {
+        let mut value = Vec::new();
+        value.decode_into(walk)?;
+        Ok(value)
+    }
+
+    fn decode_into(&mut self, walk: &mut Walk<'_, '_>) -> Scan<()> {
+        walk.expect(b'[')?;
+        walk.enter()?;
+        walk.ws();
+        let mut n = 0;
+        if walk.peek() == Some(b']') {
+            walk.i += 1;
+        } else {
+            loop {
+                match self.get_mut(n) {
+                    Some(item) => item.decode_into(walk)?,
+                    None => self.push(T::decode_new(walk)?),
+                }
+                n += 1;
+                if !walk.next_in(b']')? {
+                    break;
+                }
+            }
+        }
+        self.truncate(n);
+        walk.depth -= 1;
+        Ok(())
+    }
+}
+
+/// The value of an unknown field, kept as typed decoding keeps it (the
+/// same seed, on the value's text).
+pub(crate) fn extra_value(walk: &mut Walk<'_, '_>) -> Scan<serde_json::Value> {
+    use serde::de::DeserializeSeed as _;
+    let start = walk.i;
+    walk.any(0)?;
+    let mut de = serde_json::Deserializer::from_slice(&walk.b[start..walk.i]);
+    crate::validate::Extra::kept()
+        .deserialize(&mut de)
+        .map_err(|_| Unsure)
+}
+
+/// An object key at the walk (its opening quote expected), then the colon;
+/// `None`-like [`Unsure`] for an escaped key (decoding unescapes it).
+pub(crate) fn object_key<'a>(walk: &mut Walk<'a, '_>) -> Scan<&'a [u8]> {
+    walk.expect(b'"')?;
+    let start = walk.i;
+    if walk.string()? {
+        return Err(Unsure);
+    }
+    let b = walk.b;
+    let key = &b[start..walk.i - 1];
+    walk.ws();
+    walk.expect(b':')?;
+    walk.ws();
+    Ok(key)
+}
+
+/// Decodes a response body of dataset `D` into `records`, reusing the
+/// records it holds (from an earlier page) and their allocations; returns
+/// `has_next` and the next cursor. The records are exactly
+/// [`crate::decode_page`]'s, and so is the error.
+///
+/// ```
+/// use tw_model::{SkillClusters, decode_page_into};
+///
+/// let mut records = Vec::new();
+/// let body = br#"{"has_next":true,"next_starting_after":"e1","records":[{"external_id":"e1"}]}"#;
+/// let (has_next, next) = decode_page_into::<SkillClusters>(body, &mut records)?;
+/// assert!(has_next);
+/// assert_eq!(next.as_deref(), Some("e1"));
+/// assert_eq!(records[0].external_id, "e1");
+///
+/// // The next page overwrites the same records.
+/// decode_page_into::<SkillClusters>(br#"{"has_next":false,"records":[{"external_id":"e2"}]}"#, &mut records)?;
+/// assert_eq!(records.len(), 1);
+/// assert_eq!(records[0].external_id, "e2");
+/// # Ok::<(), tw_model::DecodeError>(())
+/// ```
+pub fn decode_page_into<D: Dataset>(
+    body: &[u8],
+    records: &mut Vec<D::Record>,
+) -> Result<(bool, Option<String>), DecodeError> {
+    let layout = Layout::of::<D>();
+    let mut walk = Walk::new(body, None);
+    // One UTF-8 check for the page; strings are slices of it.
+    walk.text = std::str::from_utf8(body).unwrap_or_default();
+    let mut envelope = None;
+    let scanned = walk.whole(|walk| {
+        envelope = Some(walk.envelope(layout, |walk| {
+            <Vec<D::Record> as DecodeInto>::decode_into(records, walk)
+        })?);
+        Ok(())
+    });
+    if let (Ok(()), Some(envelope)) = (scanned, envelope) {
+        return Ok(envelope);
+    }
+    let page = crate::decode::decode_page::<D>(body)?;
+    *records = page.records;
+    Ok((page.has_next, page.next_starting_after))
+}

@@ -1,27 +1,49 @@
-//! Benchmark helper for `cargo xtask bench`: decoding speed of skill-clusters
-//! pages (100 employees each, all includes, sandbox data) into typed records,
-//! next to two baselines on the same bytes: `serde_json::Value` and
-//! `serde::de::IgnoredAny` (the cost of just reading the JSON), and the
-//! exporter's pass-through path (records kept as raw JSON, each checked
-//! against the model without building it).
+//! Benchmark helper for `cargo xtask bench`: decoding speed on in-memory
+//! pages served by the sandbox.
 //!
-//! Prints `RESULT <name> <MB/s>` lines. `--quick` for a short run.
+//! * Skill clusters (pages of 100 employees, all includes): the one-pass
+//!   scanner (the JSON Lines path), decoding in place over the previous
+//!   page's records (the CSV path), fresh typed records, and two baselines
+//!   on the same bytes: `serde_json::Value` and `serde::de::IgnoredAny`
+//!   (the cost of just reading the JSON).
+//! * Every dataset (default request, largest page): the scanner next to
+//!   `IgnoredAny`.
+//!
+//! Prints `RESULT <name> <MB/s>` lines. `--quick` for a short run,
+//! `--only NAME` to run one skill-clusters decoder alone (for a profiler).
 
 #![allow(clippy::print_stdout)]
 
 use std::hint::black_box;
+use std::sync::Arc;
 use std::time::Instant;
 
+use tw_export::model::{Dataset, ExportRequest};
+use tw_export::{Checkpoint, Client, Raw};
 use tw_model::SkillClustersPage;
+use tw_transport::testing::RecordingTransport;
 use tw_transport::{BaseUrl, HttpTransport, Request, Transport};
 
-/// Every page of a sandbox tenant of `employees`, all includes, as served.
-fn pages(employees: u32) -> Vec<Vec<u8>> {
-    let sandbox = tw_sandbox::Sandbox::start(tw_sandbox::SandboxConfig {
-        employees,
-        ..Default::default()
-    })
-    .expect("the sandbox starts");
+/// Every response body of dataset `D`'s export (default request, largest
+/// page) from `sandbox`.
+fn bodies_of<D: Dataset>(sandbox: &tw_sandbox::Sandbox) -> Vec<Vec<u8>> {
+    let http = HttpTransport::new(BaseUrl::parse(&sandbox.base_url()).unwrap()).unwrap();
+    let recording = Arc::new(
+        RecordingTransport::new(http).with_header("Authorization", "Bearer sandbox-token"),
+    );
+    let client = Client::with_transport(recording.clone());
+    let request = ExportRequest::<D>::new(i64::from(D::MAX_LIMIT)).unwrap();
+    for page in client.pages::<D, Raw>(request, Checkpoint::start(), None) {
+        page.expect("the sandbox serves valid pages");
+    }
+    recording.bodies()
+}
+
+/// A named decoder run over one page.
+type Run<'a> = (&'a str, &'a mut dyn FnMut(&[u8]));
+
+/// Every skill-clusters page of the sandbox tenant, all includes, as served.
+fn skill_cluster_pages(sandbox: &tw_sandbox::Sandbox) -> Vec<Vec<u8>> {
     let http = HttpTransport::new(BaseUrl::parse(&sandbox.base_url()).unwrap()).unwrap();
     let mut pages = Vec::new();
     let mut cursor: Option<String> = None;
@@ -48,53 +70,109 @@ fn pages(employees: u32) -> Vec<Vec<u8>> {
     }
 }
 
-fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let quick = args.iter().any(|a| a == "--quick");
-    // `--only NAME`: one decoder alone (for a profiler).
-    let only = args
-        .iter()
-        .position(|a| a == "--only")
-        .and_then(|i| args.get(i + 1).cloned());
-    let (employees, rounds) = if quick { (2_000, 1) } else { (20_000, 9) };
-    let pages = pages(employees);
+/// The median MB/s of each run over `pages`, runs alternated `rounds`
+/// times; `None` for a run `only` leaves out.
+fn measure(
+    pages: &[Vec<u8>],
+    runs: &mut [Run<'_>],
+    rounds: usize,
+    only: Option<&str>,
+) -> Vec<Option<f64>> {
     let bytes: usize = pages.iter().map(Vec::len).sum();
-    type Run = fn(&[u8]);
-    let runs: [(&str, Run); 5] = [
-        ("scan", |b| {
-            black_box(tw_model::scan_raw_page::<tw_model::SkillClusters>(b).unwrap());
-        }),
-        ("raw_checked", |b| {
-            black_box(tw_model::decode_raw::<tw_model::EmployeeSkillClusters>(b).unwrap());
-        }),
-        ("typed", |b| {
-            black_box(tw_model::decode::<SkillClustersPage>(b).unwrap());
-        }),
-        ("value", |b| {
-            black_box(serde_json::from_slice::<serde_json::Value>(b).unwrap());
-        }),
-        ("ignored_any", |b| {
-            black_box(serde_json::from_slice::<serde::de::IgnoredAny>(b).unwrap());
-        }),
-    ];
     let mut samples = vec![Vec::new(); runs.len()];
     for _ in 0..rounds {
-        for (i, (name, run)) in runs.iter().enumerate() {
-            if only.as_ref().is_some_and(|only| only != name) {
-                samples[i].push(f64::NAN);
+        for (i, (name, run)) in runs.iter_mut().enumerate() {
+            if only.is_some_and(|only| only != *name) {
                 continue;
             }
             let start = Instant::now();
-            for page in &pages {
+            for page in pages {
                 run(page);
             }
             samples[i].push(start.elapsed().as_secs_f64());
         }
     }
-    for ((name, _), mut times) in runs.iter().zip(samples) {
-        times.sort_by(f64::total_cmp);
-        let median = times[times.len() / 2];
-        println!("RESULT {name} {:.1}", bytes as f64 / 1e6 / median);
+    samples
+        .into_iter()
+        .map(|mut times| {
+            times.sort_by(f64::total_cmp);
+            times
+                .get(times.len() / 2)
+                .map(|median| bytes as f64 / 1e6 / median)
+        })
+        .collect()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1).cloned());
+    let (employees, rounds) = if quick { (2_000, 1) } else { (20_000, 9) };
+    let sandbox = tw_sandbox::Sandbox::start(tw_sandbox::SandboxConfig {
+        employees,
+        ..Default::default()
+    })
+    .expect("the sandbox starts");
+
+    let pages = skill_cluster_pages(&sandbox);
+    let mut records = Vec::new();
+    let mut in_place = |b: &[u8]| {
+        tw_model::decode_page_into::<tw_model::SkillClusters>(b, &mut records).unwrap();
+        black_box(&records);
+    };
+    let mut runs: [Run<'_>; 5] = [
+        ("scan", &mut |b| {
+            black_box(tw_model::scan_raw_page::<tw_model::SkillClusters>(b).unwrap());
+        }),
+        ("in_place", &mut in_place),
+        ("typed", &mut |b| {
+            black_box(tw_model::decode::<SkillClustersPage>(b).unwrap());
+        }),
+        ("value", &mut |b| {
+            black_box(serde_json::from_slice::<serde_json::Value>(b).unwrap());
+        }),
+        ("ignored_any", &mut |b| {
+            black_box(serde_json::from_slice::<serde::de::IgnoredAny>(b).unwrap());
+        }),
+    ];
+    let results = measure(&pages, &mut runs, rounds, only.as_deref());
+    for ((name, _), mbps) in runs.iter().zip(results) {
+        if let Some(mbps) = mbps {
+            println!("RESULT {name} {mbps:.1}");
+        }
     }
-    println!("RESULT bytes {bytes}");
+    println!("RESULT bytes {}", pages.iter().map(Vec::len).sum::<usize>());
+    if only.is_some() {
+        return;
+    }
+
+    // Every dataset: the scanner next to just reading the JSON.
+    fn per_dataset<D: Dataset>(sandbox: &tw_sandbox::Sandbox, rounds: usize) {
+        let pages = bodies_of::<D>(sandbox);
+        let mut runs: [Run<'_>; 2] = [
+            ("scan", &mut |b| {
+                black_box(tw_model::scan_raw_page::<D>(b).expect("the scanner decides"));
+            }),
+            ("ignored_any", &mut |b| {
+                black_box(serde_json::from_slice::<serde::de::IgnoredAny>(b).unwrap());
+            }),
+        ];
+        let results = measure(&pages, &mut runs, rounds, None);
+        let bytes: usize = pages.iter().map(Vec::len).sum();
+        println!(
+            "RESULT dataset {} {bytes} {:.1} {:.1}",
+            D::NAME,
+            results[0].unwrap_or(0.0),
+            results[1].unwrap_or(0.0)
+        );
+    }
+    macro_rules! each {
+        ($($module:ident: $dataset:ty,)*) => {
+            $( per_dataset::<$dataset>(&sandbox, rounds); )*
+        };
+    }
+    tw_model::with_datasets!(each);
 }

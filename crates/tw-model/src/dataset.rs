@@ -163,6 +163,14 @@ pub mod cells {
     /// blank when there are none. Nothing the server sent is dropped from
     /// a CSV without a trace.
     pub fn extra(levels: &[(&str, &dyn Unknown)]) -> Cow<'static, str> {
+        // Most rows have none: look before building anything.
+        let mut any = false;
+        for (_, object) in levels {
+            object.for_each_unknown(&mut |_, _| any = true);
+        }
+        if !any {
+            return Cow::Borrowed("");
+        }
         let mut found = serde_json::Map::new();
         for (level, object) in levels {
             object.for_each_unknown(&mut |key, value| {
@@ -198,7 +206,18 @@ pub mod cells {
         match values {
             None | Some([]) => Cow::Borrowed(""),
             Some([one]) => Cow::Borrowed(as_str(one)),
-            Some(many) => Cow::Owned(many.iter().map(as_str).collect::<Vec<_>>().join(";")),
+            Some(many) => {
+                // One allocation, sized up front.
+                let len = many.iter().map(|v| as_str(v).len() + 1).sum::<usize>();
+                let mut text = String::with_capacity(len);
+                for (i, value) in many.iter().enumerate() {
+                    if i > 0 {
+                        text.push(';');
+                    }
+                    text.push_str(as_str(value));
+                }
+                Cow::Owned(text)
+            }
         }
     }
 

@@ -26,7 +26,20 @@ pub trait DecodeInto: Sized {
 
     /// Reads the next value of `walk` as a new value.
     fn decode_new(walk: &mut Walk<'_, '_>) -> Scan<Self>;
+
+    /// A value a list no longer needed, to decode over instead of building
+    /// a new one (model objects keep a few per thread).
+    fn take_spare() -> Option<Self> {
+        None
+    }
+
+    /// Keeps a value a list no longer needs, for [`DecodeInto::take_spare`].
+    fn keep_spare(self) {}
 }
+
+/// How many spare values of one model type a thread keeps: enough for
+/// lists whose lengths vary from record to record to stop allocating.
+pub(crate) const SPARES: usize = 256;
 
 /// The text of the string at the walk (after its opening quote is
 /// expected), borrowed when it has no escapes.
@@ -155,7 +168,13 @@ impl<T: DecodeInto> DecodeInto for Vec<T> {
             loop {
                 match self.get_mut(n) {
                     Some(item) => item.decode_into(walk)?,
-                    None => self.push(T::decode_new(walk)?),
+                    None => self.push(match T::take_spare() {
+                        Some(mut spare) => {
+                            spare.decode_into(walk)?;
+                            spare
+                        }
+                        None => T::decode_new(walk)?,
+                    }),
                 }
                 n += 1;
                 if !walk.next_in(b']')? {
@@ -163,7 +182,11 @@ impl<T: DecodeInto> DecodeInto for Vec<T> {
                 }
             }
         }
-        self.truncate(n);
+        while self.len() > n {
+            if let Some(item) = self.pop() {
+                item.keep_spare();
+            }
+        }
         walk.depth -= 1;
         Ok(())
     }

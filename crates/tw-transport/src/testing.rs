@@ -87,3 +87,59 @@ impl Transport for ScriptedTransport {
         }
     }
 }
+
+/// Sends through another transport, with extra headers (a test token),
+/// and keeps every response body: record a server's pages once, replay
+/// them from memory (with [`ScriptedTransport`]) as often as a test or
+/// benchmark needs.
+///
+/// ```no_run
+/// use tw_transport::{BaseUrl, HttpTransport, Request, Transport};
+/// use tw_transport::testing::RecordingTransport;
+///
+/// let http = HttpTransport::new(BaseUrl::parse("http://127.0.0.1:8080")?)?;
+/// let recording = RecordingTransport::new(http).with_header("Authorization", "Bearer t");
+/// recording.send(&Request::get("/export/skills"))?;
+/// assert_eq!(recording.bodies().len(), 1);
+/// # Ok::<(), tw_transport::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct RecordingTransport<T> {
+    inner: T,
+    headers: Vec<(String, String)>,
+    bodies: Mutex<Vec<Vec<u8>>>,
+}
+
+impl<T: Transport> RecordingTransport<T> {
+    /// Records what `inner` receives.
+    pub fn new(inner: T) -> Self {
+        RecordingTransport {
+            inner,
+            headers: Vec::new(),
+            bodies: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Adds a header to every request.
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// The response bodies so far, in order.
+    pub fn bodies(&self) -> Vec<Vec<u8>> {
+        self.bodies.lock().unwrap().clone()
+    }
+}
+
+impl<T: Transport> Transport for RecordingTransport<T> {
+    fn send(&self, request: &Request) -> Result<Response, Error> {
+        let mut request = request.clone();
+        for (name, value) in &self.headers {
+            request.set_header(name.as_str(), value.as_str());
+        }
+        let response = self.inner.send(&request)?;
+        self.bodies.lock().unwrap().push(response.body.clone());
+        Ok(response)
+    }
+}

@@ -25,6 +25,13 @@
 //! JSON text, checked against the model), which read the envelope with one
 //! visitor and name the failing path on error.
 //!
+//! The fast paths are generated from the same model description
+//! ([`Describe`]): a one-pass [`Scanner`] checks a page's records in the walk
+//! that finds them ([`decode_raw_page`] uses it and falls back to the serde
+//! decoders whenever it is not sure), and [`decode_page_into`] decodes a page
+//! on that walk into the records of an earlier one, reusing their
+//! allocations. Both give exactly what [`decode_page`] gives.
+//!
 //! The crate does no I/O; `cargo xtask gen-schema` writes the JSON Schemas
 //! of every dataset to `schemas/`.
 //!

@@ -73,6 +73,52 @@ struct Field {
     node: usize,
     /// Optional fields may be `null`; required ones are never `Option`s.
     nullable: bool,
+    /// The key as it follows its opening quote (the name, then `"`), in
+    /// little-endian words, the last one zero-padded; see [`Field::is_at`].
+    words: Vec<u64>,
+    /// Which bytes of the last word belong to the key.
+    last_mask: u64,
+}
+
+impl Field {
+    fn new(name: &'static str, node: usize, nullable: bool) -> Field {
+        let mut key = name.as_bytes().to_vec();
+        key.push(b'"');
+        let used = key.len() % 8;
+        let last_mask = if used == 0 { u64::MAX } else { (1u64 << (used * 8)) - 1 };
+        key.resize(key.len().div_ceil(8) * 8, 0);
+        let words = key
+            .chunks_exact(8)
+            .map(|w| u64::from_le_bytes(w.try_into().expect("8 bytes")))
+            .collect();
+        Field {
+            name,
+            node,
+            nullable,
+            words,
+            last_mask,
+        }
+    }
+
+    /// Whether `b[i..]` is this key and its closing quote: a word compare
+    /// per eight bytes (a key is followed by at least `:` and a value, so
+    /// the whole words are there except at the very end of a body).
+    #[inline(always)]
+    fn is_at(&self, b: &[u8], i: usize) -> bool {
+        let Some(text) = b.get(i..i + self.words.len() * 8) else {
+            return is_key(b, i, self.name.as_bytes());
+        };
+        let mut words = text.chunks_exact(8).zip(&self.words);
+        let last = words.next_back();
+        for (text, word) in words {
+            if u64::from_le_bytes(text.try_into().expect("8 bytes")) != *word {
+                return false;
+            }
+        }
+        last.is_some_and(|(text, word)| {
+            u64::from_le_bytes(text.try_into().expect("8 bytes")) & self.last_mask == *word
+        })
+    }
 }
 
 impl Object {
@@ -128,11 +174,10 @@ impl Scanner {
                     required: 0,
                 };
                 for (i, field) in fields.iter().enumerate() {
-                    object.fields.push(Field {
-                        name: field.name,
-                        node: self.compile(&field.shape, objects)?,
-                        nullable: !field.required,
-                    });
+                    let node = self.compile(&field.shape, objects)?;
+                    object
+                        .fields
+                        .push(Field::new(field.name, node, !field.required));
                     if field.required {
                         object.required |= 1 << i;
                     }
@@ -703,7 +748,7 @@ impl<'a, 'c> Walk<'a, 'c> {
                 let start = self.i;
                 // Servers send fields in one order: try the next one first.
                 let found = match object.fields.get(next) {
-                    Some(field) if is_key(self.b, start, field.name.as_bytes()) => {
+                    Some(field) if field.is_at(self.b, start) => {
                         self.i += field.name.len() + 1;
                         Some(next)
                     }

@@ -204,22 +204,6 @@ pub(crate) fn extra_value(walk: &mut Walk<'_, '_>) -> Scan<serde_json::Value> {
         .map_err(|_| Unsure)
 }
 
-/// An object key at the walk (its opening quote expected), then the colon;
-/// `None`-like [`Unsure`] for an escaped key (decoding unescapes it).
-pub(crate) fn object_key<'a>(walk: &mut Walk<'a, '_>) -> Scan<&'a [u8]> {
-    walk.expect(b'"')?;
-    let start = walk.i;
-    if walk.string()? {
-        return Err(Unsure);
-    }
-    let b = walk.b;
-    let key = &b[start..walk.i - 1];
-    walk.ws();
-    walk.expect(b':')?;
-    walk.ws();
-    Ok(key)
-}
-
 /// Decodes a response body of dataset `D` into `records`, reusing the
 /// records it holds (from an earlier page) and their allocations; returns
 /// `has_next` and the next cursor. The records are exactly

@@ -60,8 +60,9 @@ enum Node {
     Object(Object),
 }
 
+/// A compiled object shape.
 #[derive(Debug)]
-struct Object {
+pub(crate) struct Object {
     fields: Vec<Field>,
     /// One bit per required field.
     required: u64,
@@ -85,7 +86,11 @@ impl Field {
         let mut key = name.as_bytes().to_vec();
         key.push(b'"');
         let used = key.len() % 8;
-        let last_mask = if used == 0 { u64::MAX } else { (1u64 << (used * 8)) - 1 };
+        let last_mask = if used == 0 {
+            u64::MAX
+        } else {
+            (1u64 << (used * 8)) - 1
+        };
         key.resize(key.len().div_ceil(8) * 8, 0);
         let words = key
             .chunks_exact(8)
@@ -193,6 +198,14 @@ impl Scanner {
 
     /// The record's node: the first compiled.
     const ROOT: usize = 0;
+
+    /// The record's object shape (a model record is an object).
+    pub(crate) fn root_object(&self) -> Option<&Object> {
+        match self.nodes.first() {
+            Some(Node::Object(object)) => Some(object),
+            _ => None,
+        }
+    }
 
     /// Whether `record` (the text of one JSON value, whitespace around it
     /// allowed, UTF-8 checked) surely has this shape. `false` means invalid, or unusual enough to
@@ -733,6 +746,38 @@ impl<'a, 'c> Walk<'a, 'c> {
         count.pending.push(start..end);
     }
 
+    /// An object's key (from its opening quote to after the colon): the
+    /// index of the known field it names, and where its text is. Servers
+    /// send fields in one order, so the field after the last one seen
+    /// (`next`) is tried first, a word at a time.
+    #[inline(always)]
+    pub(crate) fn key_of(
+        &mut self,
+        object: &Object,
+        next: usize,
+    ) -> Scan<(Option<usize>, Range<usize>)> {
+        self.expect(b'"')?;
+        let start = self.i;
+        let found = match object.fields.get(next) {
+            Some(field) if field.is_at(self.b, start) => {
+                self.i += field.name.len() + 1;
+                Some(next)
+            }
+            _ => {
+                if self.string()? {
+                    // Decoding unescapes keys before matching them.
+                    return Err(Unsure);
+                }
+                object.find(&self.b[start..self.i - 1], next)
+            }
+        };
+        let key = start..self.i - 1;
+        self.ws();
+        self.expect(b':')?;
+        self.ws();
+        Ok((found, key))
+    }
+
     fn object(&mut self, scanner: &Scanner, object: &Object) -> Scan<()> {
         self.expect(b'{')?;
         self.enter()?;
@@ -744,26 +789,7 @@ impl<'a, 'c> Walk<'a, 'c> {
             self.i += 1;
         } else {
             loop {
-                self.expect(b'"')?;
-                let start = self.i;
-                // Servers send fields in one order: try the next one first.
-                let found = match object.fields.get(next) {
-                    Some(field) if field.is_at(self.b, start) => {
-                        self.i += field.name.len() + 1;
-                        Some(next)
-                    }
-                    _ => {
-                        if self.string()? {
-                            // Decoding unescapes keys before matching them.
-                            return Err(Unsure);
-                        }
-                        object.find(&self.b[start..self.i - 1], next)
-                    }
-                };
-                let key = start..self.i - 1;
-                self.ws();
-                self.expect(b':')?;
-                self.ws();
+                let (found, key) = self.key_of(object, next)?;
                 match found {
                     Some(k) => {
                         let bit = 1u64 << k;

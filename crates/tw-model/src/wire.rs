@@ -164,23 +164,45 @@ macro_rules! wire_struct {
 
             impl $crate::DecodeInto for $name {
                 fn decode_into(&mut self, walk: &mut $crate::Walk<'_, '_>) -> $crate::Scan<()> {
+                    // Keys are matched by the type's compiled scanner (the
+                    // next field first, a word at a time), then by index.
+                    let object = <$name as $crate::Validate>::scanner()
+                        .and_then($crate::Scanner::root_object)
+                        .ok_or($crate::Unsure)?;
                     walk.expect(b'{')?;
                     walk.enter()?;
                     walk.ws();
                     self.extra.clear();
                     $( #[allow(unused_mut)] let mut $field = false; )*
+                    let mut next = 0usize;
                     if walk.peek() == Some(b'}') {
                         walk.i += 1;
                     } else {
                         loop {
-                            let key = $crate::decode_into::object_key(walk)?;
-                            $( if key == stringify!($field).as_bytes() {
-                                $field = true;
-                                wire_struct!(@into $kind walk self $field);
-                            } else )* {
-                                let value = $crate::decode_into::extra_value(walk)?;
-                                let name = std::str::from_utf8(key).map_err(|_| $crate::Unsure)?;
-                                self.extra.insert(name.to_owned(), value);
+                            let (found, key) = walk.key_of(object, next)?;
+                            match found {
+                                Some(k) => {
+                                    next = k + 1;
+                                    #[allow(unused_mut, unused_assignments)]
+                                    let mut index = 0usize;
+                                    $(
+                                        if k == index {
+                                            $field = true;
+                                            wire_struct!(@into $kind walk self $field);
+                                        }
+                                        #[allow(unused_assignments)]
+                                        {
+                                            index += 1;
+                                        }
+                                    )*
+                                }
+                                None => {
+                                    let b = walk.b;
+                                    let name = std::str::from_utf8(&b[key])
+                                        .map_err(|_| $crate::Unsure)?;
+                                    let value = $crate::decode_into::extra_value(walk)?;
+                                    self.extra.insert(name.to_owned(), value);
+                                }
                             }
                             if !walk.next_in(b'}')? {
                                 break;

@@ -314,21 +314,20 @@ pub type Scan<T> = Result<T, Unsure>;
 const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
 
-/// The high bit of each zero byte of `v` (exact for the lowest one).
-#[inline(always)]
-fn zero_bytes(v: u64) -> u64 {
-    v.wrapping_sub(LO) & !v & HI
-}
-
 /// Bytes that end the fast run of a string: `"`, `\`, control bytes and
-/// bytes of non-ASCII characters (checked to be UTF-8 one by one). The
-/// lowest flagged byte is always a true one.
+/// bytes of non-ASCII characters (checked to be UTF-8 one by one), as the
+/// high bit of their byte. The lowest flagged byte is always one of them:
+/// `x - 1` per byte sets the high bit of a zero byte (a match, after the
+/// XOR) or of a byte of 0x81 and up, which is non-ASCII and flagged anyway,
+/// and a borrow only runs upward from a match below; so the usual `& !x`
+/// of the zero-byte test is not needed.
 #[inline(always)]
 fn special(w: u64) -> u64 {
-    zero_bytes(w ^ (LO * u64::from(b'"')))
-        | zero_bytes(w ^ (LO * u64::from(b'\\')))
-        | (w.wrapping_sub(LO * 0x20) & !w & HI)
-        | (w & HI)
+    ((w ^ (LO * u64::from(b'"'))).wrapping_sub(LO)
+        | (w ^ (LO * u64::from(b'\\'))).wrapping_sub(LO)
+        | w.wrapping_sub(LO * 0x20)
+        | w)
+        & HI
 }
 
 /// The length of the UTF-8 character at `b[i]` (a non-ASCII byte), when
@@ -1023,4 +1022,34 @@ pub(crate) fn scan_page(body: &[u8], layout: Layout, scanner: &Scanner) -> Optio
 pub fn scan_raw_page<D: crate::Dataset>(body: &[u8]) -> Option<RawPage> {
     let scanner = <D::Record as crate::Validate>::scanner()?;
     scan_page(body, Layout::of::<D>(), scanner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::special;
+
+    /// The first byte of a word that `special` flags is the first byte
+    /// that is `"`, `\`, below 0x20 or above 0x7F, for every byte value at
+    /// every position after plain bytes, and after other bytes too.
+    #[test]
+    fn special_flags_exactly_the_first_byte_that_ends_a_run() {
+        let ends = |c: u8| c == b'"' || c == b'\\' || c < 0x20 || c >= 0x80;
+        for fill in [b'a', b' ', b'~', 0x7f, b'!', b'#', b'[', b']'] {
+            for at in 0..8 {
+                for c in 0..=255u8 {
+                    for after in [b'a', 0x00, 0xff, b'"'] {
+                        let mut bytes = [fill; 8];
+                        bytes[at] = c;
+                        for b in &mut bytes[at + 1..] {
+                            *b = after;
+                        }
+                        let first = bytes.iter().position(|&b| ends(b));
+                        let found = special(u64::from_le_bytes(bytes));
+                        let flagged = (found != 0).then(|| (found.trailing_zeros() / 8) as usize);
+                        assert_eq!(flagged, first, "{bytes:?}");
+                    }
+                }
+            }
+        }
+    }
 }

@@ -1033,7 +1033,7 @@ mod tests {
     /// every position after plain bytes, and after other bytes too.
     #[test]
     fn special_flags_exactly_the_first_byte_that_ends_a_run() {
-        let ends = |c: u8| c == b'"' || c == b'\\' || c < 0x20 || c >= 0x80;
+        let ends = |c: u8| c == b'"' || c == b'\\' || !(0x20..0x80).contains(&c);
         for fill in [b'a', b' ', b'~', 0x7f, b'!', b'#', b'[', b']'] {
             for at in 0..8 {
                 for c in 0..=255u8 {

@@ -253,22 +253,9 @@ impl<W: Write, T: Table + Serialize + DeserializeOwned> RecordWriter<W, T> {
     pub fn write_raw(&mut self, text: &str) -> io::Result<()> {
         // `contains` on bytes is a memchr.
         if text.as_bytes().contains(&b'\n') || text.as_bytes().contains(&b'\r') {
-            return self.write_raw(&compact_json(text));
+            return self.write_json_text(compact_json(text).as_bytes());
         }
-        match &mut self.sink {
-            Sink::Json(out) => {
-                if self.format == Format::Json {
-                    out.write_all(if self.records == 0 { b"\n" } else { b",\n" })?;
-                }
-                out.write_all(text.as_bytes())?;
-                if self.format == Format::Jsonl {
-                    out.write_all(b"\n")?;
-                }
-            }
-            Sink::Csv(..) => return Err(Self::raw_as_csv()),
-        }
-        self.records += 1;
-        Ok(())
+        self.write_json_text(text.as_bytes())
     }
 
     /// Writes a [`crate::RawRecord`] unchanged: [`RecordWriter::write_raw`]
@@ -278,27 +265,27 @@ impl<W: Write, T: Table + Serialize + DeserializeOwned> RecordWriter<W, T> {
         if !record.is_one_line() {
             return self.write_raw(record.as_str());
         }
-        match &mut self.sink {
-            Sink::Json(out) => {
-                if self.format == Format::Json {
-                    out.write_all(if self.records == 0 { b"\n" } else { b",\n" })?;
-                }
-                out.write_all(record.as_bytes())?;
-                if self.format == Format::Jsonl {
-                    out.write_all(b"\n")?;
-                }
-            }
-            Sink::Csv(..) => return Err(Self::raw_as_csv()),
+        self.write_json_text(record.as_bytes())
+    }
+
+    /// Writes one record's JSON text, on one line, as a JSON Lines line or
+    /// the next element of the JSON array.
+    fn write_json_text(&mut self, text: &[u8]) -> io::Result<()> {
+        let Sink::Json(out) = &mut self.sink else {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "raw records cannot be written as CSV; decode them first",
+            ));
+        };
+        if self.format == Format::Json {
+            out.write_all(if self.records == 0 { b"\n" } else { b",\n" })?;
+        }
+        out.write_all(text)?;
+        if self.format == Format::Jsonl {
+            out.write_all(b"\n")?;
         }
         self.records += 1;
         Ok(())
-    }
-
-    fn raw_as_csv() -> io::Error {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "raw records cannot be written as CSV; decode them first",
-        )
     }
 
     /// Records written, counting those before a resume.

@@ -108,18 +108,7 @@ impl Table for AiGoal {
         "last_updated",
         "extra",
     ];
-    const KINDS: &'static [Kind] = &[
-        Kind::Text,
-        Kind::Integer,
-        Kind::Text,
-        Kind::Text,
-        Kind::Text,
-        Kind::Text,
-        Kind::Text,
-        Kind::Text,
-        Kind::Text,
-        Kind::Text,
-    ];
+    const TYPED: &'static [(&'static str, Kind)] = &[("version", Kind::Integer)];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
         emit(&[

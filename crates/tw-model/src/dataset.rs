@@ -132,10 +132,25 @@ pub trait Table {
     /// The column names, in order.
     const COLUMNS: &'static [&'static str];
 
-    /// The kind of each column's values (as many as [`Table::COLUMNS`]),
+    /// The columns whose values are not text, by name, with their kind,
     /// for typed formats such as Parquet: a cell is blank (no value) or
-    /// reads as its kind. Lists joined with `;` and nested JSON are text.
-    const KINDS: &'static [Kind];
+    /// reads as its column's kind. Every other column is [`Kind::Text`]
+    /// (ids, names, lists joined with `;`, nested JSON); a test checks each
+    /// name here is one of [`Table::COLUMNS`].
+    const TYPED: &'static [(&'static str, Kind)] = &[];
+
+    /// The kind of every column, in the order of [`Table::COLUMNS`].
+    fn kinds() -> Vec<Kind> {
+        Self::COLUMNS
+            .iter()
+            .map(|column| {
+                Self::TYPED
+                    .iter()
+                    .find(|(name, _)| name == column)
+                    .map_or(Kind::Text, |&(_, kind)| kind)
+            })
+            .collect()
+    }
 
     /// Calls `emit` once per row of this record.
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E>;

@@ -73,7 +73,10 @@ impl Table for JobMarketAlignmentRecord {
         "peer_to_job_score",
         "extra",
     ];
-    const KINDS: &'static [Kind] = &[Kind::Text, Kind::Text, Kind::Float, Kind::Float, Kind::Text];
+    const TYPED: &'static [(&'static str, Kind)] = &[
+        ("job_to_peer_score", Kind::Float),
+        ("peer_to_job_score", Kind::Float),
+    ];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
         let id = Cow::Borrowed(self.job_id.as_str());

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use crate::dataset::{Dataset, EmitRow, Kind, Method, Paging, Table};
+use crate::dataset::{Dataset, EmitRow, Method, Paging, Table};
 use crate::profile::{ProfileQuery, SortedBody};
 use crate::request::ExportRequest;
 use crate::task_profiles::LinkedSkill;
@@ -70,7 +70,6 @@ impl Table for JobMarketSkillProfile {
         "skill",
         "extra",
     ];
-    const KINDS: &'static [Kind] = &[Kind::Text, Kind::Text, Kind::Text, Kind::Text, Kind::Text];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
         let id = Cow::Borrowed(self.external_id.as_str());

@@ -130,18 +130,11 @@ impl Table for JobSkillProfile {
         "critical",
         "extra",
     ];
-    const KINDS: &'static [Kind] = &[
-        Kind::Text,
-        Kind::Boolean,
-        Kind::Text,
-        Kind::Text,
-        Kind::Text,
-        Kind::Text,
-        Kind::Text,
-        Kind::Integer,
-        Kind::Float,
-        Kind::Boolean,
-        Kind::Text,
+    const TYPED: &'static [(&'static str, Kind)] = &[
+        ("low_data_availability", Kind::Boolean),
+        ("proficiency_level", Kind::Integer),
+        ("proficiency_float", Kind::Float),
+        ("critical", Kind::Boolean),
     ];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {

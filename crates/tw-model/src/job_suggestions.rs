@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::dataset::{Dataset, EmitRow, Kind, Method, Paging, Table, cells};
+use crate::dataset::{Dataset, EmitRow, Method, Paging, Table, cells};
 use crate::profile::ExternalVendor;
 use crate::request::{ExportRequest, Filter, HasFilters};
 use crate::wire::{open_enum, wire_struct};
@@ -165,19 +165,6 @@ impl Table for Suggestion {
         "domain_name",
         "data",
         "extra",
-    ];
-    const KINDS: &'static [Kind] = &[
-        Kind::Text,
-        Kind::Text,
-        Kind::Text,
-        Kind::Text,
-        Kind::Text,
-        Kind::Text,
-        Kind::Text,
-        Kind::Text,
-        Kind::Text,
-        Kind::Text,
-        Kind::Text,
     ];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {

@@ -202,15 +202,10 @@ impl Table for OrgUnit {
         "low_data_availability",
         "extra",
     ];
-    const KINDS: &'static [Kind] = &[
-        Kind::Text,
-        Kind::Text,
-        Kind::Integer,
-        Kind::Text,
-        Kind::Text,
-        Kind::Integer,
-        Kind::Integer,
-        Kind::Text,
+    const TYPED: &'static [(&'static str, Kind)] = &[
+        ("depth", Kind::Integer),
+        ("total_nr_of_employees", Kind::Integer),
+        ("low_data_availability", Kind::Integer),
     ];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {

@@ -72,7 +72,7 @@ wire_struct! {
 impl Table for PositionMatch {
     /// One row per employee; see README.
     const COLUMNS: &'static [&'static str] = &["employee_id", "job_id", "score", "extra"];
-    const KINDS: &'static [Kind] = &[Kind::Text, Kind::Text, Kind::Float, Kind::Text];
+    const TYPED: &'static [(&'static str, Kind)] = &[("score", Kind::Float)];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
         emit(&[

@@ -200,21 +200,7 @@ impl Table for EmployeeSkillClusters {
         "skill_sources",
         "extra",
     ];
-    const KINDS: &'static [Kind] = &[
-        Kind::Text,
-        Kind::Text,
-        Kind::Text,
-        Kind::Text,
-        Kind::Integer,
-        Kind::Text,
-        Kind::Text,
-        Kind::Text,
-        Kind::Text,
-        Kind::Text,
-        Kind::Text,
-        Kind::Text,
-        Kind::Text,
-    ];
+    const TYPED: &'static [(&'static str, Kind)] = &[("proficiency_level", Kind::Integer)];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
         let mut row: [Cow<'_, str>; 13] = Default::default();

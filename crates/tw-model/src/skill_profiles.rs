@@ -145,21 +145,14 @@ impl Table for EmployeeSkillProfile {
         "inferred_proficiency_float",
         "extra",
     ];
-    const KINDS: &'static [Kind] = &[
-        Kind::Text,
-        Kind::Integer,
-        Kind::Boolean,
-        Kind::Float,
-        Kind::Text,
-        Kind::Text,
-        Kind::Text,
-        Kind::Text,
-        Kind::Text,
-        Kind::Integer,
-        Kind::Float,
-        Kind::Integer,
-        Kind::Float,
-        Kind::Text,
+    const TYPED: &'static [(&'static str, Kind)] = &[
+        ("num_skill_events", Kind::Integer),
+        ("low_data_availability", Kind::Boolean),
+        ("seniority", Kind::Float),
+        ("self_rated_proficiency_level", Kind::Integer),
+        ("self_rated_proficiency_float", Kind::Float),
+        ("inferred_proficiency_level", Kind::Integer),
+        ("inferred_proficiency_float", Kind::Float),
     ];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {

@@ -132,18 +132,7 @@ impl Table for EmployeeTaskProfile {
         "source_events",
         "extra",
     ];
-    const KINDS: &'static [Kind] = &[
-        Kind::Text,
-        Kind::Text,
-        Kind::Text,
-        Kind::Text,
-        Kind::Float,
-        Kind::Text,
-        Kind::Text,
-        Kind::Text,
-        Kind::Text,
-        Kind::Text,
-    ];
+    const TYPED: &'static [(&'static str, Kind)] = &[("weekly_hours", Kind::Float)];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
         let mut row: [Cow<'_, str>; 10] = Default::default();

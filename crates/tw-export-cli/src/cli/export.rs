@@ -974,7 +974,7 @@ impl<D: Dataset> Job<'_, D> {
                 &paths.partial,
                 &paths.output,
                 <D::Record as tw_export::model::Table>::COLUMNS,
-                <D::Record as tw_export::model::Table>::KINDS,
+                &<D::Record as tw_export::model::Table>::kinds(),
             )
             .with_context(|| format!("writing {}", paths.output.display()))?;
             bytes = fs::metadata(&paths.output)?.len();

@@ -115,7 +115,7 @@ pub(crate) fn parquet_rows<D: Dataset>(path: &std::path::Path) -> Vec<Vec<String
         .map(|row| {
             let row = row.unwrap();
             row.get_column_iter()
-                .zip(D::Record::KINDS)
+                .zip(D::Record::kinds())
                 .map(|((_, field), kind)| match (field, kind) {
                     (Field::Null, _) => String::new(),
                     (Field::Str(s), tw_model::Kind::Text) => s.clone(),

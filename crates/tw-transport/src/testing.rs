@@ -103,11 +103,22 @@ impl Transport for ScriptedTransport {
 /// assert_eq!(recording.bodies().len(), 1);
 /// # Ok::<(), tw_transport::Error>(())
 /// ```
-#[derive(Debug)]
 pub struct RecordingTransport<T> {
     inner: T,
     headers: Vec<(String, String)>,
     bodies: Mutex<Vec<Vec<u8>>>,
+}
+
+/// Header names only: their values are typically a token.
+impl<T: std::fmt::Debug> std::fmt::Debug for RecordingTransport<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(name, _)| name.as_str()).collect();
+        f.debug_struct("RecordingTransport")
+            .field("inner", &self.inner)
+            .field("headers", &names)
+            .field("bodies", &self.bodies.lock().map(|b| b.len()).unwrap_or(0))
+            .finish()
+    }
 }
 
 impl<T: Transport> RecordingTransport<T> {
@@ -141,5 +152,19 @@ impl<T: Transport> Transport for RecordingTransport<T> {
         let response = self.inner.send(&request)?;
         self.bodies.lock().unwrap().push(response.body.clone());
         Ok(response)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{RecordingTransport, ScriptedTransport};
+
+    #[test]
+    fn a_recording_transport_never_shows_its_header_values() {
+        let recording = RecordingTransport::new(ScriptedTransport::new())
+            .with_header("Authorization", "Bearer s3cr3t");
+        let shown = format!("{recording:?}");
+        assert!(shown.contains("Authorization"), "{shown}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
     }
 }

@@ -84,25 +84,172 @@ pub fn compact_json(text: &str) -> String {
 /// assert_eq!(guard_formula("@risk"), "`@risk");
 /// ```
 pub fn guard_formula(value: &str) -> Cow<'_, str> {
-    match value.as_bytes().first() {
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r' | b'`') => Cow::Owned(format!("`{value}")),
-        _ => Cow::Borrowed(value),
+    if needs_guard(value.as_bytes()) {
+        Cow::Owned(format!("`{value}"))
+    } else {
+        Cow::Borrowed(value)
     }
 }
 
-/// A CSV field that may borrow (the csv crate takes `AsRef<[u8]>`; a
-/// `Cow<str>` only gives `AsRef<str>`).
-struct Field<'a>(Cow<'a, str>);
+/// Bytes buffered before a write to the underlying writer.
+const BUFFER: usize = 256 * 1024;
 
-impl AsRef<[u8]> for Field<'_> {
-    fn as_ref(&self) -> &[u8] {
-        self.0.as_bytes()
+/// A CSV writer for one dialect, by hand: every field of our rows is
+/// already UTF-8 text, so writing a row is a few `extend`s into one
+/// buffer (the csv crate's writer runs a byte state machine per field and
+/// cost more than decoding the page). Its output is byte for byte the csv
+/// crate's with the options each dialect names (a property test holds it
+/// to that), so a reader of either dialect reads what was written.
+pub struct CsvWriter<W: Write> {
+    buf: Vec<u8>,
+    out: W,
+    dialect: CsvDialect,
+}
+
+impl<W: Write> CsvWriter<W> {
+    /// A writer of `dialect` to `out`, buffered.
+    pub fn new(out: W, dialect: CsvDialect) -> Self {
+        CsvWriter {
+            buf: Vec::with_capacity(BUFFER),
+            out,
+            dialect,
+        }
+    }
+
+    /// Writes one row: the fields, quoted as the dialect says, then the
+    /// line end. For [`CsvDialect::Techwolf`], with the formula guard.
+    pub fn write_row<F: AsRef<str>>(&mut self, row: &[F]) -> io::Result<()> {
+        let buf = &mut self.buf;
+        match self.dialect {
+            CsvDialect::Techwolf => {
+                for (i, field) in row.iter().enumerate() {
+                    let text = field.as_ref().as_bytes();
+                    buf.extend_from_slice(if i == 0 { b"\"" } else { b",\"" });
+                    if needs_guard(text) {
+                        buf.push(b'`');
+                    }
+                    push_doubling_quotes(buf, text);
+                    buf.push(b'"');
+                }
+                buf.extend_from_slice(b"\r\n");
+            }
+            CsvDialect::Rfc4180 => {
+                for (i, field) in row.iter().enumerate() {
+                    let text = field.as_ref().as_bytes();
+                    if i > 0 {
+                        buf.push(b',');
+                    }
+                    // A record of one empty field would read as no record.
+                    if needs_quotes(text) || (text.is_empty() && row.len() == 1) {
+                        buf.push(b'"');
+                        push_doubling_quotes(buf, text);
+                        buf.push(b'"');
+                    } else {
+                        buf.extend_from_slice(text);
+                    }
+                }
+                buf.push(b'\n');
+            }
+        }
+        if self.buf.len() >= BUFFER {
+            self.out.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+
+    /// Writes everything buffered to the underlying writer and flushes it.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.write_all(&self.buf)?;
+        self.buf.clear();
+        self.out.flush()
+    }
+
+    /// The underlying writer (flush first to see every byte in it).
+    pub fn get_ref(&self) -> &W {
+        &self.out
+    }
+
+    /// Flushes, and returns the underlying writer.
+    pub fn into_inner(mut self) -> io::Result<W> {
+        self.flush()?;
+        Ok(self.out)
+    }
+}
+
+impl<W: Write> std::fmt::Debug for CsvWriter<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CsvWriter")
+            .field("dialect", &self.dialect)
+            .field("buffered", &self.buf.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether [`guard_formula`] puts a backtick before `value`: the one
+/// place that says which first bytes are guarded.
+fn needs_guard(value: &[u8]) -> bool {
+    matches!(
+        value.first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r' | b'`')
+    )
+}
+
+/// Whether an RFC 4180 field must be quoted: it holds the delimiter, a
+/// quote or a line break (the csv crate's rule for these options).
+fn needs_quotes(value: &[u8]) -> bool {
+    holds_any(value, [b',', b'"', b'\n', b'\r'])
+}
+
+/// Whether `text` holds any of `bytes` (none of them zero): eight bytes at
+/// a time with the exact has-a-zero-byte test on `word ^ byte` (the last
+/// word overlapping the one before). Fields are short, so this beats a call to
+/// `memchr` per field.
+#[inline(always)]
+fn holds_any<const N: usize>(text: &[u8], bytes: [u8; N]) -> bool {
+    const LO: u64 = u64::from_le_bytes([0x01; 8]);
+    const HI: u64 = u64::from_le_bytes([0x80; 8]);
+    let test = |word: u64| {
+        let mut zero = 0;
+        for byte in bytes {
+            let x = word ^ (LO * u64::from(byte));
+            zero |= x.wrapping_sub(LO) & !x;
+        }
+        zero & HI != 0
+    };
+    let mut words = text.chunks_exact(8);
+    for word in words.by_ref() {
+        if test(u64::from_le_bytes(word.try_into().expect("8 bytes"))) {
+            return true;
+        }
+    }
+    match text.len() {
+        0 => false,
+        // The last eight bytes, overlapping those already tested.
+        8.. => test(u64::from_le_bytes(
+            text[text.len() - 8..].try_into().expect("8 bytes"),
+        )),
+        _ => text.iter().any(|b| bytes.contains(b)),
+    }
+}
+
+/// Appends `text` with each `"` doubled.
+fn push_doubling_quotes(buf: &mut Vec<u8>, text: &[u8]) {
+    if !holds_any(text, [b'"']) {
+        buf.extend_from_slice(text);
+        return;
+    }
+    for part in text.split_inclusive(|&b| b == b'"') {
+        buf.extend_from_slice(part);
+        if part.last() == Some(&b'"') {
+            buf.push(b'"');
+        }
     }
 }
 
 enum Sink<W: Write> {
     Json(BufWriter<W>),
-    Csv(Box<csv::Writer<W>>, CsvDialect),
+    Csv(CsvWriter<W>),
 }
 
 /// Writes records of type `T` in a [`Format`] to `W`, header and trailer
@@ -149,20 +296,8 @@ impl<W: Write, T: Table + Serialize + DeserializeOwned> RecordWriter<W, T> {
     /// `records_before` records (do not call `begin`).
     pub fn resume(out: W, format: Format, records_before: u64) -> Self {
         let sink = match format {
-            Format::Jsonl | Format::Json => Sink::Json(BufWriter::with_capacity(256 * 1024, out)),
-            Format::Csv(dialect) => {
-                let mut builder = csv::WriterBuilder::new();
-                builder.buffer_capacity(256 * 1024).has_headers(false);
-                match dialect {
-                    CsvDialect::Techwolf => builder
-                        .quote_style(csv::QuoteStyle::Always)
-                        .terminator(csv::Terminator::CRLF),
-                    CsvDialect::Rfc4180 => builder
-                        .quote_style(csv::QuoteStyle::Necessary)
-                        .terminator(csv::Terminator::Any(b'\n')),
-                };
-                Sink::Csv(Box::new(builder.from_writer(out)), dialect)
-            }
+            Format::Jsonl | Format::Json => Sink::Json(BufWriter::with_capacity(BUFFER, out)),
+            Format::Csv(dialect) => Sink::Csv(CsvWriter::new(out, dialect)),
         };
         RecordWriter {
             sink,
@@ -206,7 +341,7 @@ impl<W: Write, T: Table + Serialize + DeserializeOwned> RecordWriter<W, T> {
                 out.write_all(b"[")
             }
             Sink::Json(_) => Ok(()),
-            Sink::Csv(out, _) => out.write_record(T::COLUMNS).map_err(io::Error::from),
+            Sink::Csv(out) => out.write_row(T::COLUMNS),
         }
     }
 
@@ -222,19 +357,8 @@ impl<W: Write, T: Table + Serialize + DeserializeOwned> RecordWriter<W, T> {
                     out.write_all(b"\n")?;
                 }
             }
-            Sink::Csv(out, dialect) => {
-                let dialect = *dialect;
-                record.rows(&mut |row: &[Cow<'_, str>]| -> io::Result<()> {
-                    match dialect {
-                        CsvDialect::Techwolf => {
-                            out.write_record(row.iter().map(|v| Field(guard_formula(v))))?
-                        }
-                        CsvDialect::Rfc4180 => {
-                            out.write_record(row.iter().map(|v| v.as_bytes()))?
-                        }
-                    }
-                    Ok(())
-                })?;
+            Sink::Csv(out) => {
+                record.rows(&mut |row: &[Cow<'_, str>]| out.write_row(row))?;
             }
         }
         self.records += 1;
@@ -297,7 +421,7 @@ impl<W: Write, T: Table + Serialize + DeserializeOwned> RecordWriter<W, T> {
     pub fn flush(&mut self) -> io::Result<()> {
         match &mut self.sink {
             Sink::Json(out) => out.flush(),
-            Sink::Csv(out, _) => out.flush(),
+            Sink::Csv(out) => out.flush(),
         }
     }
 
@@ -305,7 +429,7 @@ impl<W: Write, T: Table + Serialize + DeserializeOwned> RecordWriter<W, T> {
     pub fn get_ref(&self) -> &W {
         match &self.sink {
             Sink::Json(out) => out.get_ref(),
-            Sink::Csv(out, _) => out.get_ref(),
+            Sink::Csv(out) => out.get_ref(),
         }
     }
 
@@ -321,7 +445,7 @@ impl<W: Write, T: Table + Serialize + DeserializeOwned> RecordWriter<W, T> {
         self.flush()?;
         match self.sink {
             Sink::Json(out) => out.into_inner().map_err(|e| e.into_error()),
-            Sink::Csv(out, _) => out.into_inner().map_err(|e| e.into_error()),
+            Sink::Csv(out) => out.into_inner(),
         }
     }
 }

@@ -161,14 +161,14 @@ pub trait Table {
 pub trait Unknown {
     /// Calls `f` with each unknown field (not the remembered `null`s of
     /// known ones).
-    fn for_each_unknown(&self, f: &mut dyn FnMut(&str, &serde_json::Value));
+    fn for_each_unknown<'a>(&'a self, f: &mut dyn FnMut(&'a str, &'a serde_json::Value));
 }
 
 /// Helpers for writing [`Table`] impls.
 pub mod cells {
     use std::borrow::Cow;
 
-    use serde::Serialize;
+    use serde::{Serialize, Serializer as _};
 
     use super::Unknown;
 
@@ -186,17 +186,39 @@ pub mod cells {
         if !any {
             return Cow::Borrowed("");
         }
-        let mut found = serde_json::Map::new();
+        // Written straight out, with no map of cloned values, in the
+        // order a map keyed by `<level>.<field>` has (sorted by that key;
+        // of equal keys, the last).
+        let mut found: Vec<(&str, &str, &serde_json::Value)> = Vec::new();
         for (level, object) in levels {
-            object.for_each_unknown(&mut |key, value| {
-                found.insert(format!("{level}.{key}"), value.clone());
-            });
+            object.for_each_unknown(&mut |key, value| found.push((level, key, value)));
         }
-        if found.is_empty() {
-            Cow::Borrowed("")
-        } else {
-            Cow::Owned(serde_json::Value::Object(found).to_string())
+        found.reverse();
+        found.sort_by(|a, b| joined_key(a.0, a.1).cmp(joined_key(b.0, b.1)));
+        found.dedup_by(|a, b| joined_key(a.0, a.1).eq(joined_key(b.0, b.1)));
+        let mut out = Vec::with_capacity(64);
+        out.push(b'{');
+        for (i, (level, key, value)) in found.into_iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            let mut key_writer = serde_json::Serializer::new(&mut out);
+            key_writer
+                .collect_str(&format_args!("{level}.{key}"))
+                .expect("writing to a Vec cannot fail");
+            out.push(b':');
+            serde_json::to_writer(&mut out, value).expect("JSON values serialize");
         }
+        out.push(b'}');
+        Cow::Owned(String::from_utf8(out).expect("serde_json writes UTF-8"))
+    }
+
+    /// The bytes of the key `<level>.<key>`, without building it.
+    fn joined_key<'a>(level: &'a str, key: &'a str) -> impl Iterator<Item = u8> + 'a {
+        level
+            .bytes()
+            .chain(std::iter::once(b'.'))
+            .chain(key.bytes())
     }
 
     /// An optional text field: the text, or blank.

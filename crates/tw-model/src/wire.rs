@@ -58,7 +58,7 @@ macro_rules! wire_struct {
         }
 
         impl $crate::Unknown for $name {
-            fn for_each_unknown(&self, f: &mut dyn FnMut(&str, &serde_json::Value)) {
+            fn for_each_unknown<'a>(&'a self, f: &mut dyn FnMut(&'a str, &'a serde_json::Value)) {
                 for (key, value) in &self.extra {
                     if !matches!(key.as_str(), $( stringify!($field) )|*) {
                         f(key, value);
@@ -172,7 +172,16 @@ macro_rules! wire_struct {
                     walk.expect(b'{')?;
                     walk.enter()?;
                     walk.ws();
-                    self.extra.clear();
+                    // Keep the last record's remembered nulls of known
+                    // fields (the same fields tend to be null record after
+                    // record) rather than free and rebuild their keys;
+                    // unknown fields go. Each known field then keeps,
+                    // adds or removes its own entry below.
+                    if !self.extra.is_empty() {
+                        self.extra.retain(|key, value| {
+                            value.is_null() && [$( stringify!($field), )*].contains(&key.as_str())
+                        });
+                    }
                     $( #[allow(unused_mut)] let mut $field = false; )*
                     let mut next = 0usize;
                     if walk.peek() == Some(b'}') {
@@ -288,10 +297,14 @@ macro_rules! wire_struct {
         if $walk.peek() == Some(b'n') {
             $walk.literal(b"null")?;
             $self.$field = None;
-            $self.extra.insert(stringify!($field).to_owned(), serde_json::Value::Null);
+            if !$self.extra.contains_key(stringify!($field)) {
+                $self.extra.insert(stringify!($field).to_owned(), serde_json::Value::Null);
+            }
         } else {
             $crate::DecodeInto::decode_into(&mut $self.$field, $walk)?;
-            $self.extra.remove(stringify!($field));
+            if !$self.extra.is_empty() {
+                $self.extra.remove(stringify!($field));
+            }
         }
     };
     (@into_finish req $self:ident $field:ident) => {
@@ -302,6 +315,9 @@ macro_rules! wire_struct {
     (@into_finish opt $self:ident $field:ident) => {
         if !$field {
             $self.$field = None;
+            if !$self.extra.is_empty() {
+                $self.extra.remove(stringify!($field));
+            }
         }
     };
 

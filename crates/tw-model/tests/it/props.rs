@@ -192,3 +192,53 @@ proptest! {
         prop_assert_eq!(err.to_string(), format!("limit must be between 1 and 100 (inclusive), got {n}"));
     }
 }
+
+/// `cells::extra` as it was first written: a map keyed by
+/// `<level>.<field>` of cloned values, printed.
+fn extra_by_map(levels: &[(&str, &dyn tw_model::Unknown)]) -> String {
+    let mut found = Map::new();
+    for (level, object) in levels {
+        object.for_each_unknown(&mut |key, value| {
+            found.insert(format!("{level}.{key}"), value.clone());
+        });
+    }
+    if found.is_empty() {
+        String::new()
+    } else {
+        Value::Object(found).to_string()
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// The `extra` cell, written straight out, is the printed map: same
+    /// keys in the same order (across levels too), same values, and of a
+    /// key given twice (the same level twice) the last value.
+    #[test]
+    fn the_extra_cell_is_the_map_of_unknown_fields(
+        first in prop::collection::btree_map("[a-z.\"\\\\é]{0,5}", any_json(), 0..4),
+        second in prop::collection::btree_map("[a-z.\"\\\\é]{0,5}", any_json(), 0..4),
+        levels in prop::collection::vec(("[a-c.]{0,3}", any::<bool>()), 0..4),
+    ) {
+        let record = |fields: &std::collections::BTreeMap<String, Value>| {
+            let mut json = serde_json::json!({"external_id": "e1", "skill_clusters": []});
+            for (key, value) in fields {
+                // Known names would not be unknown fields.
+                if key != "external_id" && key != "skill_clusters" {
+                    json[key.as_str()] = value.clone();
+                }
+            }
+            serde_json::from_value::<EmployeeSkillClusters>(json).unwrap()
+        };
+        let (first, second) = (record(&first), record(&second));
+        let levels: Vec<(&str, &dyn tw_model::Unknown)> = levels
+            .iter()
+            .map(|(name, which)| {
+                let object: &dyn tw_model::Unknown = if *which { &first } else { &second };
+                (name.as_str(), object)
+            })
+            .collect();
+        prop_assert_eq!(tw_model::cells::extra(&levels).into_owned(), extra_by_map(&levels));
+    }
+}

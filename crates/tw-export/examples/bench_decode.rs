@@ -9,6 +9,10 @@
 //! * Every dataset (default request, largest page): the scanner next to
 //!   `IgnoredAny`.
 //!
+//! * The two export paths on those pages, without network or disk: the
+//!   scanner writing JSON Lines (`jsonl_out`), decoding in place writing
+//!   TechWolf CSV (`csv_out`), both to `io::sink()`.
+//!
 //! Prints `RESULT <name> <MB/s>` lines. `--quick` for a short run,
 //! `--only NAME` to run one skill-clusters decoder alone (for a profiler).
 
@@ -19,8 +23,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use tw_export::model::{Dataset, ExportRequest};
+use tw_export::output::{CsvDialect, Format, RecordWriter};
 use tw_export::{Checkpoint, Client, Raw};
-use tw_model::SkillClustersPage;
+use tw_model::{EmployeeSkillClusters, SkillClustersPage};
 use tw_transport::testing::RecordingTransport;
 use tw_transport::{BaseUrl, HttpTransport, Request, Transport};
 
@@ -123,7 +128,30 @@ fn main() {
         tw_model::decode_page_into::<tw_model::SkillClusters>(b, &mut records).unwrap();
         black_box(&records);
     };
-    let mut runs: [Run<'_>; 5] = [
+    // The two export paths without the network or the disk: each page
+    // checked and written as JSON Lines, or decoded and written as CSV.
+    let mut jsonl = RecordWriter::<_, EmployeeSkillClusters>::new(std::io::sink(), Format::Jsonl);
+    let mut jsonl_out = |b: &[u8]| {
+        let page = tw_model::scan_raw_page::<tw_model::SkillClusters>(b).unwrap();
+        for range in page.records {
+            let text = std::str::from_utf8(&b[range]).unwrap();
+            jsonl.write_raw(text).unwrap();
+        }
+    };
+    let mut csv_records = Vec::new();
+    let mut csv = RecordWriter::<_, EmployeeSkillClusters>::new(
+        std::io::sink(),
+        Format::Csv(CsvDialect::Techwolf),
+    );
+    let mut csv_out = |b: &[u8]| {
+        tw_model::decode_page_into::<tw_model::SkillClusters>(b, &mut csv_records).unwrap();
+        for record in &csv_records {
+            csv.write(record).unwrap();
+        }
+    };
+    let mut runs: [Run<'_>; 7] = [
+        ("jsonl_out", &mut jsonl_out),
+        ("csv_out", &mut csv_out),
         ("scan", &mut |b| {
             black_box(tw_model::scan_raw_page::<tw_model::SkillClusters>(b).unwrap());
         }),

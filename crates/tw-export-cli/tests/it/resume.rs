@@ -13,15 +13,24 @@ fn checkpoint_records(path: &Path) -> Option<u64> {
     serde_json::from_str::<serde_json::Value>(&text).ok()?["records"].as_u64()
 }
 
-/// Runs an export to `out`, killing it (SIGKILL) once its checkpoint says
-/// at least `after` records are written (or after `after` ms when `by_time`).
+/// When [`kill_during`] kills the exporter: each an event it waits for,
+/// never a time.
+#[derive(Debug, Clone, Copy)]
+enum Kill {
+    /// As soon as it is started (before or while it creates its files).
+    AtOnce,
+    /// Once its checkpoint exists and says at least this many records are
+    /// written (0: the first checkpoint, before or after the first page).
+    After(u64),
+}
+
+/// Runs an export to `out` and kills it (SIGKILL) `when` it says.
 fn kill_during(
     dataset: &str,
     sandbox: &tw_sandbox::Sandbox,
     format: &[&str],
     out: &Path,
-    after: u64,
-    by_time: bool,
+    when: Kill,
 ) {
     let mut child = export_dataset(sandbox, dataset)
         .args(["--limit", "10"])
@@ -36,20 +45,19 @@ fn kill_during(
         "{}.checkpoint",
         out.extension().unwrap().to_string_lossy()
     ));
-    let started = Instant::now();
-    loop {
-        let due = if by_time {
-            started.elapsed() >= Duration::from_millis(after)
-        } else {
-            checkpoint_records(&checkpoint).is_some_and(|n| n >= after)
-        };
-        if due || started.elapsed() > Duration::from_secs(60) {
-            break;
+    if let Kill::After(after) = when {
+        // A deadline for a hung exporter only: the kill point is the event.
+        let started = Instant::now();
+        while !checkpoint_records(&checkpoint).is_some_and(|n| n >= after) {
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "the export never wrote a checkpoint of {after} records"
+            );
+            if child.try_wait().unwrap().is_some() {
+                panic!("the export finished before it could be killed");
+            }
+            std::thread::sleep(Duration::from_millis(2));
         }
-        if child.try_wait().unwrap().is_some() {
-            panic!("the export finished before it could be killed");
-        }
-        std::thread::sleep(Duration::from_millis(2));
     }
     child.kill().unwrap();
     child.wait().unwrap();
@@ -67,7 +75,8 @@ pub(crate) fn kill_and_resume_gives_byte_identical_output<D: tw_export::Dataset>
     let mut faults = Faults::default();
     faults.latency = Duration::from_millis(15);
     let sandbox = sandbox_with(400, faults);
-    // Kill points in records: the first page, about a third, the last page.
+    // Kill points: at once, the first checkpoint, the first page, about a
+    // third, the last page.
     let total = sandbox.keys(D::PATH).len() as u64;
     assert!(total >= 50, "enough records for several kill points");
     for format in [
@@ -86,18 +95,18 @@ pub(crate) fn kill_and_resume_gives_byte_identical_output<D: tw_export::Dataset>
         assert!(output.status.success(), "{}", stderr(&output));
         let expected = std::fs::read(&reference).unwrap();
 
-        for (i, (after, by_time)) in [
-            (0, true),
-            (1, false),
-            (total * 3 / 8, false),
-            (total - 10, false),
-            (45, true),
+        for (i, when) in [
+            Kill::AtOnce,
+            Kill::After(0),
+            Kill::After(1),
+            Kill::After(total * 3 / 8),
+            Kill::After(total - 10),
         ]
         .into_iter()
         .enumerate()
         {
             let out = dir.join(format!("run{i}.out"));
-            kill_during(dataset, &sandbox, format, &out, after, by_time);
+            kill_during(dataset, &sandbox, format, &out, when);
             let mut resume = export_dataset(&sandbox, dataset);
             resume
                 .args(["--limit", "10", "--resume"])
@@ -509,7 +518,7 @@ fn compressed_outputs_resume_to_the_same_content() {
         assert!(std::fs::metadata(&whole).unwrap().len() < expected.len() as u64 / 3);
 
         let out = dir.join(name);
-        kill_during("skill-clusters", &sandbox, &[], &out, 150, false);
+        kill_during("skill-clusters", &sandbox, &[], &out, Kill::After(150));
         let output = run(export_from(&sandbox)
             .args(["--limit", "10", "--resume", "-o"])
             .arg(&out));

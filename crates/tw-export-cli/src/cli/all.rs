@@ -23,8 +23,8 @@ use crate::cli::args::{
 use crate::cli::checkpoint::{Paths, check_target, lock, replace_json};
 use crate::cli::compress::Compression;
 use crate::cli::export::{
-    Drift, Incremental, Job, Outcome, Progress, Resume, connect, format_from, make_incremental,
-    options_of, request_for, usage,
+    Drift, Incremental, Job, Outcome, Progress, Resume, Written, connect, format_from,
+    make_incremental, options_of, request_for, usage,
 };
 use crate::cli::state::{StateFile, rfc3339};
 use crate::cli::{Exit, Failed, classify, printable};
@@ -171,19 +171,15 @@ pub(crate) struct DatasetEntry {
     pub status: String,
     /// The file, relative to the directory.
     pub file: String,
-    pub records: u64,
-    pub pages: u64,
-    pub bytes: u64,
-    /// Of the complete file.
-    pub sha256: Option<String>,
+    /// Records, pages, bytes, sha256 of the complete file, unknown fields.
+    #[serde(flatten)]
+    pub written: Written,
     pub started: String,
     pub finished: Option<String>,
     /// Body and query sent (no secrets).
     pub request: serde_json::Value,
     /// The record's key fields.
     pub key: Vec<String>,
-    /// JSON paths of record fields the model does not know, with counts.
-    pub unknown_fields: BTreeMap<String, u64>,
     /// What `--state` made of this dataset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub incremental: Option<serde_json::Value>,
@@ -198,15 +194,11 @@ impl DatasetEntry {
         DatasetEntry {
             status: "running".to_owned(),
             file,
-            records: 0,
-            pages: 0,
-            bytes: 0,
-            sha256: None,
+            written: Written::default(),
             started,
             finished: None,
             request: serde_json::Value::Null,
             key: Vec::new(),
-            unknown_fields: BTreeMap::new(),
             incremental: None,
             reason: None,
         }
@@ -310,7 +302,7 @@ fn run_dataset<A: DatasetArgs>(ctx: &Ctx<'_>) -> anyhow::Result<Done> {
         && let Some(previous) = ctx.previous.and_then(|m| m.datasets.get(name))
         && previous.status == "ok"
         && previous.request == entry.request
-        && let Some(expected) = &previous.sha256
+        && let Some(expected) = &previous.written.sha256
         && crate::cli::checkpoint::sha256(&path).is_ok_and(|(hash, _)| hash == *expected)
     {
         tracing::info!("{name}: kept, {file} matches the manifest");
@@ -360,17 +352,12 @@ fn run_dataset<A: DatasetArgs>(ctx: &Ctx<'_>) -> anyhow::Result<Done> {
     }
     .inspect_err(|_| progress.bar.finish_and_clear())?;
     progress.bar.finish_and_clear();
-    let (hash, bytes) = crate::cli::checkpoint::sha256(&path)
-        .with_context(|| format!("reading {}", path.display()))?;
+    let written = Written::of(&outcome, Some(&path))?;
     if let Some(state) = ctx.state {
         state.record(name, started)?;
     }
     entry.status = "ok".to_owned();
-    entry.records = outcome.records;
-    entry.pages = outcome.pages;
-    entry.bytes = bytes;
-    entry.sha256 = Some(hash);
-    entry.unknown_fields = outcome.unknown_fields.unwrap_or_default();
+    entry.written = written;
     entry.finished = Some(rfc3339(SystemTime::now()));
     Ok(Done(entry))
 }
@@ -542,7 +529,7 @@ pub(crate) fn run(args: &AllArgs) -> anyhow::Result<()> {
         use crate::cli::stderr::line;
         for name in &names {
             if let Some(entry) = manifest.datasets.get(*name) {
-                total += entry.records;
+                total += entry.written.records;
                 let detail = match (&entry.reason, &entry.incremental) {
                     (Some(reason), _) => format!(": {reason}"),
                     (None, Some(incremental)) => format!(
@@ -556,12 +543,12 @@ pub(crate) fn run(args: &AllArgs) -> anyhow::Result<()> {
                     "INFO",
                     &format!(
                         "  {name:<27} {:<8} {:>9} records{detail}",
-                        entry.status, entry.records
+                        entry.status, entry.written.records
                     ),
                     serde_json::json!({
                         "dataset": name,
                         "status": entry.status,
-                        "records": entry.records,
+                        "records": entry.written.records,
                         "reason": entry.reason,
                     }),
                 );

@@ -382,16 +382,12 @@ pub(crate) fn run<A: DatasetArgs>(args: &ExportArgs<A>) -> anyhow::Result<()> {
             dataset: A::D::NAME,
             status: if result.is_ok() { "ok" } else { "failed" },
             output: report.output.clone(),
-            records: report.records,
-            pages: report.pages,
-            bytes: report.bytes,
+            written: report.written.clone(),
             retries: report.retries,
-            sha256: report.sha256.clone(),
             started: rfc3339(started),
             finished: rfc3339(std::time::SystemTime::now()),
             request: report.request.clone(),
             key: A::D::KEY,
-            unknown_fields: report.unknown_fields.clone(),
             incremental: report.incremental.clone(),
             exit_code: result
                 .as_ref()
@@ -414,12 +410,8 @@ struct Report {
     output: String,
     request: serde_json::Value,
     incremental: Option<Incremental>,
-    records: u64,
-    pages: u64,
-    bytes: u64,
     retries: u64,
-    sha256: Option<String>,
-    unknown_fields: BTreeMap<String, u64>,
+    written: Written,
 }
 
 /// `--stats FILE`: one JSON document per run, for schedulers.
@@ -430,18 +422,14 @@ struct Stats<'a> {
     status: &'static str,
     /// The output file, or `-` for stdout.
     output: String,
-    records: u64,
-    pages: u64,
-    bytes: u64,
+    #[serde(flatten)]
+    written: Written,
     retries: u64,
-    /// Of the complete output file (not for stdout).
-    sha256: Option<String>,
     started: String,
     finished: String,
     /// Body and query (no secrets).
     request: serde_json::Value,
     key: &'a [&'a str],
-    unknown_fields: BTreeMap<String, u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     incremental: Option<Incremental>,
     exit_code: u8,
@@ -531,24 +519,16 @@ fn export_and_report<A: DatasetArgs>(
         );
     }
     let outcome = result?;
-    report.records = outcome.records;
-    report.pages = outcome.pages;
-    report.unknown_fields = outcome.unknown_fields.clone().unwrap_or_default();
-    report.bytes = outcome.bytes;
     // The file's sha256 only for --stats, which reports it (reading a
     // large file back costs a tenth of the export).
-    if let Some(path) = to_file.filter(|_| args.output.stats.is_some()) {
-        let (hash, bytes) = crate::cli::checkpoint::sha256(path)
-            .with_context(|| format!("reading {}", path.display()))?;
-        report.sha256 = Some(hash);
-        report.bytes = bytes;
-    }
+    report.written = Written::of(&outcome, to_file.filter(|_| args.output.stats.is_some()))?;
     if let (Some(state), Some(incremental)) = (&state, &incremental) {
         state.record(A::D::NAME, started)?;
         tracing::info!("{}: {}", A::D::NAME, incremental.describe());
     }
-    if !report.unknown_fields.is_empty() {
+    if !report.written.unknown_fields.is_empty() {
         let listed: Vec<String> = report
+            .written
             .unknown_fields
             .iter()
             .map(|(path, n)| format!("{path} ({n})"))
@@ -702,6 +682,39 @@ pub(crate) struct Outcome {
     pub unknown_fields: Option<BTreeMap<String, u64>>,
     /// Bytes written (stdout; for a file, read its length).
     pub bytes: u64,
+}
+
+/// What an export wrote, as `--stats` and `all`'s manifest both report it.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Written {
+    pub records: u64,
+    pub pages: u64,
+    pub bytes: u64,
+    /// Of the complete output file (not for stdout).
+    pub sha256: Option<String>,
+    /// JSON paths of record fields the model does not know, with counts.
+    pub unknown_fields: BTreeMap<String, u64>,
+}
+
+impl Written {
+    /// What `outcome` wrote; with `file`, also the complete file's sha256
+    /// and length, read back from it.
+    pub(crate) fn of(outcome: &Outcome, file: Option<&Path>) -> anyhow::Result<Written> {
+        let mut written = Written {
+            records: outcome.records,
+            pages: outcome.pages,
+            bytes: outcome.bytes,
+            sha256: None,
+            unknown_fields: outcome.unknown_fields.clone().unwrap_or_default(),
+        };
+        if let Some(path) = file {
+            let (hash, bytes) = crate::cli::checkpoint::sha256(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            written.sha256 = Some(hash);
+            written.bytes = bytes;
+        }
+        Ok(written)
+    }
 }
 
 /// Counts the fields of records that the model does not know: with the

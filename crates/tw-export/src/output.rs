@@ -94,6 +94,9 @@ pub fn guard_formula(value: &str) -> Cow<'_, str> {
 /// Bytes buffered before a write to the underlying writer.
 const BUFFER: usize = 256 * 1024;
 
+/// Room the CSV writer keeps in its buffer for the next row.
+const ROOM: usize = 32 * 1024;
+
 /// A CSV writer for one dialect, by hand: every field of our rows is
 /// already UTF-8 text, so writing a row is a few `extend`s into one
 /// buffer (the csv crate's writer runs a byte state machine per field and
@@ -151,7 +154,9 @@ impl<W: Write> CsvWriter<W> {
                 buf.push(b'\n');
             }
         }
-        if self.buf.len() >= BUFFER {
+        // Written out while a next row of up to ROOM bytes still fits, so
+        // the buffer never grows for rows of usual size.
+        if self.buf.len() >= BUFFER - ROOM {
             self.out.write_all(&self.buf)?;
             self.buf.clear();
         }

@@ -102,10 +102,26 @@ const ROOM: usize = 32 * 1024;
 /// buffer (the csv crate's writer runs a byte state machine per field and
 /// cost more than decoding the page). Its output is byte for byte the csv
 /// crate's with the options each dialect names (a property test holds it
-/// to that), so a reader of either dialect reads what was written.
+/// to that), so a reader of either dialect reads what was written. Like
+/// `BufWriter`, it writes what it holds when dropped (errors ignored):
+/// call [`CsvWriter::into_inner`] to see them.
+///
+/// ```
+/// use tw_export::output::{CsvDialect, CsvWriter};
+///
+/// let mut csv = CsvWriter::new(Vec::new(), CsvDialect::Techwolf);
+/// csv.write_row(&["id", "formula", "quote"])?;
+/// csv.write_row(&["e1", "=1+1", "say \"hi\""])?;
+/// assert_eq!(
+///     csv.into_inner()?,
+///     b"\"id\",\"formula\",\"quote\"\r\n\"e1\",\"`=1+1\",\"say \"\"hi\"\"\"\r\n"
+/// );
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct CsvWriter<W: Write> {
     buf: Vec<u8>,
-    out: W,
+    /// `None` only once `into_inner` took it.
+    out: Option<W>,
     dialect: CsvDialect,
 }
 
@@ -114,7 +130,7 @@ impl<W: Write> CsvWriter<W> {
     pub fn new(out: W, dialect: CsvDialect) -> Self {
         CsvWriter {
             buf: Vec::with_capacity(BUFFER),
-            out,
+            out: Some(out),
             dialect,
         }
     }
@@ -157,28 +173,68 @@ impl<W: Write> CsvWriter<W> {
         // Written out while a next row of up to ROOM bytes still fits, so
         // the buffer never grows for rows of usual size.
         if self.buf.len() >= BUFFER - ROOM {
-            self.out.write_all(&self.buf)?;
-            self.buf.clear();
+            self.write_buffer()?;
         }
         Ok(())
     }
 
+    /// Writes the buffer to the underlying writer. On an error, what was
+    /// written leaves the buffer and the rest stays (as `BufWriter` does),
+    /// so a later flush never writes a byte twice.
+    fn write_buffer(&mut self) -> io::Result<()> {
+        let Some(out) = self.out.as_mut() else {
+            return Ok(());
+        };
+        let mut written = 0;
+        let result = loop {
+            if written == self.buf.len() {
+                break Ok(());
+            }
+            match out.write(&self.buf[written..]) {
+                Ok(0) => {
+                    break Err(io::Error::new(
+                        io::ErrorKind::WriteZero,
+                        "the output took no more bytes",
+                    ));
+                }
+                Ok(n) => written += n,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => break Err(err),
+            }
+        };
+        self.buf.drain(..written);
+        result
+    }
+
     /// Writes everything buffered to the underlying writer and flushes it.
     pub fn flush(&mut self) -> io::Result<()> {
-        self.out.write_all(&self.buf)?;
-        self.buf.clear();
-        self.out.flush()
+        self.write_buffer()?;
+        self.out.as_mut().map_or(Ok(()), Write::flush)
     }
 
     /// The underlying writer (flush first to see every byte in it).
     pub fn get_ref(&self) -> &W {
-        &self.out
+        self.out.as_ref().expect("only into_inner takes the writer")
+    }
+
+    /// The underlying writer, mutably (writing to it directly puts bytes
+    /// before those still buffered).
+    pub fn get_mut(&mut self) -> &mut W {
+        self.out.as_mut().expect("only into_inner takes the writer")
     }
 
     /// Flushes, and returns the underlying writer.
     pub fn into_inner(mut self) -> io::Result<W> {
         self.flush()?;
-        Ok(self.out)
+        Ok(self.out.take().expect("only into_inner takes the writer"))
+    }
+}
+
+impl<W: Write> Drop for CsvWriter<W> {
+    fn drop(&mut self) {
+        // As BufWriter: best effort, for a writer dropped without
+        // into_inner (after an error, or by a script that forgot).
+        let _ = self.write_buffer();
     }
 }
 

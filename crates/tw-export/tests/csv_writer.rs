@@ -96,3 +96,59 @@ fn long_output_is_flushed_through_and_complete() {
         assert_eq!(ours(&rows, dialect), reference(&rows, dialect));
     }
 }
+
+/// Takes at most `room` more bytes, then fails until given more room.
+struct Cramped {
+    taken: Vec<u8>,
+    room: usize,
+}
+
+impl std::io::Write for Cramped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.room == 0 {
+            return Err(std::io::Error::other("disk full"));
+        }
+        let n = buf.len().min(self.room).min(1000);
+        self.taken.extend_from_slice(&buf[..n]);
+        self.room -= n;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn after_a_failed_write_a_later_flush_writes_each_byte_once() {
+    let rows: Vec<Vec<String>> = (0..20)
+        .map(|i| vec![format!("id-{i}"), "x".repeat(100)])
+        .collect();
+    let expected = reference(&rows, CsvDialect::Rfc4180);
+    let mut writer = CsvWriter::new(
+        Cramped {
+            taken: Vec::new(),
+            room: 1500,
+        },
+        CsvDialect::Rfc4180,
+    );
+    for row in &rows {
+        writer.write_row(row).unwrap();
+    }
+    let err = writer.flush().unwrap_err();
+    assert_eq!(err.to_string(), "disk full");
+    assert_eq!(writer.get_ref().taken, expected[..1500]);
+    // Room again: the rest, nothing twice.
+    writer.get_mut().room = usize::MAX;
+    assert_eq!(writer.into_inner().unwrap().taken, expected);
+}
+
+#[test]
+fn a_dropped_writer_writes_what_it_holds() {
+    let mut out = Vec::new();
+    {
+        let mut writer = CsvWriter::new(&mut out, CsvDialect::Rfc4180);
+        writer.write_row(&["a", "b"]).unwrap();
+    }
+    assert_eq!(out, b"a,b\n");
+}

@@ -226,9 +226,54 @@ pub mod cells {
         value.as_deref().map_or(Cow::Borrowed(""), Cow::Borrowed)
     }
 
-    /// A value displayed with `Display` (numbers, booleans), or blank.
-    pub fn shown<T: std::fmt::Display>(value: Option<T>) -> Cow<'static, str> {
-        value.map_or(Cow::Borrowed(""), |v| Cow::Owned(v.to_string()))
+    /// A number or boolean, as JSON writes it, or blank. Whole numbers
+    /// from 0 to 100 (levels, counts, versions) and booleans borrow static
+    /// text; others allocate their text.
+    pub fn shown<T: Shown>(value: Option<T>) -> Cow<'static, str> {
+        value.map_or(Cow::Borrowed(""), Shown::shown)
+    }
+
+    /// A value [`shown`] writes: `i64`, `bool`, `&serde_json::Number`.
+    pub trait Shown {
+        /// The value's text.
+        fn shown(self) -> Cow<'static, str>;
+    }
+
+    impl Shown for i64 {
+        fn shown(self) -> Cow<'static, str> {
+            small_number(self).map_or_else(|| Cow::Owned(self.to_string()), Cow::Borrowed)
+        }
+    }
+
+    impl Shown for bool {
+        fn shown(self) -> Cow<'static, str> {
+            Cow::Borrowed(if self { "true" } else { "false" })
+        }
+    }
+
+    impl Shown for &serde_json::Number {
+        fn shown(self) -> Cow<'static, str> {
+            // A whole number is written as its integer (what Display
+            // writes); floats keep serde_json's shortest text.
+            match self.as_i64() {
+                Some(whole) => whole.shown(),
+                None => Cow::Owned(self.to_string()),
+            }
+        }
+    }
+
+    /// The text of `n` when it is 0 to 100, from one static string of
+    /// those numbers written one after the other.
+    fn small_number(n: i64) -> Option<&'static str> {
+        const NUMBERS: &str = "0123456789101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899100";
+        let n = usize::try_from(n).ok()?;
+        let (start, len) = match n {
+            0..=9 => (n, 1),
+            10..=99 => (10 + 2 * (n - 10), 2),
+            100 => (190, 3),
+            _ => return None,
+        };
+        NUMBERS.get(start..start + len)
     }
 
     /// An open enum value (`as_str`), or blank.

@@ -242,3 +242,35 @@ proptest! {
         prop_assert_eq!(tw_model::cells::extra(&levels).into_owned(), extra_by_map(&levels));
     }
 }
+
+proptest! {
+    /// Number and boolean cells read as `Display` writes the values, the
+    /// small whole numbers taken from static text included.
+    #[test]
+    fn shown_cells_are_the_values_display(
+        whole in prop_oneof![-3i64..=103, any::<i64>()],
+        unsigned in any::<u64>(),
+        float in any::<f64>().prop_filter("finite", |f| f.is_finite()),
+        flag in any::<bool>(),
+    ) {
+        use tw_model::cells::shown;
+        prop_assert_eq!(shown(Some(whole)), whole.to_string());
+        let numbers = [
+            serde_json::Number::from(whole),
+            serde_json::Number::from(unsigned),
+            serde_json::Number::from_f64(float).unwrap(),
+        ];
+        for number in &numbers {
+            prop_assert_eq!(shown(Some(number)), number.to_string());
+        }
+        prop_assert_eq!(shown(Some(flag)), flag.to_string());
+        prop_assert_eq!(shown(None::<i64>), "");
+    }
+}
+
+#[test]
+fn every_small_number_cell_is_its_text() {
+    for n in -1i64..=101 {
+        assert_eq!(tw_model::cells::shown(Some(n)), n.to_string());
+    }
+}

@@ -24,8 +24,8 @@ use std::time::Instant;
 
 use tw_export::model::{Dataset, ExportRequest};
 use tw_export::output::{CsvDialect, Format, RecordWriter};
-use tw_export::{Checkpoint, Client, Raw};
-use tw_model::{EmployeeSkillClusters, SkillClustersPage};
+use tw_export::{Checkpoint, Client, Raw, Repr, Typed};
+use tw_model::{EmployeeSkillClusters, SkillClusters, SkillClustersPage};
 use tw_transport::testing::RecordingTransport;
 use tw_transport::{BaseUrl, HttpTransport, Request, Transport};
 
@@ -128,26 +128,37 @@ fn main() {
         tw_model::decode_page_into::<tw_model::SkillClusters>(b, &mut records).unwrap();
         black_box(&records);
     };
-    // The two export paths without the network or the disk: each page
-    // checked and written as JSON Lines, or decoded and written as CSV.
+    // The two export paths without the network or the disk, as the
+    // command runs them: each page decoded by its representation over the
+    // last page's items (Raw: scanned ranges; Typed: records in place) and
+    // written as JSON Lines or TechWolf CSV to `io::sink()`. Both copy the
+    // page body first (the command owns it; here it is borrowed).
     let mut jsonl = RecordWriter::<_, EmployeeSkillClusters>::new(std::io::sink(), Format::Jsonl);
+    let mut raw_items = Vec::new();
     let mut jsonl_out = |b: &[u8]| {
-        let page = tw_model::scan_raw_page::<tw_model::SkillClusters>(b).unwrap();
-        for range in page.records {
-            let text = std::str::from_utf8(&b[range]).unwrap();
-            jsonl.write_raw(text).unwrap();
+        let page =
+            <Raw as Repr<SkillClusters>>::decode_page(b.to_vec(), std::mem::take(&mut raw_items))
+                .unwrap();
+        for record in &page.items {
+            jsonl.write_raw_record(record).unwrap();
         }
+        raw_items = page.items;
     };
-    let mut csv_records = Vec::new();
     let mut csv = RecordWriter::<_, EmployeeSkillClusters>::new(
         std::io::sink(),
         Format::Csv(CsvDialect::Techwolf),
     );
+    let mut typed_items = Vec::new();
     let mut csv_out = |b: &[u8]| {
-        tw_model::decode_page_into::<tw_model::SkillClusters>(b, &mut csv_records).unwrap();
-        for record in &csv_records {
+        let page = <Typed as Repr<SkillClusters>>::decode_page(
+            b.to_vec(),
+            std::mem::take(&mut typed_items),
+        )
+        .unwrap();
+        for record in &page.items {
             csv.write(record).unwrap();
         }
+        typed_items = page.items;
     };
     let mut runs: [Run<'_>; 7] = [
         ("jsonl_out", &mut jsonl_out),

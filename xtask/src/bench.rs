@@ -134,6 +134,16 @@ impl Drop for SandboxProcess {
     }
 }
 
+/// Runs `command` (a helper the benchmark reads) and returns its stdout;
+/// fails with its stderr, under `what`, when it fails.
+fn stdout_of(command: &mut Command, what: &str) -> anyhow::Result<String> {
+    let output = command.output()?;
+    if !output.status.success() {
+        bail!("{what} failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    Ok(String::from_utf8(output.stdout)?)
+}
+
 /// Measures `tw-export skill-clusters --quiet --base-url URL EXTRA... -o OUT`
 /// with the sandbox's static token.
 fn export(exporter: &Path, url: &str, extra: &[&str], out: &str) -> anyhow::Result<Usage> {
@@ -220,16 +230,14 @@ pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
 
     // 1. Decode: the scanner per dataset, decoders on skill clusters.
     eprintln!("1/6 decode...");
-    let output = Command::new(release.join("examples/bench_decode"))
-        .args(if quick { &["--quick"][..] } else { &[] })
-        .output()?;
-    if !output.status.success() {
-        bail!(
-            "bench_decode failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    let text = String::from_utf8(output.stdout)?;
+    let text = stdout_of(
+        Command::new(release.join("examples/bench_decode")).args(if quick {
+            &["--quick"][..]
+        } else {
+            &[]
+        }),
+        "bench_decode",
+    )?;
     let result = |name: &str| -> anyhow::Result<f64> {
         text.lines()
             .find_map(|l| l.strip_prefix(&format!("RESULT {name} ")))
@@ -604,26 +612,21 @@ pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
 
     // 6. tw-paginate's own overhead (its bench, in the bench profile).
     eprintln!("6/6 tw-paginate overhead...");
-    let output = Command::new(env!("CARGO"))
-        .current_dir(&root)
-        .args([
-            "bench",
-            "--quiet",
-            "-p",
-            "tw-paginate",
-            "--bench",
-            "drain",
-            "--",
-        ])
-        .args(if quick { &["--quick"][..] } else { &[] })
-        .output()?;
-    if !output.status.success() {
-        bail!(
-            "cargo bench -p tw-paginate failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    let drain = String::from_utf8(output.stdout)?;
+    let drain = stdout_of(
+        Command::new(env!("CARGO"))
+            .current_dir(&root)
+            .args([
+                "bench",
+                "--quiet",
+                "-p",
+                "tw-paginate",
+                "--bench",
+                "drain",
+                "--",
+            ])
+            .args(if quick { &["--quick"][..] } else { &[] }),
+        "cargo bench -p tw-paginate",
+    )?;
     writeln!(
         md,
         "\n### `tw-paginate` overhead (`cargo bench -p tw-paginate`)\n\n```\n{}```",

@@ -158,36 +158,26 @@ impl<T: DecodeInto> DecodeInto for Vec<T> {
     }
 
     fn decode_into(&mut self, walk: &mut Walk<'_, '_>) -> Scan<()> {
-        walk.expect(b'[')?;
-        walk.enter()?;
-        walk.ws();
         let mut n = 0;
-        if walk.peek() == Some(b']') {
-            walk.i += 1;
-        } else {
-            loop {
-                match self.get_mut(n) {
-                    Some(item) => item.decode_into(walk)?,
-                    None => self.push(match T::take_spare() {
-                        Some(mut spare) => {
-                            spare.decode_into(walk)?;
-                            spare
-                        }
-                        None => T::decode_new(walk)?,
-                    }),
-                }
-                n += 1;
-                if !walk.next_in(b']')? {
-                    break;
-                }
+        walk.container(b'[', b']', |walk| {
+            match self.get_mut(n) {
+                Some(item) => item.decode_into(walk)?,
+                None => self.push(match T::take_spare() {
+                    Some(mut spare) => {
+                        spare.decode_into(walk)?;
+                        spare
+                    }
+                    None => T::decode_new(walk)?,
+                }),
             }
-        }
+            n += 1;
+            Ok(())
+        })?;
         while self.len() > n {
             if let Some(item) = self.pop() {
                 item.keep_spare();
             }
         }
-        walk.depth -= 1;
         Ok(())
     }
 }

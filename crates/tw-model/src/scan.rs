@@ -495,6 +495,35 @@ impl<'a, 'c> Walk<'a, 'c> {
         }
     }
 
+    /// A container: `open`, then `item` for each item (called at the
+    /// item, after whitespace) with `,` between them, then `close`, one
+    /// level deeper for the depth limit. The in-place decoders' lists and
+    /// objects walk through here; the scanner's own loops stay written
+    /// out (moving its object walk here cost 2% more instructions).
+    #[inline(always)]
+    pub(crate) fn container(
+        &mut self,
+        open: u8,
+        close: u8,
+        mut item: impl FnMut(&mut Self) -> Scan<()>,
+    ) -> Scan<()> {
+        self.expect(open)?;
+        self.enter()?;
+        self.ws();
+        if self.peek() == Some(close) {
+            self.i += 1;
+        } else {
+            loop {
+                item(self)?;
+                if !self.next_in(close)? {
+                    break;
+                }
+            }
+        }
+        self.depth -= 1;
+        Ok(())
+    }
+
     /// After a container's value: `,` (then whitespace) gives `true`,
     /// `close` gives `false`.
     #[inline(always)]

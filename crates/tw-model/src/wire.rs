@@ -169,9 +169,6 @@ macro_rules! wire_struct {
                     let object = <$name as $crate::Validate>::scanner()
                         .and_then($crate::Scanner::root_object)
                         .ok_or($crate::Unsure)?;
-                    walk.expect(b'{')?;
-                    walk.enter()?;
-                    walk.ws();
                     // Keep the last record's remembered nulls of known
                     // fields (the same fields tend to be null record after
                     // record) rather than free and rebuild their keys;
@@ -184,42 +181,35 @@ macro_rules! wire_struct {
                     }
                     $( #[allow(unused_mut)] let mut $field = false; )*
                     let mut next = 0usize;
-                    if walk.peek() == Some(b'}') {
-                        walk.i += 1;
-                    } else {
-                        loop {
-                            let (found, key) = walk.key_of(object, next)?;
-                            match found {
-                                Some(k) => {
-                                    next = k + 1;
-                                    #[allow(unused_mut, unused_assignments)]
-                                    let mut index = 0usize;
-                                    $(
-                                        if k == index {
-                                            $field = true;
-                                            wire_struct!(@into $kind walk self $field);
-                                        }
-                                        #[allow(unused_assignments)]
-                                        {
-                                            index += 1;
-                                        }
-                                    )*
-                                }
-                                None => {
-                                    let b = walk.b;
-                                    let name = std::str::from_utf8(&b[key])
-                                        .map_err(|_| $crate::Unsure)?;
-                                    let value = $crate::decode_into::extra_value(walk)?;
-                                    self.extra.insert(name.to_owned(), value);
-                                }
+                    walk.container(b'{', b'}', |walk| {
+                        let (found, key) = walk.key_of(object, next)?;
+                        match found {
+                            Some(k) => {
+                                next = k + 1;
+                                #[allow(unused_mut, unused_assignments)]
+                                let mut index = 0usize;
+                                $(
+                                    if k == index {
+                                        $field = true;
+                                        wire_struct!(@into $kind walk self $field);
+                                    }
+                                    #[allow(unused_assignments)]
+                                    {
+                                        index += 1;
+                                    }
+                                )*
                             }
-                            if !walk.next_in(b'}')? {
-                                break;
+                            None => {
+                                let b = walk.b;
+                                let name = std::str::from_utf8(&b[key])
+                                    .map_err(|_| $crate::Unsure)?;
+                                let value = $crate::decode_into::extra_value(walk)?;
+                                self.extra.insert(name.to_owned(), value);
                             }
                         }
-                    }
+                        Ok(())
+                    })?;
                     $( wire_struct!(@into_finish $kind self $field); )*
-                    walk.depth -= 1;
                     Ok(())
                 }
 

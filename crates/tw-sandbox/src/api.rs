@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::collections::{self, Collection};
 use crate::cursor::{self, Position};
-use crate::server::{Answer, HttpRequest};
+use crate::server::{Answer, Gate, HttpRequest};
 use crate::tenant::Tenant;
 use crate::{RequestRecord, SandboxConfig};
 
@@ -28,6 +28,8 @@ pub(crate) struct State {
     token_salt: u64,
     export_requests: AtomicU64,
     log: Mutex<VecDeque<RequestRecord>>,
+    /// Holds export answers back on a test's request.
+    pub gate: Arc<Gate>,
 }
 
 fn json_answer(status: u16, body: &Value) -> Answer {
@@ -59,7 +61,7 @@ fn status_of(answer: &Answer) -> u16 {
         Answer::Respond { status, .. } => *status,
         Answer::Close => 0,
         Answer::CutBody { .. } => 200,
-        Answer::Delayed(_, inner) => status_of(inner),
+        Answer::Delayed(_, inner) | Answer::Held(_, _, inner) => status_of(inner),
     }
 }
 
@@ -124,6 +126,7 @@ impl State {
             token_salt: salt,
             export_requests: AtomicU64::new(0),
             log: Mutex::new(VecDeque::new()),
+            gate: Arc::default(),
         }
     }
 
@@ -307,9 +310,14 @@ impl State {
                 format!("{} is failing", collection.path()),
             );
         }
-        match collection.document() {
+        let answer = match collection.document() {
             Some(key) => self.fault(n, || self.document(collection, key, request)),
             None => self.fault(n, || self.page(collection, request)),
+        };
+        if self.gate.holds(n) {
+            Answer::Held(self.gate.clone(), n, Box::new(answer))
+        } else {
+            answer
         }
     }
 

@@ -22,7 +22,9 @@
 //! connections, cut bodies, slow answers, expired tokens) and protocol
 //! violations (a repeated cursor, `has_next` without a cursor, endless
 //! empty pages). The request log lets tests count connections and check
-//! what every page asked for.
+//! what every page asked for, and [`Sandbox::hold_after`] holds pages back
+//! so a test can kill or signal a client at a page of its choosing without
+//! racing it.
 //!
 //! Records are rendered to JSON once, when the sandbox starts, and pages are
 //! assembled from memory, so the sandbox is not the bottleneck when a
@@ -242,6 +244,13 @@ impl std::fmt::Debug for Sandbox {
     }
 }
 
+impl Drop for Sandbox {
+    /// Lets held answers go, so no connection thread waits forever.
+    fn drop(&mut self) {
+        self.state.gate.open();
+    }
+}
+
 impl Sandbox {
     /// Generates the tenant and starts serving on 127.0.0.1 in background
     /// threads.
@@ -307,6 +316,31 @@ impl Sandbox {
         for index in employees {
             self.state.tenant.mark_updated(index, day);
         }
+    }
+
+    /// Holds back the answers to every export request after the next
+    /// `answered` ones, until [`Sandbox::release`] (or the sandbox is
+    /// dropped): a test can stop a client at a page of its choosing and
+    /// act while it waits (kill it, signal it), with no timing involved.
+    /// Held requests are in [`Sandbox::requests`] as soon as they arrive.
+    ///
+    /// ```
+    /// use tw_sandbox::{Sandbox, SandboxConfig};
+    ///
+    /// let sandbox = Sandbox::start(SandboxConfig::default())?;
+    /// sandbox.hold_after(2); // the next two export pages are answered, then none
+    /// sandbox.release(); // all are answered again
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn hold_after(&self, answered: u64) {
+        self.state
+            .gate
+            .close_after(self.state.export_requests() + answered);
+    }
+
+    /// Answers the held export requests and holds no more.
+    pub fn release(&self) {
+        self.state.gate.open();
     }
 
     /// How many export requests arrived so far (faulted ones included).

@@ -9,8 +9,8 @@
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -54,6 +54,42 @@ pub(crate) enum Answer {
     CutBody { body: Vec<u8> },
     /// Wait, then answer.
     Delayed(Duration, Box<Answer>),
+    /// Wait until the gate lets the `n`-th export request go, then answer.
+    Held(Arc<Gate>, u64, Box<Answer>),
+}
+
+/// Holds answers back until it is opened (see `Sandbox::hold_after`).
+#[derive(Debug, Default)]
+pub(crate) struct Gate {
+    /// Export requests numbered above this (1-based) wait; `None`: open.
+    from: Mutex<Option<u64>>,
+    opened: Condvar,
+}
+
+impl Gate {
+    /// Whether the `n`-th export request is held.
+    pub(crate) fn holds(&self, n: u64) -> bool {
+        self.from.lock().unwrap().is_some_and(|from| n > from)
+    }
+
+    /// Holds the requests numbered above `from`.
+    pub(crate) fn close_after(&self, from: u64) {
+        *self.from.lock().unwrap() = Some(from);
+    }
+
+    /// Lets every held answer go, and holds no more.
+    pub(crate) fn open(&self) {
+        *self.from.lock().unwrap() = None;
+        self.opened.notify_all();
+    }
+
+    /// Waits until the `n`-th export request is not held.
+    fn wait(&self, n: u64) {
+        let mut from = self.from.lock().unwrap();
+        while from.is_some_and(|from| n > from) {
+            from = self.opened.wait(from).unwrap();
+        }
+    }
 }
 
 pub(crate) type Handler = dyn Fn(&HttpRequest) -> Answer + Send + Sync;
@@ -279,6 +315,10 @@ fn answer(writer: &mut TcpStream, answer_: Answer, close: bool) -> io::Result<bo
         }
         Answer::Delayed(wait, inner) => {
             std::thread::sleep(wait);
+            answer(writer, *inner, close)
+        }
+        Answer::Held(gate, n, inner) => {
+            gate.wait(n);
             answer(writer, *inner, close)
         }
     }

@@ -446,9 +446,7 @@ fn parquet_directories_hold_the_csv_tables() {
 
 #[test]
 fn ctrl_c_stops_all_and_resume_finishes_it() {
-    let mut faults = Faults::default();
-    faults.latency = Duration::from_millis(20);
-    let sandbox = sandbox_with(1000, faults);
+    let sandbox = sandbox(1000);
     let reference = temp_dir("all-sigint-reference");
     let datasets = [
         "--datasets",
@@ -462,14 +460,16 @@ fn ctrl_c_stops_all_and_resume_finishes_it() {
     assert!(output.status.success(), "{}", stderr(&output));
 
     let dir = temp_dir("all-sigint");
+    // The sandbox holds the first dataset's fourth page (of 100) until the
+    // signal is sent.
+    sandbox.hold_after(3);
     let child = all(&sandbox, &dir)
         .args(datasets)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // The event: the first dataset has written pages (100 pages of 20 ms
-    // each: the signal lands long before it ends).
+    // The event: the first dataset has written pages.
     let started = Instant::now();
     while !mid_dataset(&dir) {
         assert!(started.elapsed() < Duration::from_secs(60), "no progress");
@@ -480,6 +480,7 @@ fn ctrl_c_stops_all_and_resume_finishes_it() {
         .status()
         .unwrap();
     assert!(status.success());
+    sandbox.release();
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
     assert!(stderr(&output).contains("--resume"), "{}", stderr(&output));

@@ -21,10 +21,16 @@ enum Kill {
     AtOnce,
     /// Once its checkpoint exists and says at least this many records are
     /// written (0: the first checkpoint, before or after the first page).
+    /// The sandbox holds back the pages after those, so the export cannot
+    /// run past the kill point, however the machine schedules it.
     After(u64),
 }
 
-/// Runs an export to `out` and kills it (SIGKILL) `when` it says.
+/// The page size of the kill tests.
+const LIMIT: u64 = 10;
+
+/// Runs an export to `out` with pages of [`LIMIT`] and kills it (SIGKILL)
+/// `when` it says.
 fn kill_during(
     dataset: &str,
     sandbox: &tw_sandbox::Sandbox,
@@ -32,8 +38,11 @@ fn kill_during(
     out: &Path,
     when: Kill,
 ) {
+    if let Kill::After(after) = when {
+        sandbox.hold_after(after.div_ceil(LIMIT).max(1));
+    }
     let mut child = export_dataset(sandbox, dataset)
-        .args(["--limit", "10"])
+        .args(["--limit", &LIMIT.to_string()])
         .args(format)
         .arg("-o")
         .arg(out)
@@ -61,6 +70,7 @@ fn kill_during(
     }
     child.kill().unwrap();
     child.wait().unwrap();
+    sandbox.release();
     assert!(!out.exists(), "a killed export leaves no output file");
 }
 
@@ -72,9 +82,7 @@ pub(crate) fn kill_and_resume_gives_byte_identical_output<D: tw_export::Dataset>
         return kill_and_resume_a_document::<D>();
     }
     let dataset = D::NAME;
-    let mut faults = Faults::default();
-    faults.latency = Duration::from_millis(15);
-    let sandbox = sandbox_with(400, faults);
+    let sandbox = sandbox(400);
     // Kill points: at once, the first checkpoint, the first page, about a
     // third, the last page.
     let total = sandbox.keys(D::PATH).len() as u64;
@@ -155,9 +163,7 @@ pub(crate) fn kill_and_resume_gives_byte_identical_output<D: tw_export::Dataset>
 /// the header only, and `--resume` fetches the document again.
 fn kill_and_resume_a_document<D: tw_export::Dataset>() {
     let dataset = D::NAME;
-    let mut faults = Faults::default();
-    faults.latency = Duration::from_millis(500);
-    let sandbox = sandbox_with(400, faults);
+    let sandbox = sandbox(400);
     for format in ["jsonl", "json", "csv", "parquet"] {
         let dir = temp_dir(&format!("kill-{dataset}-{format}"));
         let reference = dir.join("reference.out");
@@ -169,6 +175,7 @@ fn kill_and_resume_a_document<D: tw_export::Dataset>() {
 
         let out = dir.join("run.out");
         let before = sandbox.requests().len();
+        sandbox.hold_after(0);
         let mut child = export_dataset(&sandbox, dataset)
             .args(["--format", format, "-o"])
             .arg(&out)
@@ -176,7 +183,7 @@ fn kill_and_resume_a_document<D: tw_export::Dataset>() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        // The event: the sandbox logged the request (it answers 500 ms later).
+        // The event: the sandbox logged the request (and holds its answer).
         let started = Instant::now();
         while sandbox.requests()[before..]
             .iter()
@@ -188,6 +195,7 @@ fn kill_and_resume_a_document<D: tw_export::Dataset>() {
         }
         child.kill().unwrap();
         child.wait().unwrap();
+        sandbox.release();
         assert!(!out.exists(), "a killed export leaves no output file");
         let output = run(export_dataset(&sandbox, dataset)
             .args(["--format", format, "--resume", "-o"])
@@ -437,10 +445,8 @@ fn send(signal: &str, child: &std::process::Child) {
 
 #[test]
 fn ctrl_c_and_sigterm_stop_after_a_page_and_resume_exactly() {
-    let mut faults = Faults::default();
-    faults.latency = Duration::from_millis(20);
-    // 100 pages of 20 ms: the signal lands long before the end.
-    let sandbox = sandbox_with(1000, faults);
+    // 100 pages; the sandbox holds the fourth until the signal is sent.
+    let sandbox = sandbox(1000);
     let dir = temp_dir("signals");
     let reference = dir.join("reference.jsonl");
     let output = run(export_from(&sandbox)
@@ -451,6 +457,7 @@ fn ctrl_c_and_sigterm_stop_after_a_page_and_resume_exactly() {
     for (signal, code) in [("-INT", 130), ("-TERM", 143)] {
         let out = dir.join(format!("run{code}.jsonl"));
         let checkpoint = dir.join(format!("run{code}.jsonl.checkpoint"));
+        sandbox.hold_after(3);
         let child = export_from(&sandbox)
             .args(["--limit", "10", "-o"])
             .arg(&out)
@@ -465,6 +472,8 @@ fn ctrl_c_and_sigterm_stop_after_a_page_and_resume_exactly() {
             std::thread::sleep(Duration::from_millis(2));
         }
         send(signal, &child);
+        // The exporter stops at the end of the page it waits for.
+        sandbox.release();
         let output = child.wait_with_output().unwrap();
         assert_eq!(output.status.code(), Some(code), "{}", stderr(&output));
         let message = stderr(&output);
@@ -497,9 +506,7 @@ fn decompressed(path: &Path) -> Vec<u8> {
 
 #[test]
 fn compressed_outputs_resume_to_the_same_content() {
-    let mut faults = Faults::default();
-    faults.latency = Duration::from_millis(10);
-    let sandbox = sandbox_with(400, faults);
+    let sandbox = sandbox(400);
     let dir = temp_dir("compressed");
     for (name, plain) in [("out.jsonl.gz", "out.jsonl"), ("out.csv.zst", "out.csv")] {
         let reference = dir.join(plain);

@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tw_paginate::{Checkpoint, Cursor};
 
+use crate::cli::lockfile::LockFile;
+
 /// The file format version: 2 adds the last page's digest; 1 is still
 /// read (without that check).
 const VERSION: u32 = 2;
@@ -390,38 +392,19 @@ pub(crate) fn check_target(path: &Path) -> std::io::Result<()> {
 /// An exclusive lock on `PATH.lock`, held while an export writes `PATH`:
 /// a second run on the same `PATH` fails at once instead of writing the
 /// same partial file. The OS releases it when the process ends, however
-/// it ends, so a killed run never blocks `--resume`. The lock file stays
-/// (removing it would let two runs lock two different files).
-pub(crate) fn lock(paths: &Paths) -> std::io::Result<fs::File> {
-    let mut options = fs::OpenOptions::new();
-    options.read(true).write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    if fs::symlink_metadata(&paths.lock).is_ok_and(|m| !m.file_type().is_file()) {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::PermissionDenied,
-            format!(
-                "refusing to use {}: it is not a regular file",
-                paths.lock.display()
-            ),
-        ));
-    }
-    let file = options.open(&paths.lock)?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(fs::TryLockError::WouldBlock) => Err(std::io::Error::new(
+/// it ends, so a killed run never blocks `--resume`; a run that finishes
+/// (or fails) removes the lock file (see [`LockFile`]).
+pub(crate) fn lock(paths: &Paths) -> std::io::Result<LockFile> {
+    LockFile::try_take(&paths.lock)?.ok_or_else(|| {
+        std::io::Error::new(
             std::io::ErrorKind::WouldBlock,
             format!(
                 "another tw-export is writing {} (it holds {}); wait for it to finish",
                 paths.output.display(),
                 paths.lock.display()
             ),
-        )),
-        Err(fs::TryLockError::Error(err)) => Err(err),
-    }
+        )
+    })
 }
 
 /// The sha256 (hex) and length of a file.

@@ -5,6 +5,7 @@ pub(crate) mod args;
 pub(crate) mod checkpoint;
 pub(crate) mod compress;
 pub(crate) mod export;
+pub(crate) mod lockfile;
 pub(crate) mod parquet;
 pub(crate) mod sandbox;
 pub(crate) mod signals;

@@ -110,13 +110,7 @@ impl StateFile {
             name.push(".lock");
             PathBuf::from(name)
         };
-        let lock = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .with_context(|| format!("opening {}", lock_path.display()))?;
-        lock.lock()
+        let _lock = crate::cli::lockfile::LockFile::take(&lock_path)
             .with_context(|| format!("locking {}", lock_path.display()))?;
         let mut state = self.read()?;
         state.datasets.insert(

@@ -272,6 +272,13 @@ fn killed_anywhere_and_resumed_the_directory_is_the_same() {
             }
             assert!(!dir.join(format!("{file}.partial")).exists());
         }
+        // The killed run's lock files went with the run that resumed it.
+        let left: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".lock"))
+            .collect();
+        assert!(left.is_empty(), "{name}: {left:?}");
     }
 }
 

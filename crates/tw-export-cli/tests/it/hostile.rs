@@ -35,6 +35,8 @@ fn a_second_run_on_the_same_output_stops_at_once() {
         "the lock is gone with its holder: {}",
         stderr(&output)
     );
+    // The run took the lock file left behind and removed it when done.
+    assert!(!dir.join("out.jsonl.lock").exists());
 }
 
 #[cfg(unix)]

@@ -168,7 +168,7 @@ pub trait Unknown {
 pub mod cells {
     use std::borrow::Cow;
 
-    use serde::{Serialize, Serializer as _};
+    use serde::Serialize;
 
     use super::Unknown;
 
@@ -202,15 +202,36 @@ pub mod cells {
             if i > 0 {
                 out.push(b',');
             }
-            let mut key_writer = serde_json::Serializer::new(&mut out);
-            key_writer
-                .collect_str(&format_args!("{level}.{key}"))
-                .expect("writing to a Vec cannot fail");
-            out.push(b':');
-            serde_json::to_writer(&mut out, value).expect("JSON values serialize");
+            // The key `<level>.<key>` as one JSON string: escaping is per
+            // character, so the two parts are escaped one after the other.
+            out.push(b'"');
+            push_json_contents(&mut out, level);
+            out.push(b'.');
+            push_json_contents(&mut out, key);
+            out.extend_from_slice(b"\":");
+            match value {
+                serde_json::Value::String(text) => {
+                    out.push(b'"');
+                    push_json_contents(&mut out, text);
+                    out.push(b'"');
+                }
+                other => serde_json::to_writer(&mut out, other).expect("JSON values serialize"),
+            }
         }
         out.push(b'}');
-        Cow::Owned(String::from_utf8(out).expect("serde_json writes UTF-8"))
+        Cow::Owned(String::from_utf8(out).expect("JSON text is UTF-8"))
+    }
+
+    /// Appends `text` as the inside of a JSON string, escaped as serde_json
+    /// escapes it (`"`, `\\` and control characters); most text needs
+    /// none and is copied as it is.
+    fn push_json_contents(out: &mut Vec<u8>, text: &str) {
+        if text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+            let quoted = serde_json::to_string(text).expect("strings serialize");
+            out.extend_from_slice(&quoted.as_bytes()[1..quoted.len() - 1]);
+        } else {
+            out.extend_from_slice(text.as_bytes());
+        }
     }
 
     /// The bytes of the key `<level>.<key>`, without building it.

@@ -44,34 +44,71 @@ pub(crate) const SPARES: usize = 256;
 /// The text of the string at the walk (after its opening quote is
 /// expected), borrowed when it has no escapes.
 pub(crate) fn string_text<'a>(walk: &mut Walk<'a, '_>) -> Scan<std::borrow::Cow<'a, str>> {
+    let (inner, escaped) = string_inner(walk)?;
+    if escaped {
+        let mut text = String::with_capacity(inner.len());
+        unescape_into(&mut text, inner)?;
+        Ok(std::borrow::Cow::Owned(text))
+    } else {
+        Ok(std::borrow::Cow::Borrowed(inner))
+    }
+}
+
+/// The text between the quotes of the string at the walk, as sent, and
+/// whether it holds escapes.
+fn string_inner<'a>(walk: &mut Walk<'a, '_>) -> Scan<(&'a str, bool)> {
     let open = walk.i;
     walk.expect(b'"')?;
     let escaped = walk.string()?;
-    let b = walk.b;
-    if escaped {
-        // Rare: serde_json unescapes it.
-        serde_json::from_slice::<String>(&b[open..walk.i])
-            .map(std::borrow::Cow::Owned)
-            .map_err(|_| Unsure)
-    } else {
-        // A slice of the page's text: no UTF-8 check per string.
-        let text = walk.text;
-        text.get(open + 1..walk.i - 1)
-            .map(std::borrow::Cow::Borrowed)
-            .ok_or(Unsure)
+    // A slice of the page's text: no UTF-8 check per string.
+    let text = walk.text;
+    let inner = text.get(open + 1..walk.i - 1).ok_or(Unsure)?;
+    Ok((inner, escaped))
+}
+
+/// Appends the text of `inner` (a string's text between its quotes, whose
+/// escapes the walk has checked: the JSON ones, and `\u` escapes of
+/// characters that are not surrogates) with its escapes undone.
+fn unescape_into(out: &mut String, inner: &str) -> Scan<()> {
+    let mut rest = inner;
+    while let Some(at) = rest.find('\\') {
+        out.push_str(&rest[..at]);
+        let escape = rest.as_bytes().get(at + 1).ok_or(Unsure)?;
+        let mut len = 2;
+        out.push(match escape {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                len = 6;
+                let hex = rest.get(at + 2..at + 6).ok_or(Unsure)?;
+                let unit = u32::from_str_radix(hex, 16).map_err(|_| Unsure)?;
+                char::from_u32(unit).ok_or(Unsure)?
+            }
+            _ => return Err(Unsure),
+        });
+        rest = rest.get(at + len..).ok_or(Unsure)?;
     }
+    out.push_str(rest);
+    Ok(())
 }
 
 impl DecodeInto for String {
     fn decode_into(&mut self, walk: &mut Walk<'_, '_>) -> Scan<()> {
-        match string_text(walk)? {
-            std::borrow::Cow::Borrowed(text) => {
-                self.clear();
-                self.push_str(text);
-            }
-            std::borrow::Cow::Owned(text) => *self = text,
+        // Into the capacity the string has, escapes or not.
+        let (inner, escaped) = string_inner(walk)?;
+        self.clear();
+        if escaped {
+            unescape_into(self, inner)
+        } else {
+            self.push_str(inner);
+            Ok(())
         }
-        Ok(())
     }
 
     fn decode_new(walk: &mut Walk<'_, '_>) -> Scan<Self> {
@@ -236,4 +273,64 @@ pub fn decode_page_into<D: Dataset>(
     let page = crate::decode::decode_page::<D>(body)?;
     *records = page.records;
     Ok((page.has_next, page.next_starting_after))
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// `json` (one JSON string) decoded over a string that held text.
+    fn decoded(json: &str) -> Scan<String> {
+        let mut walk = Walk::new(json.as_bytes(), None);
+        walk.text = json;
+        let mut out = String::from("what the record held before");
+        out.decode_into(&mut walk)?;
+        Ok(out)
+    }
+
+    #[test]
+    fn escapes_are_undone_as_serde_json_undoes_them() {
+        for json in [
+            r#""plain""#,
+            r#""""#,
+            r#""a\"b\\c\/d""#,
+            r#""\b\f\n\r\t""#,
+            r#""\u00e9\u0041\u20ac\uFFFD""#,
+            r#""\u0000x\u001f""#,
+            r#""ends with a backslash\\""#,
+            r#""\\u0041 is not an escape""#,
+        ] {
+            let expected: String = serde_json::from_str(json).unwrap();
+            assert_eq!(decoded(json).unwrap(), expected, "{json}");
+        }
+        // Surrogate pairs are left to serde_json (the walk is unsure).
+        assert!(decoded(r#""\ud83d\ude00""#).is_err());
+    }
+
+    /// Every character escaped as `\uXXXX` (as a JSON writer that keeps to
+    /// ASCII writes it), surrogate pairs for those outside the BMP.
+    fn ascii_only(text: &str) -> String {
+        let mut out = String::from("\"");
+        for unit in text.encode_utf16() {
+            out.push_str(&format!("\\u{unit:04x}"));
+        }
+        out.push('"');
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn any_string_decodes_to_itself(text in any::<String>()) {
+            let json = serde_json::to_string(&text).unwrap();
+            prop_assert_eq!(decoded(&json).unwrap(), text.clone());
+            let json = ascii_only(&text);
+            match decoded(&json) {
+                Ok(got) => prop_assert_eq!(got, text),
+                // Only surrogate pairs leave the walk unsure.
+                Err(Unsure) => prop_assert!(text.chars().any(|c| c.len_utf16() == 2)),
+            }
+        }
+    }
 }

@@ -375,9 +375,11 @@ fn read_capped(
         .and_then(|n| usize::try_from(n).ok())
         .filter(|&n| n <= cap);
     let mut body = Vec::with_capacity(hint.unwrap_or(0));
+    // Bytes read so far; `body[filled..]` is zeroed room for the next
+    // reads (each byte is zeroed once, however short the reads are).
+    let mut filled = 0;
     loop {
-        let len = body.len();
-        if len == body.capacity() {
+        if filled == body.capacity() {
             // Full (or nothing yet without a hint): see whether more comes
             // before growing, so a body of exactly its Content-Length is
             // never copied.
@@ -385,12 +387,13 @@ fn read_capped(
             match reader.read(&mut probe) {
                 Ok(0) => return Ok(body),
                 Ok(_) => {
-                    if len >= cap {
+                    if filled >= cap {
                         return Err(None);
                     }
-                    let wanted = len.saturating_add(READ).max(len * 2).min(cap);
-                    body.reserve_exact(wanted - len);
+                    let wanted = filled.saturating_add(READ).max(filled * 2).min(cap);
+                    body.reserve_exact(wanted - filled);
                     body.push(probe[0]);
+                    filled += 1;
                 }
                 Err(err) if err.kind() == Interrupted => {}
                 // ureq reports its own errors (a cut body, a bad gzip
@@ -399,16 +402,20 @@ fn read_capped(
             }
             continue;
         }
-        let room = (body.capacity() - len).min(READ);
-        body.resize(len + room, 0);
-        match reader.read(&mut body[len..]) {
+        if filled == body.len() {
+            body.resize((filled + READ).min(body.capacity()), 0);
+        }
+        match reader.read(&mut body[filled..]) {
             Ok(0) => {
-                body.truncate(len);
+                body.truncate(filled);
                 return Ok(body);
             }
-            Ok(n) => body.truncate(len + n),
-            Err(err) if err.kind() == Interrupted => body.truncate(len),
-            Err(err) => return Err(Some(err)),
+            Ok(n) => filled += n,
+            Err(err) if err.kind() == Interrupted => {}
+            Err(err) => {
+                body.truncate(filled);
+                return Err(Some(err));
+            }
         }
     }
 }

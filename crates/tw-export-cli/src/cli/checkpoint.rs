@@ -16,9 +16,10 @@ use tw_paginate::{Checkpoint, Cursor};
 
 use crate::cli::lockfile::LockFile;
 
-/// The file format version: 2 adds the last page's digest; 1 is still
-/// read (without that check).
-const VERSION: u32 = 2;
+/// The file format version: 2 adds the last page's digest, 3 digests with
+/// four lanes ([`PageDigest`]); 2 is still read (checked with the one-lane
+/// digest it was written with) and 1 too (without that check).
+const VERSION: u32 = 3;
 
 /// The saved state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,7 +69,7 @@ impl Saved {
             unknown_fields: None,
         };
         tracked.page_start.set(tracked.bytes);
-        tracked.digest.set(Digest::new());
+        tracked.digest.set(PageDigest::new());
         saved
     }
 
@@ -94,14 +95,25 @@ impl Saved {
         None
     }
 
-    /// Checks the partial file's last page against the digest (version 2).
+    /// Checks the partial file's last page against the digest (versions 2
+    /// and 3, each with its own digest).
     pub(crate) fn matches(&self, file: &mut fs::File) -> std::io::Result<bool> {
-        use std::io::{Read, Seek};
         let Some(expected) = &self.page_digest else {
             return Ok(true);
         };
+        let digest = if self.tw_export_checkpoint == 2 {
+            self.digest_page::<1>(file)?
+        } else {
+            self.digest_page::<4>(file)?
+        };
+        Ok(format!("{digest:016x}") == *expected)
+    }
+
+    /// The digest of the partial file's bytes `page_start..bytes`.
+    fn digest_page<const LANES: usize>(&self, file: &mut fs::File) -> std::io::Result<u64> {
+        use std::io::{Read, Seek};
         file.seek(std::io::SeekFrom::Start(self.page_start))?;
-        let mut digest = Digest::new();
+        let mut digest = Digest::<LANES>::new();
         let mut page = file.take(self.bytes - self.page_start);
         let mut buffer = vec![0; 64 * 1024];
         loop {
@@ -111,7 +123,7 @@ impl Saved {
             }
             digest.update(&buffer[..n]);
         }
-        Ok(format!("{:016x}", digest.finish()) == *expected)
+        Ok(digest.finish())
     }
 
     /// The pagination checkpoint to resume from.
@@ -216,7 +228,7 @@ pub(crate) struct Tracked<W> {
     // Cells: a checkpoint is taken through the record writer's shared
     // reference to its output.
     page_start: std::cell::Cell<u64>,
-    digest: std::cell::Cell<Digest>,
+    digest: std::cell::Cell<PageDigest>,
 }
 
 impl<W> Tracked<W> {
@@ -226,7 +238,7 @@ impl<W> Tracked<W> {
             inner,
             bytes,
             page_start: std::cell::Cell::new(bytes),
-            digest: std::cell::Cell::new(Digest::new()),
+            digest: std::cell::Cell::new(PageDigest::new()),
         }
     }
 }
@@ -246,64 +258,93 @@ impl<W: Write> Write for Tracked<W> {
     }
 }
 
+/// The digest checkpoints are written with: four lanes, so it runs at the
+/// speed of the multiplier rather than at its latency.
+pub(crate) type PageDigest = Digest<4>;
+
 /// A fast streaming digest (not cryptographic: it tells changed or
-/// mismatched bytes, not tampering by someone who computes it too). Eight
-/// bytes at a time, so it adds little to the export's cost per byte; the
-/// result does not depend on how the bytes were split into writes.
+/// mismatched bytes, not tampering by someone who computes it too). Word
+/// `i` of the input (eight bytes, little-endian) goes to lane `i % LANES`;
+/// the lanes are independent chains, folded together at the end, so
+/// `LANES` of them run side by side. The result does not depend on how the
+/// bytes were split into writes. `Digest<1>` is the digest of checkpoint
+/// format 2; at most 4 lanes.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Digest {
-    state: u64,
-    tail: [u8; 8],
+pub(crate) struct Digest<const LANES: usize> {
+    lanes: [u64; LANES],
+    /// Bytes of a block not yet mixed (fewer than `8 * LANES`).
+    tail: [u8; 32],
     tail_len: usize,
     len: u64,
 }
 
-impl Digest {
+impl<const LANES: usize> Digest<LANES> {
+    const BLOCK: usize = 8 * LANES;
+
     pub(crate) fn new() -> Self {
+        const { assert!(LANES >= 1 && LANES <= 4, "1 to 4 lanes") };
+        let mut lanes = [0; LANES];
+        for (i, lane) in lanes.iter_mut().enumerate() {
+            *lane = 0x243F_6A88_85A3_08D3 ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
         Digest {
-            state: 0x243F_6A88_85A3_08D3,
-            tail: [0; 8],
+            lanes,
+            tail: [0; 32],
             tail_len: 0,
             len: 0,
         }
     }
 
-    fn mix(&mut self, word: u64) {
-        self.state = (self.state ^ word)
+    fn mix(state: u64, word: u64) -> u64 {
+        (state ^ word)
             .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            .rotate_left(29);
+            .rotate_left(29)
+    }
+
+    /// Mixes one block of `8 * LANES` bytes.
+    fn block(&mut self, block: &[u8]) {
+        for (lane, word) in self.lanes.iter_mut().zip(block.chunks_exact(8)) {
+            *lane = Self::mix(*lane, u64::from_le_bytes(word.try_into().expect("8 bytes")));
+        }
     }
 
     pub(crate) fn update(&mut self, mut data: &[u8]) {
         self.len += data.len() as u64;
         if self.tail_len > 0 {
-            let take = (8 - self.tail_len).min(data.len());
+            let take = (Self::BLOCK - self.tail_len).min(data.len());
             self.tail[self.tail_len..self.tail_len + take].copy_from_slice(&data[..take]);
             self.tail_len += take;
             data = &data[take..];
-            if self.tail_len < 8 {
+            if self.tail_len < Self::BLOCK {
                 return;
             }
-            self.mix(u64::from_le_bytes(self.tail));
+            let tail = self.tail;
+            self.block(&tail[..Self::BLOCK]);
             self.tail_len = 0;
         }
-        let mut words = data.chunks_exact(8);
-        for word in words.by_ref() {
-            self.mix(u64::from_le_bytes(word.try_into().expect("8 bytes")));
+        let mut blocks = data.chunks_exact(Self::BLOCK);
+        for block in blocks.by_ref() {
+            self.block(block);
         }
-        let rest = words.remainder();
+        let rest = blocks.remainder();
         self.tail[..rest.len()].copy_from_slice(rest);
         self.tail_len = rest.len();
     }
 
     pub(crate) fn finish(&self) -> u64 {
-        let mut last = [0u8; 8];
+        // The tail, padded with zeros to a block (a whole zero block when
+        // there is none), then the lanes in order, then the length.
+        let mut last = [0u8; 32];
         last[..self.tail_len].copy_from_slice(&self.tail[..self.tail_len]);
         let mut digest = *self;
-        digest.mix(u64::from_le_bytes(last));
-        digest.mix(self.len);
+        digest.block(&last[..Self::BLOCK]);
+        let mut state = digest.lanes[0];
+        for &lane in &digest.lanes[1..] {
+            state = Self::mix(state, lane);
+        }
+        state = Self::mix(state, self.len);
         // splitmix64's finaliser, so nearby inputs differ everywhere.
-        let mut z = digest.state;
+        let mut z = state;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
@@ -434,32 +475,63 @@ pub(crate) fn sha256(path: &Path) -> std::io::Result<(String, u64)> {
 mod tests {
     use super::Digest;
 
-    fn digest(parts: &[&[u8]]) -> u64 {
-        let mut digest = Digest::new();
+    fn digest<const LANES: usize>(parts: &[&[u8]]) -> u64 {
+        let mut digest = Digest::<LANES>::new();
         parts.iter().for_each(|p| digest.update(p));
         digest.finish()
     }
 
-    #[test]
-    fn the_digest_does_not_depend_on_how_bytes_were_split() {
-        let data: Vec<u8> = (0..1000u32).map(|i| (i * 7 % 251) as u8).collect();
-        let whole = digest(&[&data]);
-        for cut in [0, 1, 3, 7, 8, 9, 500, 999, 1000] {
+    fn data() -> Vec<u8> {
+        (0..1000u32).map(|i| (i * 7 % 251) as u8).collect()
+    }
+
+    fn does_not_depend_on_how_bytes_were_split<const LANES: usize>() {
+        let data = data();
+        let whole = digest::<LANES>(&[&data]);
+        for cut in [0, 1, 3, 7, 8, 9, 31, 32, 33, 500, 999, 1000] {
             let (a, b) = data.split_at(cut);
-            assert_eq!(digest(&[a, b]), whole, "cut at {cut}");
+            assert_eq!(digest::<LANES>(&[a, b]), whole, "cut at {cut}");
             let thirds: Vec<&[u8]> = b.chunks(3).collect();
             let mut parts = vec![a];
             parts.extend(thirds);
-            assert_eq!(digest(&parts), whole, "cut at {cut} then threes");
+            assert_eq!(digest::<LANES>(&parts), whole, "cut at {cut} then threes");
         }
-        let mut changed = data.clone();
-        changed[500] ^= 1;
-        assert_ne!(digest(&[&changed]), whole);
-        assert_ne!(digest(&[&data[..999]]), whole, "length matters");
+        for at in [0, 8, 500, 999] {
+            let mut changed = data.clone();
+            changed[at] ^= 1;
+            assert_ne!(digest::<LANES>(&[&changed]), whole, "byte {at}");
+        }
+        // Two words swapped between lanes.
+        let mut swapped = data.clone();
+        swapped.copy_within(0..8, 8);
+        swapped[..8].copy_from_slice(&data[8..16]);
+        assert_ne!(digest::<LANES>(&[&swapped]), whole, "words swapped");
+        assert_ne!(digest::<LANES>(&[&data[..999]]), whole, "length matters");
         assert_ne!(
-            digest(&[b"\0"]),
-            digest(&[b""]),
+            digest::<LANES>(&[b"\0"]),
+            digest::<LANES>(&[b""]),
             "trailing zero bytes matter"
         );
+    }
+
+    #[test]
+    fn the_digest_does_not_depend_on_how_bytes_were_split() {
+        does_not_depend_on_how_bytes_were_split::<1>();
+        does_not_depend_on_how_bytes_were_split::<4>();
+    }
+
+    #[test]
+    fn one_lane_is_the_digest_format_2_checkpoints_hold() {
+        // Printed by the one-lane digest of tw-export 0.1.0 (checkpoint
+        // format 2): such checkpoints still resume.
+        let data = data();
+        for (len, expected) in [
+            (0, 0x2b75_54ac_007b_fe65),
+            (5, 0x9e3e_c498_d181_022e),
+            (8, 0x00f1_bbf6_29d0_e037),
+            (1000, 0xd7ab_61f5_f6b4_105e),
+        ] {
+            assert_eq!(digest::<1>(&[&data[..len]]), expected, "{len} bytes");
+        }
     }
 }

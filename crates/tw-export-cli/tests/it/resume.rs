@@ -404,6 +404,29 @@ fn a_partial_file_that_changed_since_its_checkpoint_is_not_continued() {
 }
 
 #[test]
+fn the_digest_is_the_one_of_the_checkpoint_format() {
+    // Format 3 digests pages with four lanes; a format 2 checkpoint holds
+    // the one-lane digest (unit tests hold that one to tw-export 0.1.0's)
+    // and is checked with it, so the same digest under format 2 does not
+    // match.
+    let dir = temp_dir("checkpoint-format");
+    let (sandbox, out) = interrupted(&dir);
+    let checkpoint = dir.join("out.jsonl.checkpoint");
+    let mut saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&checkpoint).unwrap()).unwrap();
+    assert_eq!(saved["tw_export_checkpoint"], 3);
+    saved["tw_export_checkpoint"] = 2.into();
+    std::fs::write(&checkpoint, saved.to_string()).unwrap();
+    let output = resume(&sandbox, &out);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("does not match its checkpoint"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
 fn the_resume_hint_only_when_a_resume_can_help() {
     let dir = temp_dir("resume-hints");
     // Refused on the first page: no records, nothing left behind, no hint.

@@ -23,8 +23,8 @@ use crate::cli::args::{
 use crate::cli::checkpoint::{Paths, check_target, lock, replace_json};
 use crate::cli::compress::Compression;
 use crate::cli::export::{
-    Drift, Incremental, Job, Outcome, Progress, Resume, Written, connect, format_from,
-    make_incremental, options_of, request_for, usage,
+    Drift, Incremental, Job, Progress, Resume, Written, connect, format_from, make_incremental,
+    options_of, request_for, usage,
 };
 use crate::cli::state::{StateFile, rfc3339};
 use crate::cli::{Exit, Failed, classify, printable};
@@ -346,13 +346,13 @@ fn run_dataset<A: DatasetArgs>(ctx: &Ctx<'_>) -> anyhow::Result<Done> {
     } else {
         Resume::No
     };
-    let outcome: Outcome = match ctx.format {
+    let written: Written = match ctx.format {
         Format::Csv(_) => job.into_file::<Typed>(&path, &options, resume),
         _ => job.into_file::<Raw>(&path, &options, resume),
     }
     .inspect_err(|_| progress.bar.finish_and_clear())?;
     progress.bar.finish_and_clear();
-    let written = Written::of(&outcome, Some(&path))?;
+    let written = written.with_sha256_of(&path)?;
     if let Some(state) = ctx.state {
         state.record(name, started)?;
     }

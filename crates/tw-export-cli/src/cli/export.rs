@@ -518,10 +518,13 @@ fn export_and_report<A: DatasetArgs>(
             "HTTP: {connections} connections opened"
         );
     }
-    let outcome = result?;
+    let written = result?;
     // The file's sha256 only for --stats, which reports it (reading a
     // large file back costs a tenth of the export).
-    report.written = Written::of(&outcome, to_file.filter(|_| args.output.stats.is_some()))?;
+    report.written = match to_file.filter(|_| args.output.stats.is_some()) {
+        Some(path) => written.with_sha256_of(path)?,
+        None => written,
+    };
     if let (Some(state), Some(incremental)) = (&state, &incremental) {
         state.record(A::D::NAME, started)?;
         tracing::info!("{}: {}", A::D::NAME, incremental.describe());
@@ -549,8 +552,8 @@ fn export_and_report<A: DatasetArgs>(
             "INFO",
             &format!(
                 "tw-export: {} records, {} pages, {} retries, {seconds:.1}s -> {destination}{}",
-                outcome.records,
-                outcome.pages,
+                report.written.records,
+                report.written.pages,
                 report.retries,
                 incremental
                     .as_ref()
@@ -558,8 +561,8 @@ fn export_and_report<A: DatasetArgs>(
             ),
             serde_json::json!({
                 "dataset": A::D::NAME,
-                "records": outcome.records,
-                "pages": outcome.pages,
+                "records": report.written.records,
+                "pages": report.written.pages,
                 "retries": report.retries,
                 "seconds": seconds,
                 "output": report.output,
@@ -671,19 +674,6 @@ pub(crate) enum Resume {
     IfAny,
 }
 
-/// How an export ended.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Outcome {
-    /// Records written, counting those before a resume.
-    pub records: u64,
-    /// Pages fetched, counting those before a resume.
-    pub pages: u64,
-    /// The unknown-field counts, when collected.
-    pub unknown_fields: Option<BTreeMap<String, u64>>,
-    /// Bytes written (stdout; for a file, read its length).
-    pub bytes: u64,
-}
-
 /// What an export wrote, as `--stats` and `all`'s manifest both report it.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Written {
@@ -697,23 +687,14 @@ pub(crate) struct Written {
 }
 
 impl Written {
-    /// What `outcome` wrote; with `file`, also the complete file's sha256
-    /// and length, read back from it.
-    pub(crate) fn of(outcome: &Outcome, file: Option<&Path>) -> anyhow::Result<Written> {
-        let mut written = Written {
-            records: outcome.records,
-            pages: outcome.pages,
-            bytes: outcome.bytes,
-            sha256: None,
-            unknown_fields: outcome.unknown_fields.clone().unwrap_or_default(),
-        };
-        if let Some(path) = file {
-            let (hash, bytes) = crate::cli::checkpoint::sha256(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            written.sha256 = Some(hash);
-            written.bytes = bytes;
-        }
-        Ok(written)
+    /// `self` with the complete file's sha256 and length, read back from
+    /// `file`.
+    pub(crate) fn with_sha256_of(mut self, file: &Path) -> anyhow::Result<Written> {
+        let (hash, bytes) = crate::cli::checkpoint::sha256(file)
+            .with_context(|| format!("reading {}", file.display()))?;
+        self.sha256 = Some(hash);
+        self.bytes = bytes;
+        Ok(self)
     }
 }
 
@@ -864,7 +845,7 @@ impl<D: Dataset> Job<'_, D> {
         Ok((pages.checkpoint().pages, drift))
     }
 
-    fn into_stdout<R>(self) -> anyhow::Result<Outcome>
+    fn into_stdout<R>(self) -> anyhow::Result<Written>
     where
         R: Writes<D>,
     {
@@ -883,11 +864,12 @@ impl<D: Dataset> Job<'_, D> {
         )?;
         let records = writer.records();
         let out = writer.finish().with_context(what)?;
-        Ok(Outcome {
+        Ok(Written {
             records,
             pages,
-            unknown_fields: drift.map(Drift::into_counts),
             bytes: out.bytes,
+            sha256: None,
+            unknown_fields: drift.map(Drift::into_counts).unwrap_or_default(),
         })
     }
 
@@ -898,7 +880,7 @@ impl<D: Dataset> Job<'_, D> {
         path: &Path,
         options: &serde_json::Value,
         resume: Resume,
-    ) -> anyhow::Result<Outcome>
+    ) -> anyhow::Result<Written>
     where
         R: Writes<D>,
     {
@@ -1007,11 +989,12 @@ impl<D: Dataset> Job<'_, D> {
         {
             let _ = dir.sync_all();
         }
-        Ok(Outcome {
+        Ok(Written {
             records,
             pages,
-            unknown_fields: drift.map(Drift::into_counts),
             bytes,
+            sha256: None,
+            unknown_fields: drift.map(Drift::into_counts).unwrap_or_default(),
         })
     }
 }

@@ -352,15 +352,14 @@ impl<const LANES: usize> Digest<LANES> {
 }
 
 /// Creates a new file readable by its owner only (exports hold personal
-/// data), replacing whatever was at `path`. Whatever was there is unlinked
-/// first and the file is created with `O_CREAT | O_EXCL`, which never
-/// follows a symbolic link: a link planted at `path` is removed, not
+/// data), replacing whatever was at `path`. The file is created with
+/// `O_CREAT | O_EXCL`, which never follows a symbolic link; when something
+/// is already there (a stale file, a planted link) it is unlinked and the
+/// create tried once more: a link planted at `path` is removed, not
 /// written through, and one planted again in between makes this fail.
+/// (Creating first saves the unlink of the usual case: the checkpoint is
+/// written this way after every page.)
 pub(crate) fn create_private(path: &Path) -> std::io::Result<fs::File> {
-    match fs::remove_file(path) {
-        Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(err),
-        _ => {}
-    }
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -368,7 +367,13 @@ pub(crate) fn create_private(path: &Path) -> std::io::Result<fs::File> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    options.open(path)
+    match options.open(path) {
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+            fs::remove_file(path)?;
+            options.open(path)
+        }
+        opened => opened,
+    }
 }
 
 /// Opens an existing partial file to continue it, only if it is a regular
@@ -518,6 +523,33 @@ mod tests {
     fn the_digest_does_not_depend_on_how_bytes_were_split() {
         does_not_depend_on_how_bytes_were_split::<1>();
         does_not_depend_on_how_bytes_were_split::<4>();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn create_private_replaces_files_and_links_and_writes_through_neither() {
+        use std::io::Write;
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("tw-create-private-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let victim = dir.join("victim");
+        std::fs::write(&victim, b"precious").unwrap();
+        let stale = dir.join("stale");
+        std::fs::write(&stale, b"old contents").unwrap();
+        let link = dir.join("link");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        for path in [dir.join("fresh"), stale, link.clone()] {
+            super::create_private(&path)
+                .unwrap()
+                .write_all(b"new")
+                .unwrap();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            assert!(meta.file_type().is_file(), "{path:?}");
+            assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{path:?}");
+            assert_eq!(std::fs::read(&path).unwrap(), b"new", "{path:?}");
+        }
+        assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
     }
 
     #[test]

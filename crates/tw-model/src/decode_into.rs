@@ -67,32 +67,14 @@ fn string_inner<'a>(walk: &mut Walk<'a, '_>) -> Scan<(&'a str, bool)> {
 }
 
 /// Appends the text of `inner` (a string's text between its quotes, whose
-/// escapes the walk has checked: the JSON ones, and `\u` escapes of
-/// characters that are not surrogates) with its escapes undone.
+/// escapes the walk has checked) with its escapes undone.
 fn unescape_into(out: &mut String, inner: &str) -> Scan<()> {
     let mut rest = inner;
     while let Some(at) = rest.find('\\') {
         out.push_str(&rest[..at]);
-        let escape = rest.as_bytes().get(at + 1).ok_or(Unsure)?;
-        let mut len = 2;
-        out.push(match escape {
-            b'"' => '"',
-            b'\\' => '\\',
-            b'/' => '/',
-            b'b' => '\u{8}',
-            b'f' => '\u{c}',
-            b'n' => '\n',
-            b'r' => '\r',
-            b't' => '\t',
-            b'u' => {
-                len = 6;
-                let hex = rest.get(at + 2..at + 6).ok_or(Unsure)?;
-                let unit = u32::from_str_radix(hex, 16).map_err(|_| Unsure)?;
-                char::from_u32(unit).ok_or(Unsure)?
-            }
-            _ => return Err(Unsure),
-        });
-        rest = rest.get(at + len..).ok_or(Unsure)?;
+        let (c, next) = crate::scan::escape(rest.as_bytes(), at + 1)?;
+        out.push(c);
+        rest = rest.get(next..).ok_or(Unsure)?;
     }
     out.push_str(rest);
     Ok(())

@@ -375,23 +375,29 @@ fn is_key(b: &[u8], i: usize, name: &[u8]) -> bool {
     text.iter().zip(name).all(|(x, y)| x == y) && quote == b"\""
 }
 
-/// The escape after a backslash at `j`: where the string goes on.
+/// The escape after a backslash at `j`: the character it stands for and
+/// where the string goes on. The one reading of JSON escapes: the walk
+/// checks strings with it and the in-place decoders undo escapes with it.
 #[inline]
-fn escape(b: &[u8], j: usize) -> Scan<usize> {
+pub(crate) fn escape(b: &[u8], j: usize) -> Scan<(char, usize)> {
+    let simple = |c| Ok((c, j + 1));
     match b.get(j) {
-        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => Ok(j + 1),
+        Some(b'"') => simple('"'),
+        Some(b'\\') => simple('\\'),
+        Some(b'/') => simple('/'),
+        Some(b'b') => simple('\u{8}'),
+        Some(b'f') => simple('\u{c}'),
+        Some(b'n') => simple('\n'),
+        Some(b'r') => simple('\r'),
+        Some(b't') => simple('\t'),
         Some(b'u') => {
             let hex = b.get(j + 1..j + 5).ok_or(Unsure)?;
             let mut unit = 0u32;
             for &h in hex {
                 unit = unit * 16 + char::from(h).to_digit(16).ok_or(Unsure)?;
             }
-            // Surrogates must pair up; the decoders check that.
-            if (0xD800..0xE000).contains(&unit) {
-                Err(Unsure)
-            } else {
-                Ok(j + 5)
-            }
+            // Surrogates (no `char`) must pair up; the decoders check that.
+            char::from_u32(unit).map(|c| (c, j + 5)).ok_or(Unsure)
         }
         _ => Err(Unsure),
     }
@@ -567,7 +573,7 @@ impl<'a, 'c> Walk<'a, 'c> {
                 }
                 Some(b'\\') => {
                     escaped = true;
-                    i = escape(b, i + 1)?;
+                    i = escape(b, i + 1)?.1;
                 }
                 Some(0..=0x1f) | None => return Err(Unsure),
                 Some(0x80..) => i += utf8_char(b, i)?,

@@ -69,7 +69,11 @@ pub(crate) struct Gate {
 impl Gate {
     /// Whether the `n`-th export request is held.
     pub(crate) fn holds(&self, n: u64) -> bool {
-        self.from.lock().unwrap().is_some_and(|from| n > from)
+        Self::held(*self.from.lock().unwrap(), n)
+    }
+
+    fn held(from: Option<u64>, n: u64) -> bool {
+        from.is_some_and(|from| n > from)
     }
 
     /// Holds the requests numbered above `from`.
@@ -86,7 +90,7 @@ impl Gate {
     /// Waits until the `n`-th export request is not held.
     fn wait(&self, n: u64) {
         let mut from = self.from.lock().unwrap();
-        while from.is_some_and(|from| n > from) {
+        while Self::held(*from, n) {
             from = self.opened.wait(from).unwrap();
         }
     }

@@ -320,6 +320,17 @@ fn interrupted(dir: &Path) -> (tw_sandbox::Sandbox, std::path::PathBuf) {
     (sandbox, out)
 }
 
+/// A resume refused because the partial file's last page does not match
+/// the checkpoint's digest: exit 2, saying so.
+fn refused_as_changed(output: &std::process::Output) {
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(output));
+    assert!(
+        stderr(output).contains("does not match its checkpoint"),
+        "{}",
+        stderr(output)
+    );
+}
+
 fn resume(sandbox: &tw_sandbox::Sandbox, out: &Path) -> std::process::Output {
     run(export_from(sandbox)
         .args(["--limit", "10", "--max-attempts", "1", "--resume", "-o"])
@@ -375,13 +386,7 @@ fn a_partial_file_that_changed_since_its_checkpoint_is_not_continued() {
     let at = bytes.len() - 5;
     bytes[at] = if bytes[at] == b'x' { b'y' } else { b'x' };
     std::fs::write(&partial, &bytes).unwrap();
-    let output = resume(&sandbox, &out);
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(
-        stderr(&output).contains("does not match its checkpoint"),
-        "{}",
-        stderr(&output)
-    );
+    refused_as_changed(&resume(&sandbox, &out));
     assert!(!out.exists());
 
     // Untouched, the same partial file resumes to the complete export
@@ -417,13 +422,7 @@ fn the_digest_is_the_one_of_the_checkpoint_format() {
     assert_eq!(saved["tw_export_checkpoint"], 3);
     saved["tw_export_checkpoint"] = 2.into();
     std::fs::write(&checkpoint, saved.to_string()).unwrap();
-    let output = resume(&sandbox, &out);
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(
-        stderr(&output).contains("does not match its checkpoint"),
-        "{}",
-        stderr(&output)
-    );
+    refused_as_changed(&resume(&sandbox, &out));
 }
 
 #[test]

@@ -2,8 +2,10 @@
 
 use std::iter::FusedIterator;
 use std::marker::PhantomData;
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
+use std::task::Poll;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use crate::engine::{Config, Engine, Fetched, Step};
 use crate::{Checkpoint, Cursor, Error, PageSource};
@@ -189,17 +191,28 @@ impl<T, E> Background<T, E> {
     fn next_page(&mut self) -> Step<T, E> {
         match self.receiver.recv() {
             Ok(step) => Some(step),
-            Err(_) => {
-                // The producer finished, or panicked: re-raise its panic here
-                // rather than mistake it for the end of the data.
-                if let Some(thread) = self.thread.take()
-                    && let Err(panic) = thread.join()
-                {
-                    std::panic::resume_unwind(panic);
-                }
-                None
-            }
+            Err(_) => self.finished(),
         }
+    }
+
+    /// The next step if the producer hands it over within `wait`.
+    fn next_page_within(&mut self, wait: Duration) -> Poll<Step<T, E>> {
+        match self.receiver.recv_timeout(wait) {
+            Ok(step) => Poll::Ready(Some(step)),
+            Err(RecvTimeoutError::Timeout) => Poll::Pending,
+            Err(RecvTimeoutError::Disconnected) => Poll::Ready(self.finished()),
+        }
+    }
+
+    /// The producer finished, or panicked: re-raise its panic here rather
+    /// than mistake it for the end of the data.
+    fn finished(&mut self) -> Step<T, E> {
+        if let Some(thread) = self.thread.take()
+            && let Err(panic) = thread.join()
+        {
+            std::panic::resume_unwind(panic);
+        }
+        None
     }
 }
 
@@ -240,19 +253,46 @@ impl<S: PageSource> Pages<S> {
     pub fn checkpoint(&self) -> &Checkpoint {
         &self.checkpoint
     }
-}
 
-impl<S: PageSource> Iterator for Pages<S> {
-    type Item = Result<Vec<S::Item>, Error<S::Error>>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+    /// The next page, if it is already fetched or arrives within `wait`:
+    /// `Poll::Ready` with what [`Iterator::next`] would have returned, or
+    /// `Poll::Pending` (nothing taken; call again, or `next` to block).
+    ///
+    /// Only a read-ahead iterator ([`Paginator::pages_read_ahead`]) has
+    /// pages fetched ahead; without read-ahead nothing is fetched until
+    /// `next` asks, so this is `Pending` until `next` has ended. A caller
+    /// that records [`Pages::checkpoint`] after each page uses it to skip
+    /// the recording while the next page is ready, and to record while it
+    /// would wait anyway.
+    ///
+    /// ```
+    /// use std::task::Poll;
+    /// use std::time::Duration;
+    /// use tw_paginate::{Cursor, Page, Paginator};
+    ///
+    /// let source = |_: Option<&Cursor>| -> Result<Page<u8>, String> {
+    ///     Ok(Page { items: vec![1], has_next: false, next_cursor: None })
+    /// };
+    /// let mut pages = Paginator::new(source).pages();
+    /// assert!(pages.next_within(Duration::ZERO).is_pending());
+    /// assert_eq!(pages.next().unwrap().unwrap(), [1]);
+    /// assert!(pages.next().is_none());
+    /// assert!(matches!(pages.next_within(Duration::ZERO), Poll::Ready(None)));
+    /// ```
+    pub fn next_within(&mut self, wait: Duration) -> Poll<Option<<Self as Iterator>::Item>> {
         if self.finished {
-            return None;
+            return Poll::Ready(None);
         }
         let step = match &mut self.driver {
-            Driver::Inline(engine) => engine.next_page(),
-            Driver::Background(background) => background.next_page(),
+            Driver::Inline(_) => return Poll::Pending,
+            Driver::Background(background) => background.next_page_within(wait),
         };
+        step.map(|step| self.take(step))
+    }
+
+    /// Moves the checkpoint past a fetched page; ends after an error or the
+    /// last page.
+    fn take(&mut self, step: Step<S::Item, S::Error>) -> Option<<Self as Iterator>::Item> {
         match step {
             Some(Ok(Fetched { items, after })) => {
                 self.checkpoint = after;
@@ -267,6 +307,21 @@ impl<S: PageSource> Iterator for Pages<S> {
                 None
             }
         }
+    }
+}
+
+impl<S: PageSource> Iterator for Pages<S> {
+    type Item = Result<Vec<S::Item>, Error<S::Error>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.finished {
+            return None;
+        }
+        let step = match &mut self.driver {
+            Driver::Inline(engine) => engine.next_page(),
+            Driver::Background(background) => background.next_page(),
+        };
+        self.take(step)
     }
 }
 

@@ -3,6 +3,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::Duration;
 
 use tw_paginate::{Cursor, Page, Paginator};
@@ -68,4 +69,86 @@ fn a_panic_in_the_source_reaches_the_consumer() {
     }));
     let panic = result.expect_err("the panic must not look like the end of the data");
     assert_eq!(panic.downcast_ref::<&str>(), Some(&"source exploded"));
+}
+
+#[test]
+fn next_within_takes_a_page_only_once_it_is_fetched() {
+    // Page 1 is fetched only once the test lets it: until then the
+    // consumer is told it is not there, and nothing moves.
+    let (gate, opened) = mpsc::channel::<()>();
+    let opened = Mutex::new(opened);
+    let source = move |cursor: Option<&Cursor>| -> Result<Page<u32>, String> {
+        let index: u32 = cursor.map_or(0, |c| c.as_str().parse().unwrap());
+        if index == 1 {
+            opened.lock().unwrap().recv().unwrap();
+        }
+        if index == 2 {
+            return Err("page 2 failed".to_owned());
+        }
+        Ok(Page {
+            items: vec![index],
+            has_next: true,
+            next_cursor: Some(Cursor::new((index + 1).to_string())),
+        })
+    };
+    let mut pages = Paginator::new(source).pages_read_ahead();
+    assert_eq!(pages.next().unwrap().unwrap(), [0]);
+    let after_first = pages.checkpoint().clone();
+    assert!(pages.next_within(Duration::ZERO).is_pending());
+    assert!(pages.next_within(Duration::from_millis(5)).is_pending());
+    assert_eq!(
+        pages.checkpoint(),
+        &after_first,
+        "a pending poll takes nothing"
+    );
+
+    gate.send(()).unwrap();
+    // Waits as long as it takes the page to arrive: an event, not a window.
+    match pages.next_within(Duration::from_secs(60)) {
+        Poll::Ready(Some(Ok(items))) => assert_eq!(items, [1]),
+        other => panic!("expected page 1, got {other:?}"),
+    }
+    assert_eq!(pages.checkpoint().pages, after_first.pages + 1);
+    // An error is handed over as `next` hands it, and ends the pages; the
+    // checkpoint stays after the last page taken.
+    match pages.next_within(Duration::from_secs(60)) {
+        Poll::Ready(Some(Err(err))) => {
+            assert_eq!(
+                err.source_error().map(String::as_str),
+                Some("page 2 failed")
+            );
+        }
+        other => panic!("expected the error, got {other:?}"),
+    }
+    assert_eq!(pages.checkpoint().pages, after_first.pages + 1);
+    assert!(matches!(
+        pages.next_within(Duration::ZERO),
+        Poll::Ready(None)
+    ));
+    assert!(pages.next().is_none());
+}
+
+#[test]
+fn next_within_reports_the_end_and_never_waits_without_read_ahead() {
+    let mut inline = Paginator::new(Scripted::uniform(2, 3)).pages();
+    assert!(inline.next_within(Duration::from_secs(60)).is_pending());
+    assert_eq!(inline.by_ref().count(), 2);
+    assert!(matches!(
+        inline.next_within(Duration::ZERO),
+        Poll::Ready(None)
+    ));
+
+    let mut ahead = Paginator::new(Scripted::uniform(2, 3)).pages_read_ahead();
+    let mut taken = 0;
+    loop {
+        match ahead.next_within(Duration::from_secs(60)) {
+            Poll::Ready(Some(page)) => {
+                page.unwrap();
+                taken += 1;
+            }
+            Poll::Ready(None) => break,
+            Poll::Pending => panic!("a page that is on its way is waited for"),
+        }
+    }
+    assert_eq!(taken, 2);
 }

@@ -743,6 +743,25 @@ impl<D: Dataset, R: Repr<D>> Pages<D, R> {
     }
 }
 
+impl<D: Dataset, R: Repr<D>> Pages<D, R> {
+    /// The next page if it is already fetched (read ahead) or arrives
+    /// within `wait`, else `Poll::Pending` and nothing is taken; see
+    /// [`tw_paginate::Pages::next_within`]. Without read-ahead it is
+    /// `Pending` until [`Iterator::next`] has ended.
+    ///
+    /// The `tw-export` command uses it to checkpoint only when the next
+    /// page is not there yet (or the last checkpoint is a second old):
+    /// writing a checkpoint while it would wait anyway costs no time.
+    pub fn next_within(
+        &mut self,
+        wait: std::time::Duration,
+    ) -> std::task::Poll<Option<<Self as Iterator>::Item>> {
+        self.inner
+            .next_within(wait)
+            .map(|step| step.map(|page| page.map_err(Error::from_pagination)))
+    }
+}
+
 impl<D: Dataset, R: Repr<D>> Iterator for Pages<D, R> {
     type Item = Result<Vec<R::Item>, Error>;
 

@@ -1,6 +1,8 @@
 //! `PATH.checkpoint`: where an interrupted export to `PATH` resumes.
 //!
-//! Written after every page once the page's records are in `PATH.partial`,
+//! Written after a page once its records are in `PATH.partial` (after every
+//! page the next one does not follow at once, at least once a second, and
+//! before a run stops; see the export loop),
 //! by writing `PATH.checkpoint.tmp` and renaming it over the old one, so a
 //! process killed at any moment leaves either the old or the new checkpoint,
 //! and the partial file holds at least `bytes` bytes. It never holds a
@@ -38,7 +40,8 @@ pub(crate) struct Saved {
     pub records: u64,
     /// Pages in those bytes.
     pub pages: u64,
-    /// Where the last written page starts in the partial file.
+    /// Where the bytes written since the checkpoint before this one start
+    /// in the partial file (the last page, or the last few pages).
     #[serde(default)]
     pub page_start: u64,
     /// The digest of the partial file's bytes `page_start..bytes` (hex), to
@@ -54,7 +57,7 @@ pub(crate) struct Saved {
 
 impl Saved {
     /// The state after `at`, with the partial file as `tracked` wrote it;
-    /// starts the next page's digest.
+    /// starts the digest of the bytes up to the next checkpoint.
     pub(crate) fn new<W>(options: Value, at: &Checkpoint, tracked: &Tracked<W>) -> Saved {
         let saved = Saved {
             tw_export_checkpoint: VERSION,
@@ -358,7 +361,7 @@ impl<const LANES: usize> Digest<LANES> {
 /// create tried once more: a link planted at `path` is removed, not
 /// written through, and one planted again in between makes this fail.
 /// (Creating first saves the unlink of the usual case: the checkpoint is
-/// written this way after every page.)
+/// written this way up to once per page.)
 pub(crate) fn create_private(path: &Path) -> std::io::Result<fs::File> {
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);

@@ -1,7 +1,7 @@
 //! Compressed output (`-o x.jsonl.gz`, `-o x.csv.zst`) that resumes.
 //!
 //! Every flush ends a gzip member or zstd frame, and the next write starts
-//! a new one. The export flushes once per page, before its checkpoint, so
+//! a new one. The export flushes before each checkpoint, so
 //! the checkpointed length is always the end of a complete member: a
 //! resume truncates there and appends new members. gzip and zstd readers
 //! (gzip, zcat, Python, pandas, DuckDB, polars) read concatenated members

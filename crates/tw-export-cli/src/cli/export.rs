@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, IsTerminal, Seek, Write};
 use std::path::Path;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -801,9 +802,22 @@ pub(crate) struct Job<'a, D: Dataset> {
 /// The UTF-8 byte order mark.
 const BOM: &[u8] = "\u{feff}".as_bytes();
 
+/// How long the export loop waits for the next page before it writes a
+/// checkpoint while it waits: a page that comes sooner is written first.
+const NEXT_PAGE_WAIT: Duration = Duration::from_millis(10);
+
+/// The oldest a checkpoint gets while pages keep coming: a killed export
+/// redoes at most this much work (plus one page).
+const CHECKPOINT_MAX_AGE: Duration = Duration::from_secs(1);
+
 impl<D: Dataset> Job<'_, D> {
-    /// The export loop: every page is written, then `after_page` runs
-    /// (a flush, or a checkpoint); errors get `on_error`'s context.
+    /// The export loop: every page is written; `after_page` (a flush, or a
+    /// checkpoint) runs after a page whenever the next one is not there
+    /// within [`NEXT_PAGE_WAIT`] (so a checkpoint costs no time: the loop
+    /// would wait anyway), when the last one is [`CHECKPOINT_MAX_AGE`]
+    /// old, and before the loop stops on an error or a signal, so the
+    /// last checkpoint always names the last page written when the export
+    /// waits or stops. Errors get `on_error`'s context.
     fn pump<R, W>(
         mut self,
         writer: &mut RecordWriter<W, D::Record>,
@@ -823,8 +837,20 @@ impl<D: Dataset> Job<'_, D> {
         let mut pages = self
             .client
             .pages::<D, R>(self.request, self.start, self.max_records);
-        while let Some(batch) = pages.next() {
-            let batch = batch.map_err(|err| on_error(err, writer.records()))?;
+        // A page taken while deciding whether to checkpoint, not yet
+        // written: `pages.checkpoint()` is already past it.
+        let mut next = None;
+        let mut saved = Instant::now();
+        while let Some(batch) = next.take().or_else(|| pages.next()) {
+            let batch = match batch {
+                Ok(batch) => batch,
+                Err(err) => {
+                    // The position after the last page written (an error
+                    // does not move it); the error is what is reported.
+                    let _ = after_page(writer, pages.checkpoint(), drift.as_ref());
+                    return Err(on_error(err, writer.records()));
+                }
+            };
             for record in &batch {
                 R::write(record, writer).with_context(what)?;
                 if let Some(drift) = &mut drift {
@@ -832,15 +858,24 @@ impl<D: Dataset> Job<'_, D> {
                 }
             }
             pages.recycle(batch);
-            after_page(writer, pages.checkpoint(), drift.as_ref())?;
             self.progress.update(
                 writer.records(),
                 pages.checkpoint().pages,
                 self.client.retries(),
             );
             if let Some(interrupted) = crate::cli::signals::requested() {
+                after_page(writer, pages.checkpoint(), drift.as_ref())?;
                 return Err(anyhow::Error::new(interrupted));
             }
+            if saved.elapsed() < CHECKPOINT_MAX_AGE
+                && let Poll::Ready(page) = pages.next_within(NEXT_PAGE_WAIT)
+            {
+                // Written first; the end needs no checkpoint.
+                next = page;
+                continue;
+            }
+            after_page(writer, pages.checkpoint(), drift.as_ref())?;
+            saved = Instant::now();
         }
         Ok((pages.checkpoint().pages, drift))
     }
@@ -1064,7 +1099,7 @@ fn resume_partial<D: Dataset>(
     }
     if !saved.matches(&mut file)? {
         return Err(usage(format!(
-            "cannot resume: {} does not match its checkpoint (its last written page \
+            "cannot resume: {} does not match its checkpoint (its last written pages \
              changed since); {}",
             paths.partial.display(),
             start_over()

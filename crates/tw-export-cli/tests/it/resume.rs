@@ -230,7 +230,18 @@ fn a_failed_run_resumes_after_the_fault_is_gone() {
         "{message}"
     );
     assert!(!out.exists());
-    assert!(dir.join("out.jsonl.partial").exists());
+    // Pages 1 and 2 come at once, so the loop checkpoints only as it
+    // stops: the checkpoint names both pages and every byte written.
+    let partial = dir.join("out.jsonl.partial");
+    let checkpoint = dir.join("out.jsonl.checkpoint");
+    assert_eq!(checkpoint_records(&checkpoint), Some(20));
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&checkpoint).unwrap()).unwrap();
+    assert_eq!(saved["pages"], 2);
+    assert_eq!(
+        saved["bytes"].as_u64(),
+        Some(std::fs::metadata(&partial).unwrap().len())
+    );
 
     // Resuming against another server is refused: the target differs.
     let other = sandbox(100);

@@ -43,6 +43,7 @@ pub(crate) const SPARES: usize = 256;
 
 /// The text of the string at the walk (after its opening quote is
 /// expected), borrowed when it has no escapes.
+#[inline]
 pub(crate) fn string_text<'a>(walk: &mut Walk<'a, '_>) -> Scan<std::borrow::Cow<'a, str>> {
     let (inner, escaped) = string_inner(walk)?;
     if escaped {
@@ -56,6 +57,7 @@ pub(crate) fn string_text<'a>(walk: &mut Walk<'a, '_>) -> Scan<std::borrow::Cow<
 
 /// The text between the quotes of the string at the walk, as sent, and
 /// whether it holds escapes.
+#[inline]
 fn string_inner<'a>(walk: &mut Walk<'a, '_>) -> Scan<(&'a str, bool)> {
     let open = walk.i;
     walk.expect(b'"')?;
@@ -81,6 +83,7 @@ fn unescape_into(out: &mut String, inner: &str) -> Scan<()> {
 }
 
 impl DecodeInto for String {
+    #[inline]
     fn decode_into(&mut self, walk: &mut Walk<'_, '_>) -> Scan<()> {
         // Into the capacity the string has, escapes or not.
         let (inner, escaped) = string_inner(walk)?;
@@ -148,6 +151,7 @@ impl DecodeInto for bool {
 }
 
 impl<T: DecodeInto> DecodeInto for Option<T> {
+    #[inline]
     fn decode_into(&mut self, walk: &mut Walk<'_, '_>) -> Scan<()> {
         if walk.peek() == Some(b'n') {
             *self = None;

@@ -470,7 +470,19 @@ macro_rules! open_enum {
 
         impl $crate::DecodeInto for $name {
             fn decode_into(&mut self, walk: &mut $crate::Walk<'_, '_>) -> $crate::Scan<()> {
-                *self = Self::decode_new(walk)?;
+                // Known values are matched on the page's text; an unknown
+                // one goes into the capacity an unknown value had.
+                let text = $crate::decode_into::string_text(walk)?;
+                match text.as_ref() {
+                    $( $wire => *self = Self::$variant, )*
+                    other => match self {
+                        Self::Other(kept) => {
+                            kept.clear();
+                            kept.push_str(other);
+                        }
+                        _ => *self = Self::Other(other.to_owned()),
+                    },
+                }
                 Ok(())
             }
 

@@ -294,18 +294,28 @@ fn holds_any<const N: usize>(text: &[u8], bytes: [u8; N]) -> bool {
     }
 }
 
-/// Appends `text` with each `"` doubled.
+/// Appends `text` with each `"` doubled. Text with a quote is rare and goes
+/// out of line, so the usual path saves no registers for the split.
 fn push_doubling_quotes(buf: &mut Vec<u8>, text: &[u8]) {
-    if !holds_any(text, [b'"']) {
+    if holds_any(text, [b'"']) {
+        push_quotes_doubled(buf, text);
+    } else {
         buf.extend_from_slice(text);
-        return;
     }
-    for part in text.split_inclusive(|&b| b == b'"') {
-        buf.extend_from_slice(part);
-        if part.last() == Some(&b'"') {
-            buf.push(b'"');
-        }
+}
+
+/// [`push_doubling_quotes`] for text that holds a quote.
+#[cold]
+#[inline(never)]
+fn push_quotes_doubled(buf: &mut Vec<u8>, text: &[u8]) {
+    let mut rest = text;
+    while let Some(at) = rest.iter().position(|&b| b == b'"') {
+        // The text up to and with the quote, then the quote once more.
+        buf.extend_from_slice(&rest[..=at]);
+        buf.push(b'"');
+        rest = &rest[at + 1..];
     }
+    buf.extend_from_slice(rest);
 }
 
 enum Sink<W: Write> {

@@ -222,6 +222,22 @@ pub mod cells {
         Cow::Owned(String::from_utf8(out).expect("JSON text is UTF-8"))
     }
 
+    /// The `extra` cell of a row made of `levels`, given `above`: the cell
+    /// of the same levels without the last. When the last level has no
+    /// unknown fields the two cells are the same, and `above` is borrowed:
+    /// a nested table builds its parents' JSON once, not once per row.
+    pub fn extra_below<'a>(above: &'a str, levels: &[(&str, &dyn Unknown)]) -> Cow<'a, str> {
+        let mut any = false;
+        if let Some((_, last)) = levels.last() {
+            last.for_each_unknown(&mut |_, _| any = true);
+        }
+        if any {
+            extra(levels)
+        } else {
+            Cow::Borrowed(above)
+        }
+    }
+
     /// Appends `text` as the inside of a JSON string, escaped as serde_json
     /// escapes it (`"`, `\\` and control characters); most text needs
     /// none and is copied as it is.

@@ -80,6 +80,7 @@ impl Table for JobMarketAlignmentRecord {
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
         let id = Cow::Borrowed(self.job_id.as_str());
+        let job_extra = cells::extra(&[("job", self)]);
         let scores = self.alignment_scores.as_deref().unwrap_or_default();
         if scores.is_empty() {
             return emit(&[
@@ -87,7 +88,7 @@ impl Table for JobMarketAlignmentRecord {
                 Cow::Borrowed(""),
                 Cow::Borrowed(""),
                 Cow::Borrowed(""),
-                cells::extra(&[("job", self)]),
+                Cow::Borrowed(&job_extra),
             ]);
         }
         for score in scores {
@@ -96,7 +97,7 @@ impl Table for JobMarketAlignmentRecord {
                 cells::text(&score.peer_group),
                 cells::shown(score.job_to_peer_score.as_ref()),
                 cells::shown(score.peer_to_job_score.as_ref()),
-                cells::extra(&[("job", self), ("alignment", score)]),
+                cells::extra_below(&job_extra, &[("job", self), ("alignment", score)]),
             ])?;
         }
         Ok(())

@@ -74,18 +74,15 @@ impl Table for JobMarketSkillProfile {
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
         let id = Cow::Borrowed(self.external_id.as_str());
         let blank = || Cow::Borrowed("");
+        let job_extra = crate::cells::extra(&[("job", self)]);
         let groups = self.peer_group_list();
         if groups.is_empty() {
-            return emit(&[
-                id,
-                blank(),
-                blank(),
-                blank(),
-                crate::cells::extra(&[("job", self)]),
-            ]);
+            return emit(&[id, blank(), blank(), blank(), Cow::Borrowed(&job_extra)]);
         }
         for group in groups {
             let name = crate::cells::text(&group.peer_group);
+            let group_extra =
+                crate::cells::extra_below(&job_extra, &[("job", self), ("peer_group", group)]);
             let skills = group.skills.as_deref().unwrap_or_default();
             if skills.is_empty() {
                 emit(&[
@@ -93,7 +90,7 @@ impl Table for JobMarketSkillProfile {
                     name.clone(),
                     blank(),
                     blank(),
-                    crate::cells::extra(&[("job", self), ("peer_group", group)]),
+                    Cow::Borrowed(&group_extra),
                 ])?;
             }
             for skill in skills {
@@ -102,7 +99,10 @@ impl Table for JobMarketSkillProfile {
                     name.clone(),
                     Cow::Borrowed(skill.skill_id.as_str()),
                     crate::cells::text(&skill.skill),
-                    crate::cells::extra(&[("job", self), ("peer_group", group), ("skill", skill)]),
+                    crate::cells::extra_below(
+                        &group_extra,
+                        &[("job", self), ("peer_group", group), ("skill", skill)],
+                    ),
                 ])?;
             }
         }

@@ -138,12 +138,13 @@ impl Table for JobSkillProfile {
     ];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
+        let job_extra = cells::extra(&[("job", self)]);
         let mut row: [Cow<'_, str>; 11] = Default::default();
         row[0] = Cow::Borrowed(self.external_id.as_str());
         row[1] = cells::shown(self.low_data_availability);
         let skills = self.skill_list();
         if skills.is_empty() {
-            row[10] = cells::extra(&[("job", self)]);
+            row[10] = Cow::Borrowed(&job_extra);
             return emit(&row);
         }
         for skill in skills {
@@ -157,7 +158,7 @@ impl Table for JobSkillProfile {
             row[7] = cells::shown(skill.proficiency_level);
             row[8] = cells::shown(skill.proficiency_float.as_ref());
             row[9] = cells::shown(skill.critical);
-            row[10] = cells::extra(&[("job", self), ("skill", skill)]);
+            row[10] = cells::extra_below(&job_extra, &[("job", self), ("skill", skill)]);
             emit(&row)?;
         }
         Ok(())

@@ -124,15 +124,19 @@ impl Table for JobTaskProfile {
     const TYPED: &'static [(&'static str, Kind)] = &[("weekly_hours", Kind::Float)];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
-        let mut row: [Cow<'_, str>; 10] = Default::default();
-        row[0] = Cow::Borrowed(self.external_id.as_str());
+        let job_extra = cells::extra(&[("job", self)]);
         let tasks = self.task_list();
         if tasks.is_empty() {
-            row[9] = cells::extra(&[("job", self)]);
+            let mut row: [Cow<'_, str>; 10] = Default::default();
+            row[0] = Cow::Borrowed(self.external_id.as_str());
+            row[9] = Cow::Borrowed(&job_extra);
             return emit(&row);
         }
         for task in tasks {
             let impact = task.ai_impact.as_ref();
+            let task_extra = cells::extra_below(&job_extra, &[("job", self), ("task", task)]);
+            let mut row: [Cow<'_, str>; 10] = Default::default();
+            row[0] = Cow::Borrowed(self.external_id.as_str());
             row[1] = Cow::Borrowed(task.task_id.as_str());
             row[2] = Cow::Borrowed(task.task.as_str());
             row[3] = cells::label(&task.validation_state, ValidationState::as_str);
@@ -140,13 +144,14 @@ impl Table for JobTaskProfile {
             row[5] = impact.map_or(Cow::Borrowed(""), |i| cells::text(&i.level));
             row[6] = impact.map_or(Cow::Borrowed(""), |i| cells::text(&i.rationale));
             row[7] = cells::json(task.linked_skills.as_ref());
-            row[9] = match impact {
-                Some(impact) => {
-                    cells::extra(&[("job", self), ("task", task), ("task.ai_impact", impact)])
-                }
-                None => cells::extra(&[("job", self), ("task", task)]),
-            };
             row[8] = cells::json(task.source_data.as_ref());
+            row[9] = match impact {
+                Some(impact) => cells::extra_below(
+                    &task_extra,
+                    &[("job", self), ("task", task), ("task.ai_impact", impact)],
+                ),
+                None => Cow::Borrowed(&task_extra),
+            };
             emit(&row)?;
         }
         Ok(())

@@ -203,14 +203,19 @@ impl Table for EmployeeSkillClusters {
     const TYPED: &'static [(&'static str, Kind)] = &[("proficiency_level", Kind::Integer)];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
-        let mut row: [Cow<'_, str>; 13] = Default::default();
-        row[0] = Cow::Borrowed(self.external_id.as_str());
         let clusters = self.clusters();
         if clusters.is_empty() {
+            let mut row: [Cow<'_, str>; 13] = Default::default();
+            row[0] = Cow::Borrowed(self.external_id.as_str());
             row[12] = cells::extra(&[("employee", self)]);
             return emit(&row);
         }
         for cluster in clusters {
+            // The cluster's cell, built once and borrowed by its skills'
+            // rows that add no unknown fields of their own.
+            let cluster_extra = cells::extra(&[("employee", self), ("cluster", cluster)]);
+            let mut row: [Cow<'_, str>; 13] = Default::default();
+            row[0] = Cow::Borrowed(self.external_id.as_str());
             row[1] = cells::text(&cluster.skill_cluster_id);
             row[2] = cells::text(&cluster.skill_cluster_name);
             row[3] = cells::text(&cluster.domain_name);
@@ -219,8 +224,7 @@ impl Table for EmployeeSkillClusters {
             row[6] = cells::joined(cluster.sources.as_deref(), SkillSource::as_str);
             let mut skills = cluster.skills().peekable();
             if skills.peek().is_none() {
-                row[7..].fill(Cow::Borrowed(""));
-                row[12] = cells::extra(&[("employee", self), ("cluster", cluster)]);
+                row[12] = Cow::Borrowed(&cluster_extra);
                 emit(&row)?;
                 continue;
             }
@@ -230,8 +234,10 @@ impl Table for EmployeeSkillClusters {
                 row[9] = Cow::Borrowed(skill.name.as_str());
                 row[10] = cells::label(&skill.validation_state, ValidationState::as_str);
                 row[11] = cells::joined(skill.skill_sources.as_deref(), SkillSource::as_str);
-                row[12] =
-                    cells::extra(&[("employee", self), ("cluster", cluster), ("skill", skill)]);
+                row[12] = cells::extra_below(
+                    &cluster_extra,
+                    &[("employee", self), ("cluster", cluster), ("skill", skill)],
+                );
                 emit(&row)?;
             }
         }

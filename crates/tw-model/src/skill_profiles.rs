@@ -156,6 +156,7 @@ impl Table for EmployeeSkillProfile {
     ];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
+        let employee_extra = cells::extra(&[("employee", self)]);
         let mut row: [Cow<'_, str>; 14] = Default::default();
         row[0] = Cow::Borrowed(self.external_id.as_str());
         row[1] = cells::shown(self.num_skill_events);
@@ -163,7 +164,7 @@ impl Table for EmployeeSkillProfile {
         row[3] = cells::shown(self.seniority.as_ref());
         let skills = self.skill_list();
         if skills.is_empty() {
-            row[13] = cells::extra(&[("employee", self)]);
+            row[13] = Cow::Borrowed(&employee_extra);
             return emit(&row);
         }
         for skill in skills {
@@ -176,7 +177,7 @@ impl Table for EmployeeSkillProfile {
             row[10] = cells::shown(skill.self_rated_proficiency_float.as_ref());
             row[11] = cells::shown(skill.inferred_proficiency_level);
             row[12] = cells::shown(skill.inferred_proficiency_float.as_ref());
-            row[13] = cells::extra(&[("employee", self), ("skill", skill)]);
+            row[13] = cells::extra_below(&employee_extra, &[("employee", self), ("skill", skill)]);
             emit(&row)?;
         }
         Ok(())

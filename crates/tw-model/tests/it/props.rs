@@ -240,6 +240,15 @@ proptest! {
             })
             .collect();
         prop_assert_eq!(tw_model::cells::extra(&levels).into_owned(), extra_by_map(&levels));
+        // A nested row's cell from its parents' cell: the same text, whether
+        // the last level has unknown fields (built) or none (borrowed).
+        if let Some(parents) = levels.len().checked_sub(1) {
+            let above = tw_model::cells::extra(&levels[..parents]);
+            prop_assert_eq!(
+                tw_model::cells::extra_below(&above, &levels).into_owned(),
+                extra_by_map(&levels)
+            );
+        }
     }
 }
 

@@ -123,6 +123,12 @@ pub struct CsvWriter<W: Write> {
     /// `None` only once `into_inner` took it.
     out: Option<W>,
     dialect: CsvDialect,
+    /// The last row, while its bytes are still in `buf`: where it starts
+    /// and how many fields it has.
+    last_row: Option<(usize, usize)>,
+    /// Where each field of the last row ends (its separator included),
+    /// counted from the row's start.
+    ends: Vec<usize>,
 }
 
 impl<W: Write> CsvWriter<W> {
@@ -132,16 +138,54 @@ impl<W: Write> CsvWriter<W> {
             buf: Vec::with_capacity(BUFFER),
             out: Some(out),
             dialect,
+            last_row: None,
+            ends: Vec::new(),
         }
     }
 
     /// Writes one row: the fields, quoted as the dialect says, then the
     /// line end. For [`CsvDialect::Techwolf`], with the formula guard.
     pub fn write_row<F: AsRef<str>>(&mut self, row: &[F]) -> io::Result<()> {
+        self.write_row_repeating(row, 0)
+    }
+
+    /// Writes one row whose first `repeats` fields are the same text as
+    /// those of the row written just before it (the hint of
+    /// [`Table::rows`]): their bytes are copied from that row when it is
+    /// still buffered and has as many fields, and written as usual
+    /// otherwise. The output is [`CsvWriter::write_row`]'s, provided the
+    /// hint is true; a hint larger than the truth repeats the fields of the
+    /// row before.
+    ///
+    /// ```
+    /// use tw_export::output::{CsvDialect, CsvWriter};
+    ///
+    /// let mut csv = CsvWriter::new(Vec::new(), CsvDialect::Rfc4180);
+    /// csv.write_row(&["e1", "Data", "Rust"])?;
+    /// csv.write_row_repeating(&["e1", "Data", "SQL"], 2)?;
+    /// assert_eq!(csv.into_inner()?, b"e1,Data,Rust\ne1,Data,SQL\n");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn write_row_repeating<F: AsRef<str>>(
+        &mut self,
+        row: &[F],
+        repeats: usize,
+    ) -> io::Result<()> {
+        let start = self.buf.len();
+        let mut from = 0;
+        match self.last_row {
+            Some((last, fields)) if repeats > 0 && repeats <= row.len() && fields == row.len() => {
+                let end = self.ends[repeats - 1];
+                self.buf.extend_from_within(last..last + end);
+                self.ends.truncate(repeats);
+                from = repeats;
+            }
+            _ => self.ends.clear(),
+        }
         let buf = &mut self.buf;
         match self.dialect {
             CsvDialect::Techwolf => {
-                for (i, field) in row.iter().enumerate() {
+                for (i, field) in row.iter().enumerate().skip(from) {
                     let text = field.as_ref().as_bytes();
                     buf.extend_from_slice(if i == 0 { b"\"" } else { b",\"" });
                     if needs_guard(text) {
@@ -149,11 +193,12 @@ impl<W: Write> CsvWriter<W> {
                     }
                     push_doubling_quotes(buf, text);
                     buf.push(b'"');
+                    self.ends.push(buf.len() - start);
                 }
                 buf.extend_from_slice(b"\r\n");
             }
             CsvDialect::Rfc4180 => {
-                for (i, field) in row.iter().enumerate() {
+                for (i, field) in row.iter().enumerate().skip(from) {
                     let text = field.as_ref().as_bytes();
                     if i > 0 {
                         buf.push(b',');
@@ -166,10 +211,12 @@ impl<W: Write> CsvWriter<W> {
                     } else {
                         buf.extend_from_slice(text);
                     }
+                    self.ends.push(buf.len() - start);
                 }
                 buf.push(b'\n');
             }
         }
+        self.last_row = Some((start, row.len()));
         // Written out while a next row of up to ROOM bytes still fits, so
         // the buffer never grows for rows of usual size.
         if self.buf.len() >= BUFFER - ROOM {
@@ -182,6 +229,8 @@ impl<W: Write> CsvWriter<W> {
     /// written leaves the buffer and the rest stays (as `BufWriter` does),
     /// so a later flush never writes a byte twice.
     fn write_buffer(&mut self) -> io::Result<()> {
+        // The last row's bytes leave the buffer (or may).
+        self.last_row = None;
         let Some(out) = self.out.as_mut() else {
             return Ok(());
         };
@@ -429,7 +478,13 @@ impl<W: Write, T: Table + Serialize + DeserializeOwned> RecordWriter<W, T> {
                 }
             }
             Sink::Csv(out) => {
-                record.rows(&mut |row: &[Cow<'_, str>]| out.write_row(row))?;
+                // A record's first row never repeats the last record's.
+                let mut first = true;
+                record.rows(&mut |row: &[Cow<'_, str>], repeats| {
+                    let repeats = if first { 0 } else { repeats };
+                    first = false;
+                    out.write_row_repeating(row, repeats)
+                })?;
             }
         }
         self.records += 1;

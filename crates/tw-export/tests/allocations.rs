@@ -115,7 +115,7 @@ fn exports_allocate_per_page_not_per_record_or_field() {
         let page = tw_export::model::decode_page::<SkillClusters>(body).unwrap();
         for record in &page.records {
             record
-                .rows(&mut |row| {
+                .rows(&mut |row, _| {
                     fields += row.len();
                     Ok::<(), std::io::Error>(())
                 })

@@ -37,6 +37,21 @@ fn ours(rows: &[Vec<String>], dialect: CsvDialect) -> Vec<u8> {
     writer.into_inner().unwrap()
 }
 
+/// [`ours`] with each row's true hint: how many leading fields it shares
+/// with the row before (`write_row_repeating` copies those).
+fn ours_repeating(rows: &[Vec<String>], dialect: CsvDialect) -> Vec<u8> {
+    let mut writer = CsvWriter::new(Vec::new(), dialect);
+    let mut last: Option<&Vec<String>> = None;
+    for row in rows {
+        let repeats = last.map_or(0, |last| {
+            row.iter().zip(last).take_while(|(a, b)| a == b).count()
+        });
+        writer.write_row_repeating(row, repeats).unwrap();
+        last = Some(row);
+    }
+    writer.into_inner().unwrap()
+}
+
 /// Fields made of the bytes that matter to CSV and the guard, plain text
 /// and non-ASCII, of lengths around the eight-byte words the writer reads.
 fn field() -> impl Strategy<Value = String> {
@@ -74,6 +89,27 @@ proptest! {
             );
         }
     }
+
+    /// Rows that repeat leading fields of the row before, written with the
+    /// hint, are the same bytes (rows of other lengths included).
+    #[test]
+    fn repeated_fields_are_copied_to_the_same_bytes(
+        mut rows in prop::collection::vec(prop::collection::vec(field(), 1..6), 0..8),
+        kept in prop::collection::vec(0..6usize, 8),
+    ) {
+        for i in 1..rows.len() {
+            let k = kept[i].min(rows[i].len()).min(rows[i - 1].len());
+            let prefix = rows[i - 1][..k].to_vec();
+            rows[i][..k].clone_from_slice(&prefix);
+        }
+        for dialect in [CsvDialect::Techwolf, CsvDialect::Rfc4180] {
+            prop_assert_eq!(
+                String::from_utf8(ours_repeating(&rows, dialect)).unwrap(),
+                String::from_utf8(reference(&rows, dialect)).unwrap(),
+                "{:?}", dialect
+            );
+        }
+    }
 }
 
 #[test]
@@ -94,6 +130,20 @@ fn long_output_is_flushed_through_and_complete() {
         .collect();
     for dialect in [CsvDialect::Techwolf, CsvDialect::Rfc4180] {
         assert_eq!(ours(&rows, dialect), reference(&rows, dialect));
+    }
+    // Rows repeating the one before: a row whose predecessor was written
+    // through is written whole.
+    let rows: Vec<Vec<String>> = (0..40_000)
+        .map(|i| {
+            vec![
+                "=same".to_owned(),
+                format!("id-{}", i / 3),
+                format!("x\"{i}"),
+            ]
+        })
+        .collect();
+    for dialect in [CsvDialect::Techwolf, CsvDialect::Rfc4180] {
+        assert_eq!(ours_repeating(&rows, dialect), reference(&rows, dialect));
     }
 }
 

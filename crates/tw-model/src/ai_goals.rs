@@ -111,21 +111,24 @@ impl Table for AiGoal {
     const TYPED: &'static [(&'static str, Kind)] = &[("version", Kind::Integer)];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
-        emit(&[
-            Cow::Borrowed(self.external_id.as_str()),
-            cells::shown(self.version),
-            cells::text(&self.goal),
-            cells::text(&self.description),
-            cells::text(&self.job_id),
-            cells::joined(self.target_skills.as_deref(), |s: &SkillRef| {
-                s.skill_id.as_str()
-            }),
-            cells::joined(self.target_tasks.as_deref(), |t: &TaskRef| {
-                t.task_id.as_str()
-            }),
-            cells::text(&self.created_on),
-            cells::text(&self.last_updated),
-            cells::extra(&[("goal", self)]),
-        ])
+        emit(
+            &[
+                Cow::Borrowed(self.external_id.as_str()),
+                cells::shown(self.version),
+                cells::text(&self.goal),
+                cells::text(&self.description),
+                cells::text(&self.job_id),
+                cells::joined(self.target_skills.as_deref(), |s: &SkillRef| {
+                    s.skill_id.as_str()
+                }),
+                cells::joined(self.target_tasks.as_deref(), |t: &TaskRef| {
+                    t.task_id.as_str()
+                }),
+                cells::text(&self.created_on),
+                cells::text(&self.last_updated),
+                cells::extra(&[("goal", self)]),
+            ],
+            0,
+        )
     }
 }

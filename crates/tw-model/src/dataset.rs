@@ -120,8 +120,10 @@ pub enum Kind {
     Boolean,
 }
 
-/// The callback of [`Table::rows`]: receives one row's fields.
-pub type EmitRow<'e, E> = dyn FnMut(&[Cow<'_, str>]) -> Result<(), E> + 'e;
+/// The callback of [`Table::rows`]: receives one row's fields, and how
+/// many of its leading fields are those of the row before it of the same
+/// record (see [`Table::rows`]).
+pub type EmitRow<'e, E> = dyn FnMut(&[Cow<'_, str>], usize) -> Result<(), E> + 'e;
 
 /// A record type's CSV shape: its columns, and the rows of one record.
 ///
@@ -152,7 +154,13 @@ pub trait Table {
             .collect()
     }
 
-    /// Calls `emit` once per row of this record.
+    /// Calls `emit` once per row of this record, with the row's fields
+    /// and a hint: how many leading fields are the same text as those of
+    /// the row emitted just before it for this record. The hint is 0 for a
+    /// record's first row, and 0 is always right; a larger hint lets a
+    /// writer copy those fields as it wrote them a row ago (a skill row
+    /// repeats its employee's and cluster's fields). A test holds every
+    /// dataset's hints to the fields.
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E>;
 }
 

@@ -83,22 +83,28 @@ impl Table for JobMarketAlignmentRecord {
         let job_extra = cells::extra(&[("job", self)]);
         let scores = self.alignment_scores.as_deref().unwrap_or_default();
         if scores.is_empty() {
-            return emit(&[
-                id,
-                Cow::Borrowed(""),
-                Cow::Borrowed(""),
-                Cow::Borrowed(""),
-                Cow::Borrowed(&job_extra),
-            ]);
+            return emit(
+                &[
+                    id,
+                    Cow::Borrowed(""),
+                    Cow::Borrowed(""),
+                    Cow::Borrowed(""),
+                    Cow::Borrowed(&job_extra),
+                ],
+                0,
+            );
         }
-        for score in scores {
-            emit(&[
-                id.clone(),
-                cells::text(&score.peer_group),
-                cells::shown(score.job_to_peer_score.as_ref()),
-                cells::shown(score.peer_to_job_score.as_ref()),
-                cells::extra_below(&job_extra, &[("job", self), ("alignment", score)]),
-            ])?;
+        for (i, score) in scores.iter().enumerate() {
+            emit(
+                &[
+                    id.clone(),
+                    cells::text(&score.peer_group),
+                    cells::shown(score.job_to_peer_score.as_ref()),
+                    cells::shown(score.peer_to_job_score.as_ref()),
+                    cells::extra_below(&job_extra, &[("job", self), ("alignment", score)]),
+                ],
+                usize::from(i > 0),
+            )?;
         }
         Ok(())
     }

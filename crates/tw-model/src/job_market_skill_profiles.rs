@@ -77,33 +77,45 @@ impl Table for JobMarketSkillProfile {
         let job_extra = crate::cells::extra(&[("job", self)]);
         let groups = self.peer_group_list();
         if groups.is_empty() {
-            return emit(&[id, blank(), blank(), blank(), Cow::Borrowed(&job_extra)]);
+            return emit(
+                &[id, blank(), blank(), blank(), Cow::Borrowed(&job_extra)],
+                0,
+            );
         }
-        for group in groups {
+        for (g, group) in groups.iter().enumerate() {
+            // A group's first row repeats the job of the row before (another
+            // group's); its later rows the group too.
+            let first = usize::from(g > 0);
             let name = crate::cells::text(&group.peer_group);
             let group_extra =
                 crate::cells::extra_below(&job_extra, &[("job", self), ("peer_group", group)]);
             let skills = group.skills.as_deref().unwrap_or_default();
             if skills.is_empty() {
-                emit(&[
-                    id.clone(),
-                    name.clone(),
-                    blank(),
-                    blank(),
-                    Cow::Borrowed(&group_extra),
-                ])?;
+                emit(
+                    &[
+                        id.clone(),
+                        name.clone(),
+                        blank(),
+                        blank(),
+                        Cow::Borrowed(&group_extra),
+                    ],
+                    first,
+                )?;
             }
-            for skill in skills {
-                emit(&[
-                    id.clone(),
-                    name.clone(),
-                    Cow::Borrowed(skill.skill_id.as_str()),
-                    crate::cells::text(&skill.skill),
-                    crate::cells::extra_below(
-                        &group_extra,
-                        &[("job", self), ("peer_group", group), ("skill", skill)],
-                    ),
-                ])?;
+            for (i, skill) in skills.iter().enumerate() {
+                emit(
+                    &[
+                        id.clone(),
+                        name.clone(),
+                        Cow::Borrowed(skill.skill_id.as_str()),
+                        crate::cells::text(&skill.skill),
+                        crate::cells::extra_below(
+                            &group_extra,
+                            &[("job", self), ("peer_group", group), ("skill", skill)],
+                        ),
+                    ],
+                    if i > 0 { 2 } else { first },
+                )?;
             }
         }
         Ok(())

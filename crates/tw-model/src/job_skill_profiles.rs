@@ -145,9 +145,9 @@ impl Table for JobSkillProfile {
         let skills = self.skill_list();
         if skills.is_empty() {
             row[10] = Cow::Borrowed(&job_extra);
-            return emit(&row);
+            return emit(&row, 0);
         }
-        for skill in skills {
+        for (i, skill) in skills.iter().enumerate() {
             row[2] = Cow::Borrowed(skill.skill_id.as_str());
             row[3] = cells::text(&skill.skill);
             row[4] = cells::joined(skill.skill_types.as_deref(), |t: &SkillType| {
@@ -159,7 +159,8 @@ impl Table for JobSkillProfile {
             row[8] = cells::shown(skill.proficiency_float.as_ref());
             row[9] = cells::shown(skill.critical);
             row[10] = cells::extra_below(&job_extra, &[("job", self), ("skill", skill)]);
-            emit(&row)?;
+            // The job's two fields repeat on every skill row.
+            emit(&row, if i > 0 { 2 } else { 0 })?;
         }
         Ok(())
     }

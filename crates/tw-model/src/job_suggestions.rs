@@ -168,18 +168,21 @@ impl Table for Suggestion {
     ];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
-        emit(&[
-            Cow::Borrowed(self.suggestion_id.as_str()),
-            cells::text(&self.job_id),
-            cells::label(&self.suggestion_type, SuggestionType::as_str),
-            cells::label(&self.state, SuggestionState::as_str),
-            cells::text(&self.skill_id),
-            cells::text(&self.skill),
-            cells::text(&self.task_id),
-            cells::text(&self.task),
-            cells::text(&self.domain_name),
-            cells::json(self.data.as_ref()),
-            cells::extra(&[("suggestion", self)]),
-        ])
+        emit(
+            &[
+                Cow::Borrowed(self.suggestion_id.as_str()),
+                cells::text(&self.job_id),
+                cells::label(&self.suggestion_type, SuggestionType::as_str),
+                cells::label(&self.state, SuggestionState::as_str),
+                cells::text(&self.skill_id),
+                cells::text(&self.skill),
+                cells::text(&self.task_id),
+                cells::text(&self.task),
+                cells::text(&self.domain_name),
+                cells::json(self.data.as_ref()),
+                cells::extra(&[("suggestion", self)]),
+            ],
+            0,
+        )
     }
 }

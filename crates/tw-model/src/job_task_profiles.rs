@@ -130,9 +130,9 @@ impl Table for JobTaskProfile {
             let mut row: [Cow<'_, str>; 10] = Default::default();
             row[0] = Cow::Borrowed(self.external_id.as_str());
             row[9] = Cow::Borrowed(&job_extra);
-            return emit(&row);
+            return emit(&row, 0);
         }
-        for task in tasks {
+        for (i, task) in tasks.iter().enumerate() {
             let impact = task.ai_impact.as_ref();
             let task_extra = cells::extra_below(&job_extra, &[("job", self), ("task", task)]);
             let mut row: [Cow<'_, str>; 10] = Default::default();
@@ -152,7 +152,7 @@ impl Table for JobTaskProfile {
                 ),
                 None => Cow::Borrowed(&task_extra),
             };
-            emit(&row)?;
+            emit(&row, usize::from(i > 0))?;
         }
         Ok(())
     }

@@ -211,17 +211,20 @@ impl Table for OrgUnit {
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
         for row in self.flatten() {
             let unit = row.unit;
-            emit(&[
-                Cow::Borrowed(unit.external_id.as_str()),
-                row.parent
-                    .map_or(Cow::Borrowed(""), |p| Cow::Borrowed(p.external_id.as_str())),
-                Cow::Owned(row.depth.to_string()),
-                Cow::Owned(row.path()),
-                cells::text(&unit.name),
-                cells::shown(unit.total_nr_of_employees),
-                cells::shown(unit.low_data_availability),
-                cells::extra(&[("unit", unit)]),
-            ])?;
+            emit(
+                &[
+                    Cow::Borrowed(unit.external_id.as_str()),
+                    row.parent
+                        .map_or(Cow::Borrowed(""), |p| Cow::Borrowed(p.external_id.as_str())),
+                    Cow::Owned(row.depth.to_string()),
+                    Cow::Owned(row.path()),
+                    cells::text(&unit.name),
+                    cells::shown(unit.total_nr_of_employees),
+                    cells::shown(unit.low_data_availability),
+                    cells::extra(&[("unit", unit)]),
+                ],
+                0,
+            )?;
         }
         Ok(())
     }

@@ -75,11 +75,14 @@ impl Table for PositionMatch {
     const TYPED: &'static [(&'static str, Kind)] = &[("score", Kind::Float)];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
-        emit(&[
-            Cow::Borrowed(self.employee_id.as_str()),
-            Cow::Borrowed(self.job_id.as_str()),
-            cells::shown(self.score.as_ref()),
-            cells::extra(&[("match", self)]),
-        ])
+        emit(
+            &[
+                Cow::Borrowed(self.employee_id.as_str()),
+                Cow::Borrowed(self.job_id.as_str()),
+                cells::shown(self.score.as_ref()),
+                cells::extra(&[("match", self)]),
+            ],
+            0,
+        )
     }
 }

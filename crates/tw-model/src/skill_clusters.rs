@@ -208,9 +208,12 @@ impl Table for EmployeeSkillClusters {
             let mut row: [Cow<'_, str>; 13] = Default::default();
             row[0] = Cow::Borrowed(self.external_id.as_str());
             row[12] = cells::extra(&[("employee", self)]);
-            return emit(&row);
+            return emit(&row, 0);
         }
-        for cluster in clusters {
+        for (c, cluster) in clusters.iter().enumerate() {
+            // A cluster's first row repeats the employee of the row before
+            // (another cluster's), its later rows the cluster too.
+            let first = usize::from(c > 0);
             // The cluster's cell, built once and borrowed by its skills'
             // rows that add no unknown fields of their own.
             let cluster_extra = cells::extra(&[("employee", self), ("cluster", cluster)]);
@@ -225,10 +228,10 @@ impl Table for EmployeeSkillClusters {
             let mut skills = cluster.skills().peekable();
             if skills.peek().is_none() {
                 row[12] = Cow::Borrowed(&cluster_extra);
-                emit(&row)?;
+                emit(&row, first)?;
                 continue;
             }
-            for (list, skill) in skills {
+            for (s, (list, skill)) in skills.enumerate() {
                 row[7] = Cow::Borrowed(list.as_str());
                 row[8] = cells::text(&skill.skill_id);
                 row[9] = Cow::Borrowed(skill.name.as_str());
@@ -238,7 +241,7 @@ impl Table for EmployeeSkillClusters {
                     &cluster_extra,
                     &[("employee", self), ("cluster", cluster), ("skill", skill)],
                 );
-                emit(&row)?;
+                emit(&row, if s > 0 { 7 } else { first })?;
             }
         }
         Ok(())

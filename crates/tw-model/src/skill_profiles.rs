@@ -165,9 +165,9 @@ impl Table for EmployeeSkillProfile {
         let skills = self.skill_list();
         if skills.is_empty() {
             row[13] = Cow::Borrowed(&employee_extra);
-            return emit(&row);
+            return emit(&row, 0);
         }
-        for skill in skills {
+        for (i, skill) in skills.iter().enumerate() {
             row[4] = Cow::Borrowed(skill.skill_id.as_str());
             row[5] = Cow::Borrowed(skill.skill.as_str());
             row[6] = cells::label(&skill.validation_state, ValidationState::as_str);
@@ -178,7 +178,8 @@ impl Table for EmployeeSkillProfile {
             row[11] = cells::shown(skill.inferred_proficiency_level);
             row[12] = cells::shown(skill.inferred_proficiency_float.as_ref());
             row[13] = cells::extra_below(&employee_extra, &[("employee", self), ("skill", skill)]);
-            emit(&row)?;
+            // The employee's four fields repeat on every skill row.
+            emit(&row, if i > 0 { 4 } else { 0 })?;
         }
         Ok(())
     }

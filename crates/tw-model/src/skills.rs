@@ -229,22 +229,25 @@ impl Table for TaxonomySkill {
             .as_ref()
             .and_then(|p| p.sap_status.as_ref())
             .and_then(|s| s.value.as_deref());
-        emit(&[
-            Cow::Borrowed(self.skill_id.as_str()),
-            cells::text(&self.skill_name),
-            cells::text(&self.skill_description),
-            cells::label(&self.skill_source, Origin::as_str),
-            cells::shown(self.inference_enabled),
-            cells::text(&self.default_skill_name),
-            cells::text(&self.default_skill_description),
-            cells::text(&self.techwolf_domain),
-            cells::text(&self.taxonomy_domain_id),
-            cells::text(&self.taxonomy_domain_name),
-            cells::text(&self.taxonomy_skill_cluster_id),
-            cells::text(&self.taxonomy_skill_cluster_name),
-            Cow::Borrowed(sap_status.unwrap_or("")),
-            cells::json(self.properties.as_ref()),
-            cells::extra(&[("skill", self)]),
-        ])
+        emit(
+            &[
+                Cow::Borrowed(self.skill_id.as_str()),
+                cells::text(&self.skill_name),
+                cells::text(&self.skill_description),
+                cells::label(&self.skill_source, Origin::as_str),
+                cells::shown(self.inference_enabled),
+                cells::text(&self.default_skill_name),
+                cells::text(&self.default_skill_description),
+                cells::text(&self.techwolf_domain),
+                cells::text(&self.taxonomy_domain_id),
+                cells::text(&self.taxonomy_domain_name),
+                cells::text(&self.taxonomy_skill_cluster_id),
+                cells::text(&self.taxonomy_skill_cluster_name),
+                Cow::Borrowed(sap_status.unwrap_or("")),
+                cells::json(self.properties.as_ref()),
+                cells::extra(&[("skill", self)]),
+            ],
+            0,
+        )
     }
 }

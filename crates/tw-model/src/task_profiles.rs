@@ -141,9 +141,9 @@ impl Table for EmployeeTaskProfile {
             let mut row: [Cow<'_, str>; 10] = Default::default();
             row[0] = Cow::Borrowed(self.external_id.as_str());
             row[9] = Cow::Borrowed(&employee_extra);
-            return emit(&row);
+            return emit(&row, 0);
         }
-        for task in tasks {
+        for (i, task) in tasks.iter().enumerate() {
             let impact = task.ai_impact.as_ref();
             let task_extra =
                 cells::extra_below(&employee_extra, &[("employee", self), ("task", task)]);
@@ -168,7 +168,7 @@ impl Table for EmployeeTaskProfile {
                 ),
                 None => Cow::Borrowed(&task_extra),
             };
-            emit(&row)?;
+            emit(&row, usize::from(i > 0))?;
         }
         Ok(())
     }

@@ -89,15 +89,28 @@ pub fn jsonl_ids(path: &Path) -> Vec<String> {
         .collect()
 }
 
-/// The rows a record's `Table` impl emits, as strings.
+/// The rows a record's `Table` impl emits, as strings, after checking each
+/// row's hint: 0 on the record's first row, and otherwise leading fields
+/// that are the previous row's.
 pub fn table_rows<T: tw_model::Table>(record: &T) -> Vec<Vec<String>> {
-    let mut rows = Vec::new();
+    let mut rows: Vec<Vec<String>> = Vec::new();
     record
-        .rows(&mut |row: &[std::borrow::Cow<'_, str>]| -> Result<(), ()> {
-            assert_eq!(row.len(), T::COLUMNS.len(), "every row has every column");
-            rows.push(row.iter().map(|c| c.to_string()).collect());
-            Ok(())
-        })
+        .rows(
+            &mut |row: &[std::borrow::Cow<'_, str>], repeats| -> Result<(), ()> {
+                assert_eq!(row.len(), T::COLUMNS.len(), "every row has every column");
+                let row: Vec<String> = row.iter().map(|c| c.to_string()).collect();
+                match rows.last() {
+                    None => assert_eq!(repeats, 0, "a record's first row repeats nothing"),
+                    Some(last) => assert_eq!(
+                        row[..repeats],
+                        last[..repeats],
+                        "the hint says {repeats} fields repeat"
+                    ),
+                }
+                rows.push(row);
+                Ok(())
+            },
+        )
         .unwrap();
     rows
 }

@@ -179,6 +179,11 @@ macro_rules! wire_struct {
                             value.is_null() && [$( stringify!($field), )*].contains(&key.as_str())
                         });
                     }
+                    // Whether `extra` may hold a remembered null of a known
+                    // field: without one (most objects) no field looks its
+                    // own up, however many unknown fields come.
+                    #[allow(unused_mut, unused_variables)]
+                    let mut nulls = !self.extra.is_empty();
                     $( #[allow(unused_mut)] let mut $field = false; )*
                     let mut next = 0usize;
                     walk.container(b'{', b'}', |walk| {
@@ -191,7 +196,7 @@ macro_rules! wire_struct {
                                 $(
                                     if k == index {
                                         $field = true;
-                                        wire_struct!(@into $kind walk self $field);
+                                        wire_struct!(@into $kind walk self $field nulls);
                                     }
                                     #[allow(unused_assignments)]
                                     {
@@ -209,7 +214,7 @@ macro_rules! wire_struct {
                         }
                         Ok(())
                     })?;
-                    $( wire_struct!(@into_finish $kind self $field); )*
+                    $( wire_struct!(@into_finish $kind self $field nulls); )*
                     Ok(())
                 }
 
@@ -280,32 +285,33 @@ macro_rules! wire_struct {
         };
     };
 
-    (@into req $walk:ident $self:ident $field:ident) => {
+    (@into req $walk:ident $self:ident $field:ident $nulls:ident) => {
         $crate::DecodeInto::decode_into(&mut $self.$field, $walk)?
     };
-    (@into opt $walk:ident $self:ident $field:ident) => {
+    (@into opt $walk:ident $self:ident $field:ident $nulls:ident) => {
         if $walk.peek() == Some(b'n') {
             $walk.literal(b"null")?;
             $self.$field = None;
-            if !$self.extra.contains_key(stringify!($field)) {
+            if !$nulls || !$self.extra.contains_key(stringify!($field)) {
                 $self.extra.insert(stringify!($field).to_owned(), serde_json::Value::Null);
             }
+            $nulls = true;
         } else {
             $crate::DecodeInto::decode_into(&mut $self.$field, $walk)?;
-            if !$self.extra.is_empty() {
+            if $nulls {
                 $self.extra.remove(stringify!($field));
             }
         }
     };
-    (@into_finish req $self:ident $field:ident) => {
+    (@into_finish req $self:ident $field:ident $nulls:ident) => {
         if !$field {
             return Err($crate::Unsure);
         }
     };
-    (@into_finish opt $self:ident $field:ident) => {
+    (@into_finish opt $self:ident $field:ident $nulls:ident) => {
         if !$field {
             $self.$field = None;
-            if !$self.extra.is_empty() {
+            if $nulls {
                 $self.extra.remove(stringify!($field));
             }
         }

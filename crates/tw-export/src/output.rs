@@ -123,11 +123,10 @@ pub struct CsvWriter<W: Write> {
     /// `None` only once `into_inner` took it.
     out: Option<W>,
     dialect: CsvDialect,
-    /// The last row, while its bytes are still in `buf`: where it starts
-    /// and how many fields it has.
-    last_row: Option<(usize, usize)>,
+    /// Where the last row starts, while its bytes are still in `buf`.
+    last_row: Option<usize>,
     /// Where each field of the last row ends (its separator included),
-    /// counted from the row's start.
+    /// counted from the row's start: one entry per field.
     ends: Vec<usize>,
 }
 
@@ -174,7 +173,7 @@ impl<W: Write> CsvWriter<W> {
         let start = self.buf.len();
         let mut from = 0;
         match self.last_row {
-            Some((last, fields)) if repeats > 0 && repeats <= row.len() && fields == row.len() => {
+            Some(last) if repeats > 0 && repeats <= row.len() && self.ends.len() == row.len() => {
                 let end = self.ends[repeats - 1];
                 self.buf.extend_from_within(last..last + end);
                 self.ends.truncate(repeats);
@@ -216,7 +215,7 @@ impl<W: Write> CsvWriter<W> {
                 buf.push(b'\n');
             }
         }
-        self.last_row = Some((start, row.len()));
+        self.last_row = Some(start);
         // Written out while a next row of up to ROOM bytes still fits, so
         // the buffer never grows for rows of usual size.
         if self.buf.len() >= BUFFER - ROOM {

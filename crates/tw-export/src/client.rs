@@ -741,9 +741,7 @@ impl<D: Dataset, R: Repr<D>> Pages<D, R> {
             pool.push(page);
         }
     }
-}
 
-impl<D: Dataset, R: Repr<D>> Pages<D, R> {
     /// The next page if it is already fetched (read ahead) or arrives
     /// within `wait`, else `Poll::Pending` and nothing is taken; see
     /// [`tw_paginate::Pages::next_within`]. Without read-ahead it is

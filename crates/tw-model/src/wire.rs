@@ -404,23 +404,25 @@ macro_rules! open_enum {
             pub fn is_known(&self) -> bool {
                 !matches!(self, Self::Other(_))
             }
+
+            /// The known variant spelled `value`, if there is one.
+            fn known(value: &str) -> Option<Self> {
+                match value {
+                    $( $wire => Some(Self::$variant), )*
+                    _ => None,
+                }
+            }
         }
 
         impl From<&str> for $name {
             fn from(value: &str) -> Self {
-                match value {
-                    $( $wire => Self::$variant, )*
-                    other => Self::Other(other.to_owned()),
-                }
+                Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
             }
         }
 
         impl From<String> for $name {
             fn from(value: String) -> Self {
-                match value.as_str() {
-                    $( $wire => Self::$variant, )*
-                    _ => Self::Other(value),
-                }
+                Self::known(&value).unwrap_or(Self::Other(value))
             }
         }
 
@@ -479,15 +481,13 @@ macro_rules! open_enum {
                 // Known values are matched on the page's text; an unknown
                 // one goes into the capacity an unknown value had.
                 let text = $crate::decode_into::string_text(walk)?;
-                match text.as_ref() {
-                    $( $wire => *self = Self::$variant, )*
-                    other => match self {
-                        Self::Other(kept) => {
-                            kept.clear();
-                            kept.push_str(other);
-                        }
-                        _ => *self = Self::Other(other.to_owned()),
-                    },
+                match (Self::known(&text), self) {
+                    (Some(known), this) => *this = known,
+                    (None, Self::Other(kept)) => {
+                        kept.clear();
+                        kept.push_str(&text);
+                    }
+                    (None, this) => *this = Self::Other(text.into_owned()),
                 }
                 Ok(())
             }

@@ -203,11 +203,12 @@ impl Table for EmployeeSkillClusters {
     const TYPED: &'static [(&'static str, Kind)] = &[("proficiency_level", Kind::Integer)];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
+        let employee_extra = cells::extra(&[("employee", self)]);
         let clusters = self.clusters();
         if clusters.is_empty() {
             let mut row: [Cow<'_, str>; 13] = Default::default();
             row[0] = Cow::Borrowed(self.external_id.as_str());
-            row[12] = cells::extra(&[("employee", self)]);
+            row[12] = Cow::Borrowed(&employee_extra);
             return emit(&row, 0);
         }
         for (c, cluster) in clusters.iter().enumerate() {
@@ -216,7 +217,8 @@ impl Table for EmployeeSkillClusters {
             let first = usize::from(c > 0);
             // The cluster's cell, built once and borrowed by its skills'
             // rows that add no unknown fields of their own.
-            let cluster_extra = cells::extra(&[("employee", self), ("cluster", cluster)]);
+            let cluster_extra =
+                cells::extra_below(&employee_extra, &[("employee", self), ("cluster", cluster)]);
             let mut row: [Cow<'_, str>; 13] = Default::default();
             row[0] = Cow::Borrowed(self.external_id.as_str());
             row[1] = cells::text(&cluster.skill_cluster_id);

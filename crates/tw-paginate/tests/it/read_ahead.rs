@@ -36,18 +36,34 @@ fn the_next_page_is_fetched_while_the_current_one_is_consumed() {
 
 #[test]
 fn dropping_the_iterator_stops_the_background_thread() {
-    let source = Scripted::uniform(1000, 10);
-    let fetches = source.fetches.clone();
+    // The source reports each fetch on a channel it owns: the channel
+    // closes when the background thread ends and drops the source, which
+    // is the event this test waits for.
+    let (fetched, fetches) = mpsc::channel::<u32>();
+    let fetched = Mutex::new(fetched);
+    let source = move |cursor: Option<&Cursor>| -> Result<Page<u32>, String> {
+        let index: u32 = cursor.map_or(0, |c| c.as_str().parse().unwrap());
+        fetched.lock().unwrap().send(index).unwrap();
+        Ok(Page {
+            items: vec![index; 10],
+            has_next: index < 999,
+            next_cursor: Some(Cursor::new((index + 1).to_string())),
+        })
+    };
     let mut items = Paginator::new(source).items_read_ahead();
     assert!(items.next().is_some());
     drop(items);
     // The producer finishes at most the fetch under way, then sees the
-    // closed channel; give it time, then check the count no longer moves.
-    std::thread::sleep(Duration::from_millis(100));
-    let after_drop = fetches.load(Ordering::SeqCst);
-    std::thread::sleep(Duration::from_millis(200));
-    assert_eq!(fetches.load(Ordering::SeqCst), after_drop);
-    assert!(after_drop <= 3, "fetched {after_drop} pages of 1000");
+    // closed channel and ends; a deadline only for a thread that never does.
+    let mut count = 0;
+    loop {
+        match fetches.recv_timeout(Duration::from_secs(60)) {
+            Ok(_) => count += 1,
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => panic!("the background thread kept running"),
+        }
+    }
+    assert!(count <= 3, "fetched {count} pages of 1000");
 }
 
 #[test]

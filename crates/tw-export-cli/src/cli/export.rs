@@ -22,6 +22,7 @@ use crate::cli::checkpoint::{
 };
 use crate::cli::compress::{Compressed, Compression};
 use crate::cli::state::{StateFile, rfc3339};
+use crate::cli::writeback::Writeback;
 use crate::cli::{Hint, UsageError};
 
 pub(crate) fn usage(message: impl Into<String>) -> anyhow::Error {
@@ -992,7 +993,7 @@ impl<D: Dataset> Job<'_, D> {
                 }
             })?;
         let records = writer.records();
-        let counting = writer
+        let mut counting = writer
             .finish()
             .and_then(Compressed::into_inner)
             .with_context(what)?;
@@ -1035,7 +1036,7 @@ impl<D: Dataset> Job<'_, D> {
 }
 
 /// The output of an export to a file: the partial file, counting bytes.
-type PartialWriter<T> = RecordWriter<Compressed<Tracked<fs::File>>, T>;
+type PartialWriter<T> = RecordWriter<Compressed<Tracked<Writeback>>, T>;
 
 /// A resumed partial file: the writer, where to continue, and the
 /// unknown-field counts so far.
@@ -1115,7 +1116,7 @@ fn resume_partial<D: Dataset>(
     );
     Ok((
         RecordWriter::for_dataset::<D>(
-            Compressed::new(Tracked::new(file, saved.bytes), compression),
+            Compressed::new(Tracked::new(Writeback::new(file), saved.bytes), compression),
             format,
             saved.records,
         ),
@@ -1141,7 +1142,7 @@ fn new_partial<D: Dataset>(
     }
     let file = create_private(&paths.partial)
         .with_context(|| format!("creating {}", paths.partial.display()))?;
-    let mut out = Compressed::new(Tracked::new(file, 0), compression);
+    let mut out = Compressed::new(Tracked::new(Writeback::new(file), 0), compression);
     if bom {
         out.write_all(BOM)?;
     }

@@ -11,6 +11,7 @@ pub(crate) mod sandbox;
 pub(crate) mod signals;
 pub(crate) mod state;
 pub(crate) mod stderr;
+pub(crate) mod writeback;
 
 use std::fmt;
 

@@ -25,6 +25,8 @@ use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::Type;
 use tw_export::model::Kind;
 
+use crate::cli::writeback::Writeback;
+
 /// Rows per row group.
 pub(crate) const ROW_GROUP_ROWS: usize = 50_000;
 
@@ -89,7 +91,7 @@ pub(crate) fn convert(
     };
     let file = crate::cli::checkpoint::create_private(&tmp)
         .with_context(|| format!("creating {}", tmp.display()))?;
-    let mut writer = SerializedFileWriter::new(file, schema, props)?;
+    let mut writer = SerializedFileWriter::new(Writeback::new(file), schema, props)?;
     let mut buffers = new_buffers(kinds);
     let mut levels: Vec<Vec<i16>> = vec![Vec::new(); kinds.len()];
     let mut rows = 0u64;
@@ -130,7 +132,7 @@ pub(crate) fn convert(
     if in_group > 0 || rows == 0 {
         write_group(&mut writer, &mut buffers, &mut levels)?;
     }
-    let file = writer.into_inner()?;
+    let mut file = writer.into_inner()?;
     file.sync_all()?;
     fs::rename(&tmp, out)
         .with_context(|| format!("renaming {} to {}", tmp.display(), out.display()))?;
@@ -151,7 +153,7 @@ fn new_buffers(kinds: &[Kind]) -> Vec<Column> {
 
 /// Writes the buffered rows as one row group and empties the buffers.
 fn write_group(
-    writer: &mut SerializedFileWriter<fs::File>,
+    writer: &mut SerializedFileWriter<Writeback>,
     buffers: &mut [Column],
     levels: &mut [Vec<i16>],
 ) -> anyhow::Result<()> {

@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tw_model::Table;
+use tw_model::{FieldText, Table};
 
 /// How records are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -128,6 +128,9 @@ pub struct CsvWriter<W: Write> {
     /// Where each field of the last row ends (its separator included),
     /// counted from the row's start: one entry per field.
     ends: Vec<usize>,
+    /// Where cells that are not text (numbers, joined lists, nested JSON)
+    /// are written before they are quoted: one buffer, reused.
+    scratch: Vec<u8>,
 }
 
 impl<W: Write> CsvWriter<W> {
@@ -139,12 +142,15 @@ impl<W: Write> CsvWriter<W> {
             dialect,
             last_row: None,
             ends: Vec::new(),
+            scratch: Vec::new(),
         }
     }
 
-    /// Writes one row: the fields, quoted as the dialect says, then the
-    /// line end. For [`CsvDialect::Techwolf`], with the formula guard.
-    pub fn write_row<F: AsRef<str>>(&mut self, row: &[F]) -> io::Result<()> {
+    /// Writes one row: the fields (strings, or a table's
+    /// [`tw_model::Cell`]s, which are formatted into a buffer the writer
+    /// keeps), quoted as the dialect says, then the line end. For
+    /// [`CsvDialect::Techwolf`], with the formula guard.
+    pub fn write_row<F: FieldText>(&mut self, row: &[F]) -> io::Result<()> {
         self.write_row_repeating(row, 0)
     }
 
@@ -165,7 +171,7 @@ impl<W: Write> CsvWriter<W> {
     /// assert_eq!(csv.into_inner()?, b"e1,Data,Rust\ne1,Data,SQL\n");
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    pub fn write_row_repeating<F: AsRef<str>>(
+    pub fn write_row_repeating<F: FieldText>(
         &mut self,
         row: &[F],
         repeats: usize,
@@ -182,10 +188,11 @@ impl<W: Write> CsvWriter<W> {
             _ => self.ends.clear(),
         }
         let buf = &mut self.buf;
+        let scratch = &mut self.scratch;
         match self.dialect {
             CsvDialect::Techwolf => {
                 for (i, field) in row.iter().enumerate().skip(from) {
-                    let text = field.as_ref().as_bytes();
+                    let text = field.field_text(scratch);
                     buf.extend_from_slice(if i == 0 { b"\"" } else { b",\"" });
                     if needs_guard(text) {
                         buf.push(b'`');
@@ -198,7 +205,7 @@ impl<W: Write> CsvWriter<W> {
             }
             CsvDialect::Rfc4180 => {
                 for (i, field) in row.iter().enumerate().skip(from) {
-                    let text = field.as_ref().as_bytes();
+                    let text = field.field_text(scratch);
                     if i > 0 {
                         buf.push(b',');
                     }
@@ -484,7 +491,7 @@ impl<W: Write, T: Table + Serialize + DeserializeOwned> RecordWriter<W, T> {
             Sink::Csv(out) => {
                 // A record's first row never repeats the last record's.
                 let mut first = true;
-                record.rows(&mut |row: &[Cow<'_, str>], repeats| {
+                record.rows(&mut |row: &[tw_model::Cell<'_>], repeats| {
                     let repeats = if first { 0 } else { repeats };
                     first = false;
                     out.write_row_repeating(row, repeats)

@@ -2,12 +2,10 @@
 //! every employee. TechWolf's page is cut off before its field tables, so
 //! every field but the employee's id is optional here.
 
-use std::borrow::Cow;
-
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::dataset::{Dataset, EmitRow, Kind, Method, Paging, Table, cells};
+use crate::dataset::{Cell, Dataset, EmitRow, Kind, Method, Paging, Table, cells};
 use crate::profile::ExternalVendor;
 use crate::request::{ExportRequest, FiltersOnly};
 use crate::wire::{open_enum, wire_struct};
@@ -94,6 +92,20 @@ wire_struct! {
     }
 }
 
+/// A target skill is listed by its id.
+impl crate::Label for SkillRef {
+    fn label(&self) -> &str {
+        &self.skill_id
+    }
+}
+
+/// A target task is listed by its id.
+impl crate::Label for TaskRef {
+    fn label(&self) -> &str {
+        &self.task_id
+    }
+}
+
 impl Table for AiGoal {
     /// One row per goal; see README.
     const COLUMNS: &'static [&'static str] = &[
@@ -111,22 +123,19 @@ impl Table for AiGoal {
     const TYPED: &'static [(&'static str, Kind)] = &[("version", Kind::Integer)];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
+        let extra = cells::extra(&[("goal", self)]);
         emit(
             &[
-                Cow::Borrowed(self.external_id.as_str()),
+                Cell::Text(self.external_id.as_str()),
                 cells::shown(self.version),
                 cells::text(&self.goal),
                 cells::text(&self.description),
                 cells::text(&self.job_id),
-                cells::joined(self.target_skills.as_deref(), |s: &SkillRef| {
-                    s.skill_id.as_str()
-                }),
-                cells::joined(self.target_tasks.as_deref(), |t: &TaskRef| {
-                    t.task_id.as_str()
-                }),
+                cells::joined(self.target_skills.as_ref()),
+                cells::joined(self.target_tasks.as_ref()),
                 cells::text(&self.created_on),
                 cells::text(&self.last_updated),
-                cells::extra(&[("goal", self)]),
+                Cell::Text(&extra),
             ],
             0,
         )

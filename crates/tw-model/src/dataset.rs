@@ -123,7 +123,216 @@ pub enum Kind {
 /// The callback of [`Table::rows`]: receives one row's fields, and how
 /// many of its leading fields are those of the row before it of the same
 /// record (see [`Table::rows`]).
-pub type EmitRow<'e, E> = dyn FnMut(&[Cow<'_, str>], usize) -> Result<(), E> + 'e;
+pub type EmitRow<'e, E> = dyn FnMut(&[Cell<'_>], usize) -> Result<(), E> + 'e;
+
+/// One field of a [`Table`] row: text borrowed from the record, or a value
+/// (a number, a joined list, a nested value) that a writer formats
+/// straight into its output with [`Cell::write_to`]. Building a row
+/// allocates nothing, whatever its fields.
+///
+/// ```
+/// use tw_model::Cell;
+///
+/// let number = serde_json::Number::from_f64(0.5).unwrap();
+/// let mut out = Vec::new();
+/// for cell in [Cell::Text("e1"), Cell::Integer(3), Cell::Number(&number), Cell::Bool(true)] {
+///     cell.write_to(&mut out);
+///     out.push(b'|');
+/// }
+/// assert_eq!(out, b"e1|3|0.5|true|");
+/// assert_eq!(Cell::Integer(-7).to_string(), "-7");
+/// ```
+#[derive(Clone, Copy)]
+pub enum Cell<'a> {
+    /// Text as it is; a blank field is `Text("")`.
+    Text(&'a str),
+    /// A whole number.
+    Integer(i64),
+    /// A number as JSON writes it (a whole one as its integer).
+    Number(&'a serde_json::Number),
+    /// `true` or `false`.
+    Bool(bool),
+    /// The labels of a list, joined with `;`.
+    Joined(&'a dyn Labels),
+    /// A nested value as compact JSON.
+    Json(&'a dyn ToJson),
+}
+
+impl<'a> Cell<'a> {
+    /// A blank field.
+    pub const BLANK: Cell<'static> = Cell::Text("");
+
+    /// Appends the field's text to `out`.
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        match *self {
+            Cell::Text(text) => out.extend_from_slice(text.as_bytes()),
+            Cell::Integer(n) => push_integer(out, n),
+            Cell::Number(n) => match n.as_i64() {
+                Some(whole) => push_integer(out, whole),
+                // Floats keep serde_json's shortest text.
+                None => {
+                    use std::io::Write as _;
+                    write!(out, "{n}").expect("writing to a Vec never fails");
+                }
+            },
+            Cell::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
+            Cell::Joined(labels) => {
+                let mut first = true;
+                labels.for_each_label(&mut |label| {
+                    if !first {
+                        out.push(b';');
+                    }
+                    first = false;
+                    out.extend_from_slice(label.as_bytes());
+                });
+            }
+            Cell::Json(value) => value.write_json(out),
+        }
+    }
+
+    /// The field's text: borrowed for [`Cell::Text`], built for the rest.
+    pub fn to_text(&self) -> Cow<'a, str> {
+        match *self {
+            Cell::Text(text) => Cow::Borrowed(text),
+            other => {
+                let mut out = Vec::new();
+                other.write_to(&mut out);
+                Cow::Owned(String::from_utf8(out).expect("cells write UTF-8"))
+            }
+        }
+    }
+
+    /// The bytes of the field's text: borrowed for [`Cell::Text`], else
+    /// written into `scratch` (cleared first), so a writer that keeps one
+    /// scratch buffer allocates nothing per field.
+    #[inline]
+    pub fn text_in<'s>(&'s self, scratch: &'s mut Vec<u8>) -> &'s [u8] {
+        match self {
+            Cell::Text(text) => text.as_bytes(),
+            other => other.written_in(scratch),
+        }
+    }
+
+    /// [`Cell::text_in`] for cells that are not text, out of line.
+    #[inline(never)]
+    fn written_in<'s>(&self, scratch: &'s mut Vec<u8>) -> &'s [u8] {
+        scratch.clear();
+        self.write_to(scratch);
+        scratch
+    }
+}
+
+/// Appends `n` in decimal: 0 to 100 (levels, counts, versions) from one
+/// static string of those numbers, others through `Display`.
+fn push_integer(out: &mut Vec<u8>, n: i64) {
+    const NUMBERS: &str = "0123456789101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899100";
+    let small = usize::try_from(n).ok().and_then(|n| {
+        let (start, len) = match n {
+            0..=9 => (n, 1),
+            10..=99 => (10 + 2 * (n - 10), 2),
+            100 => (190, 3),
+            _ => return None,
+        };
+        NUMBERS.get(start..start + len)
+    });
+    match small {
+        Some(text) => out.extend_from_slice(text.as_bytes()),
+        None => {
+            use std::io::Write as _;
+            write!(out, "{n}").expect("writing to a Vec never fails");
+        }
+    }
+}
+
+impl Default for Cell<'_> {
+    fn default() -> Self {
+        Cell::BLANK
+    }
+}
+
+impl<'a> From<&'a str> for Cell<'a> {
+    fn from(text: &'a str) -> Self {
+        Cell::Text(text)
+    }
+}
+
+impl std::fmt::Display for Cell<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_text())
+    }
+}
+
+impl Debug for Cell<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        Debug::fmt(&self.to_text(), f)
+    }
+}
+
+/// Two cells are equal when their text is.
+impl PartialEq for Cell<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.to_text() == other.to_text()
+    }
+}
+
+/// A field's text as a writer takes it: the bytes of a string, or of a
+/// [`Cell`] written into `scratch`. Writers take rows of either.
+pub trait FieldText {
+    /// The field's bytes (borrowed, or written into `scratch`).
+    fn field_text<'s>(&'s self, scratch: &'s mut Vec<u8>) -> &'s [u8];
+}
+
+impl<T: AsRef<str> + ?Sized> FieldText for T {
+    #[inline]
+    fn field_text<'s>(&'s self, _: &'s mut Vec<u8>) -> &'s [u8] {
+        self.as_ref().as_bytes()
+    }
+}
+
+impl FieldText for Cell<'_> {
+    #[inline]
+    fn field_text<'s>(&'s self, scratch: &'s mut Vec<u8>) -> &'s [u8] {
+        self.text_in(scratch)
+    }
+}
+
+/// A list element's text in a joined cell (an open enum's value, an id).
+pub trait Label {
+    /// The text.
+    fn label(&self) -> &str;
+}
+
+impl Label for String {
+    fn label(&self) -> &str {
+        self
+    }
+}
+
+/// A list whose elements' labels a [`Cell::Joined`] writes.
+pub trait Labels {
+    /// Calls `f` with each element's label, in order.
+    fn for_each_label(&self, f: &mut dyn FnMut(&str));
+}
+
+impl<T: Label> Labels for Vec<T> {
+    fn for_each_label(&self, f: &mut dyn FnMut(&str)) {
+        for value in self {
+            f(value.label());
+        }
+    }
+}
+
+/// A value a [`Cell::Json`] writes as compact JSON (any `Serialize`).
+pub trait ToJson {
+    /// Appends the value's compact JSON to `out`.
+    fn write_json(&self, out: &mut Vec<u8>);
+}
+
+impl<T: Serialize + ?Sized> ToJson for T {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        serde_json::to_writer(out, self).expect("model values serialize");
+    }
+}
 
 /// A record type's CSV shape: its columns, and the rows of one record.
 ///
@@ -160,7 +369,8 @@ pub trait Table {
     /// record's first row, and 0 is always right; a larger hint lets a
     /// writer copy those fields as it wrote them a row ago (a skill row
     /// repeats its employee's and cluster's fields). A test holds every
-    /// dataset's hints to the fields.
+    /// dataset's hints to the fields. The fields are [`Cell`]s borrowed
+    /// from the record, so building a row allocates nothing.
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E>;
 }
 
@@ -178,7 +388,7 @@ pub mod cells {
 
     use serde::Serialize;
 
-    use super::Unknown;
+    use super::{Cell, Label, Unknown};
 
     /// The `extra` cell of a row: the unknown fields of each object the row
     /// is made of, as one compact JSON object whose keys are
@@ -267,91 +477,57 @@ pub mod cells {
     }
 
     /// An optional text field: the text, or blank.
-    pub fn text(value: &Option<String>) -> Cow<'_, str> {
-        value.as_deref().map_or(Cow::Borrowed(""), Cow::Borrowed)
+    pub fn text(value: &Option<String>) -> Cell<'_> {
+        Cell::Text(value.as_deref().unwrap_or_default())
     }
 
-    /// A number or boolean, as JSON writes it, or blank. Whole numbers
-    /// from 0 to 100 (levels, counts, versions) and booleans borrow static
-    /// text; others allocate their text.
-    pub fn shown<T: Shown>(value: Option<T>) -> Cow<'static, str> {
-        value.map_or(Cow::Borrowed(""), Shown::shown)
+    /// A number or boolean, as JSON writes it, or blank.
+    pub fn shown<'a, T: Shown<'a>>(value: Option<T>) -> Cell<'a> {
+        value.map_or(Cell::BLANK, Shown::shown)
     }
 
     /// A value [`shown`] writes: `i64`, `bool`, `&serde_json::Number`.
-    pub trait Shown {
-        /// The value's text.
-        fn shown(self) -> Cow<'static, str>;
+    pub trait Shown<'a> {
+        /// The value's cell.
+        fn shown(self) -> Cell<'a>;
     }
 
-    impl Shown for i64 {
-        fn shown(self) -> Cow<'static, str> {
-            small_number(self).map_or_else(|| Cow::Owned(self.to_string()), Cow::Borrowed)
+    impl<'a> Shown<'a> for i64 {
+        fn shown(self) -> Cell<'a> {
+            Cell::Integer(self)
         }
     }
 
-    impl Shown for bool {
-        fn shown(self) -> Cow<'static, str> {
-            Cow::Borrowed(if self { "true" } else { "false" })
+    impl<'a> Shown<'a> for bool {
+        fn shown(self) -> Cell<'a> {
+            Cell::Bool(self)
         }
     }
 
-    impl Shown for &serde_json::Number {
-        fn shown(self) -> Cow<'static, str> {
-            // A whole number is written as its integer (what Display
-            // writes); floats keep serde_json's shortest text.
-            match self.as_i64() {
-                Some(whole) => whole.shown(),
-                None => Cow::Owned(self.to_string()),
-            }
+    impl<'a> Shown<'a> for &'a serde_json::Number {
+        fn shown(self) -> Cell<'a> {
+            Cell::Number(self)
         }
-    }
-
-    /// The text of `n` when it is 0 to 100, from one static string of
-    /// those numbers written one after the other.
-    fn small_number(n: i64) -> Option<&'static str> {
-        const NUMBERS: &str = "0123456789101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899100";
-        let n = usize::try_from(n).ok()?;
-        let (start, len) = match n {
-            0..=9 => (n, 1),
-            10..=99 => (10 + 2 * (n - 10), 2),
-            100 => (190, 3),
-            _ => return None,
-        };
-        NUMBERS.get(start..start + len)
     }
 
     /// An open enum value (`as_str`), or blank.
-    pub fn label<'a, T>(value: &'a Option<T>, as_str: fn(&'a T) -> &'a str) -> Cow<'a, str> {
+    pub fn label<'a, T>(value: &'a Option<T>, as_str: fn(&'a T) -> &'a str) -> Cell<'a> {
         value
             .as_ref()
-            .map_or(Cow::Borrowed(""), |v| Cow::Borrowed(as_str(v)))
+            .map_or(Cell::BLANK, |v| Cell::Text(as_str(v)))
     }
 
-    /// A list joined with `;`, or blank.
-    pub fn joined<'a, T>(values: Option<&'a [T]>, as_str: fn(&'a T) -> &'a str) -> Cow<'a, str> {
-        match values {
-            None | Some([]) => Cow::Borrowed(""),
-            Some([one]) => Cow::Borrowed(as_str(one)),
-            Some(many) => {
-                // One allocation, sized up front.
-                let len = many.iter().map(|v| as_str(v).len() + 1).sum::<usize>();
-                let mut text = String::with_capacity(len);
-                for (i, value) in many.iter().enumerate() {
-                    if i > 0 {
-                        text.push(';');
-                    }
-                    text.push_str(as_str(value));
-                }
-                Cow::Owned(text)
-            }
+    /// A list's [`Label`]s joined with `;`, or blank.
+    pub fn joined<T: Label>(values: Option<&Vec<T>>) -> Cell<'_> {
+        match values.map(Vec::as_slice) {
+            None | Some([]) => Cell::BLANK,
+            Some([one]) => Cell::Text(one.label()),
+            Some(_) => Cell::Joined(values.expect("a list")),
         }
     }
 
     /// A nested value as compact JSON, or blank.
-    pub fn json<T: Serialize>(value: Option<&T>) -> Cow<'static, str> {
-        value.map_or(Cow::Borrowed(""), |v| {
-            Cow::Owned(serde_json::to_string(v).expect("model values serialize"))
-        })
+    pub fn json<T: Serialize>(value: Option<&T>) -> Cell<'_> {
+        value.map_or(Cell::BLANK, |v| Cell::Json(v))
     }
 }

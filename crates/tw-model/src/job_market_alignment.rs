@@ -1,13 +1,11 @@
 //! `job-market-alignment`: `POST /job_architecture/export/jobs/market_alignment`,
 //! per job two alignment scores against each peer group's market profile.
 
-use std::borrow::Cow;
-
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Number;
 
-use crate::dataset::{Dataset, EmitRow, Kind, Method, Paging, Table, cells};
+use crate::dataset::{Cell, Dataset, EmitRow, Kind, Method, Paging, Table, cells};
 use crate::position_matches::MatchFormat;
 use crate::request::{ExportRequest, FiltersOnly};
 use crate::wire::wire_struct;
@@ -79,17 +77,17 @@ impl Table for JobMarketAlignmentRecord {
     ];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
-        let id = Cow::Borrowed(self.job_id.as_str());
+        let id = Cell::Text(self.job_id.as_str());
         let job_extra = cells::extra(&[("job", self)]);
         let scores = self.alignment_scores.as_deref().unwrap_or_default();
         if scores.is_empty() {
             return emit(
                 &[
                     id,
-                    Cow::Borrowed(""),
-                    Cow::Borrowed(""),
-                    Cow::Borrowed(""),
-                    Cow::Borrowed(&job_extra),
+                    Cell::Text(""),
+                    Cell::Text(""),
+                    Cell::Text(""),
+                    Cell::Text(&job_extra),
                 ],
                 0,
             );
@@ -97,11 +95,14 @@ impl Table for JobMarketAlignmentRecord {
         for (i, score) in scores.iter().enumerate() {
             emit(
                 &[
-                    id.clone(),
+                    id,
                     cells::text(&score.peer_group),
                     cells::shown(score.job_to_peer_score.as_ref()),
                     cells::shown(score.peer_to_job_score.as_ref()),
-                    cells::extra_below(&job_extra, &[("job", self), ("alignment", score)]),
+                    Cell::Text(&cells::extra_below(
+                        &job_extra,
+                        &[("job", self), ("alignment", score)],
+                    )),
                 ],
                 usize::from(i > 0),
             )?;

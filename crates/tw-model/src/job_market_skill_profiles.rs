@@ -2,9 +2,7 @@
 //! `POST /job_architecture/export/jobs/market_skill_profiles`, per job the
 //! market's skill profile for each peer group.
 
-use std::borrow::Cow;
-
-use crate::dataset::{Dataset, EmitRow, Method, Paging, Table};
+use crate::dataset::{Cell, Dataset, EmitRow, Method, Paging, Table};
 use crate::profile::{ProfileQuery, SortedBody};
 use crate::request::ExportRequest;
 use crate::task_profiles::LinkedSkill;
@@ -72,15 +70,12 @@ impl Table for JobMarketSkillProfile {
     ];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
-        let id = Cow::Borrowed(self.external_id.as_str());
-        let blank = || Cow::Borrowed("");
+        let id = Cell::Text(self.external_id.as_str());
+        let blank = || Cell::BLANK;
         let job_extra = crate::cells::extra(&[("job", self)]);
         let groups = self.peer_group_list();
         if groups.is_empty() {
-            return emit(
-                &[id, blank(), blank(), blank(), Cow::Borrowed(&job_extra)],
-                0,
-            );
+            return emit(&[id, blank(), blank(), blank(), Cell::Text(&job_extra)], 0);
         }
         for (g, group) in groups.iter().enumerate() {
             // A group's first row repeats the job of the row before (another
@@ -92,27 +87,21 @@ impl Table for JobMarketSkillProfile {
             let skills = group.skills.as_deref().unwrap_or_default();
             if skills.is_empty() {
                 emit(
-                    &[
-                        id.clone(),
-                        name.clone(),
-                        blank(),
-                        blank(),
-                        Cow::Borrowed(&group_extra),
-                    ],
+                    &[id, name, blank(), blank(), Cell::Text(&group_extra)],
                     first,
                 )?;
             }
             for (i, skill) in skills.iter().enumerate() {
                 emit(
                     &[
-                        id.clone(),
-                        name.clone(),
-                        Cow::Borrowed(skill.skill_id.as_str()),
+                        id,
+                        name,
+                        Cell::Text(skill.skill_id.as_str()),
                         crate::cells::text(&skill.skill),
-                        crate::cells::extra_below(
+                        Cell::Text(&crate::cells::extra_below(
                             &group_extra,
                             &[("job", self), ("peer_group", group), ("skill", skill)],
-                        ),
+                        )),
                     ],
                     if i > 0 { 2 } else { first },
                 )?;

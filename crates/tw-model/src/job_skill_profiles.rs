@@ -2,11 +2,9 @@
 //! the skill profile of every job. TechWolf's page is cut inside its sample,
 //! so fields are optional where the sample is the only source.
 
-use std::borrow::Cow;
-
 use serde_json::Number;
 
-use crate::dataset::{Dataset, EmitRow, Kind, Method, Paging, Table, cells};
+use crate::dataset::{Cell, Dataset, EmitRow, Kind, Method, Paging, Table, cells};
 use crate::enums::ValidationState;
 use crate::profile::SortedBody;
 use crate::request::{ExportRequest, NoQuery};
@@ -115,6 +113,13 @@ wire_struct! {
     }
 }
 
+/// A skill type is listed by its display string (blank when absent).
+impl crate::Label for SkillType {
+    fn label(&self) -> &str {
+        self.skill_type.as_deref().unwrap_or_default()
+    }
+}
+
 impl Table for JobSkillProfile {
     /// One row per (job, skill); see README.
     const COLUMNS: &'static [&'static str] = &[
@@ -139,26 +144,27 @@ impl Table for JobSkillProfile {
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
         let job_extra = cells::extra(&[("job", self)]);
-        let mut row: [Cow<'_, str>; 11] = Default::default();
-        row[0] = Cow::Borrowed(self.external_id.as_str());
+        let mut row: [Cell<'_>; 11] = Default::default();
+        row[0] = Cell::Text(self.external_id.as_str());
         row[1] = cells::shown(self.low_data_availability);
         let skills = self.skill_list();
         if skills.is_empty() {
-            row[10] = Cow::Borrowed(&job_extra);
+            row[10] = Cell::Text(&job_extra);
             return emit(&row, 0);
         }
         for (i, skill) in skills.iter().enumerate() {
-            row[2] = Cow::Borrowed(skill.skill_id.as_str());
+            let skill_extra = cells::extra_below(&job_extra, &[("job", self), ("skill", skill)]);
+            // The job's fields, copied (cells are references or numbers).
+            let mut row = row;
+            row[2] = Cell::Text(skill.skill_id.as_str());
             row[3] = cells::text(&skill.skill);
-            row[4] = cells::joined(skill.skill_types.as_deref(), |t: &SkillType| {
-                t.skill_type.as_deref().unwrap_or_default()
-            });
+            row[4] = cells::joined(skill.skill_types.as_ref());
             row[5] = cells::text(&skill.domain_name);
             row[6] = cells::label(&skill.validation_state, ValidationState::as_str);
             row[7] = cells::shown(skill.proficiency_level);
             row[8] = cells::shown(skill.proficiency_float.as_ref());
             row[9] = cells::shown(skill.critical);
-            row[10] = cells::extra_below(&job_extra, &[("job", self), ("skill", skill)]);
+            row[10] = Cell::Text(&skill_extra);
             // The job's two fields repeat on every skill row.
             emit(&row, if i > 0 { 2 } else { 0 })?;
         }

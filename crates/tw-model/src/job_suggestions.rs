@@ -1,13 +1,11 @@
 //! `job-suggestions`: `POST /job_architecture/export/suggestions`, proposed
 //! changes to job skill or task profiles with their review state.
 
-use std::borrow::Cow;
-
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::dataset::{Dataset, EmitRow, Method, Paging, Table, cells};
+use crate::dataset::{Cell, Dataset, EmitRow, Method, Paging, Table, cells};
 use crate::profile::ExternalVendor;
 use crate::request::{ExportRequest, Filter, HasFilters};
 use crate::wire::{open_enum, wire_struct};
@@ -170,7 +168,7 @@ impl Table for Suggestion {
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
         emit(
             &[
-                Cow::Borrowed(self.suggestion_id.as_str()),
+                Cell::Text(self.suggestion_id.as_str()),
                 cells::text(&self.job_id),
                 cells::label(&self.suggestion_type, SuggestionType::as_str),
                 cells::label(&self.state, SuggestionState::as_str),
@@ -180,7 +178,7 @@ impl Table for Suggestion {
                 cells::text(&self.task),
                 cells::text(&self.domain_name),
                 cells::json(self.data.as_ref()),
-                cells::extra(&[("suggestion", self)]),
+                Cell::Text(&cells::extra(&[("suggestion", self)])),
             ],
             0,
         )

@@ -91,7 +91,10 @@ pub mod skill_profiles;
 pub mod skills;
 pub mod task_profiles;
 
-pub use crate::dataset::{Dataset, EmitRow, Kind, Method, Paging, Table, Unknown, cells};
+pub use crate::dataset::{
+    Cell, Dataset, EmitRow, FieldText, Kind, Label, Labels, Method, Paging, Table, ToJson, Unknown,
+    cells,
+};
 pub use crate::date::Date;
 pub use crate::decode::{decode, decode_page};
 #[doc(hidden)]

@@ -24,12 +24,10 @@
 //! # Ok::<(), tw_model::DecodeError>(())
 //! ```
 
-use std::borrow::Cow;
-
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::dataset::{Dataset, EmitRow, Kind, Method, Paging, Table, cells};
+use crate::dataset::{Cell, Dataset, EmitRow, Kind, Method, Paging, Table, cells};
 use crate::error::RequestError;
 use crate::request::{ExportRequest, NoBody, PageLimit};
 use crate::wire::{open_enum, wire_struct};
@@ -213,15 +211,15 @@ impl Table for OrgUnit {
             let unit = row.unit;
             emit(
                 &[
-                    Cow::Borrowed(unit.external_id.as_str()),
+                    Cell::Text(unit.external_id.as_str()),
                     row.parent
-                        .map_or(Cow::Borrowed(""), |p| Cow::Borrowed(p.external_id.as_str())),
-                    Cow::Owned(row.depth.to_string()),
-                    Cow::Owned(row.path()),
+                        .map_or(Cell::BLANK, |p| Cell::Text(p.external_id.as_str())),
+                    Cell::Integer(i64::try_from(row.depth).unwrap_or(i64::MAX)),
+                    Cell::Text(&row.path()),
                     cells::text(&unit.name),
                     cells::shown(unit.total_nr_of_employees),
                     cells::shown(unit.low_data_availability),
-                    cells::extra(&[("unit", unit)]),
+                    Cell::Text(&cells::extra(&[("unit", unit)])),
                 ],
                 0,
             )?;

@@ -1,13 +1,11 @@
 //! `position-matches`: `POST /export/employees/match_assigned_position`,
 //! the match score between each employee and the position assigned to them.
 
-use std::borrow::Cow;
-
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Number;
 
-use crate::dataset::{Dataset, EmitRow, Kind, Method, Paging, Table, cells};
+use crate::dataset::{Cell, Dataset, EmitRow, Kind, Method, Paging, Table, cells};
 use crate::profile::ExternalVendor;
 use crate::request::{ExportRequest, FiltersOnly};
 use crate::wire::{open_enum, wire_struct};
@@ -77,10 +75,10 @@ impl Table for PositionMatch {
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
         emit(
             &[
-                Cow::Borrowed(self.employee_id.as_str()),
-                Cow::Borrowed(self.job_id.as_str()),
+                Cell::Text(self.employee_id.as_str()),
+                Cell::Text(self.job_id.as_str()),
                 cells::shown(self.score.as_ref()),
-                cells::extra(&[("match", self)]),
+                Cell::Text(&cells::extra(&[("match", self)])),
             ],
             0,
         )

@@ -1,9 +1,7 @@
 //! `skill-clusters`: `POST /export/employees/skill_clusters`, every
 //! employee's skill clusters.
 
-use std::borrow::Cow;
-
-use crate::dataset::{Dataset, EmitRow, Kind, Method, Paging, Table, cells};
+use crate::dataset::{Cell, Dataset, EmitRow, Kind, Method, Paging, Table, cells};
 use crate::enums::{SkillSource, ValidationState};
 use crate::request::{ExportRequest, FilteredBody, NoQuery};
 use crate::wire::{open_enum, wire_struct};
@@ -206,9 +204,9 @@ impl Table for EmployeeSkillClusters {
         let employee_extra = cells::extra(&[("employee", self)]);
         let clusters = self.clusters();
         if clusters.is_empty() {
-            let mut row: [Cow<'_, str>; 13] = Default::default();
-            row[0] = Cow::Borrowed(self.external_id.as_str());
-            row[12] = Cow::Borrowed(&employee_extra);
+            let mut row: [Cell<'_>; 13] = Default::default();
+            row[0] = Cell::Text(self.external_id.as_str());
+            row[12] = Cell::Text(&employee_extra);
             return emit(&row, 0);
         }
         for (c, cluster) in clusters.iter().enumerate() {
@@ -219,30 +217,34 @@ impl Table for EmployeeSkillClusters {
             // rows that add no unknown fields of their own.
             let cluster_extra =
                 cells::extra_below(&employee_extra, &[("employee", self), ("cluster", cluster)]);
-            let mut row: [Cow<'_, str>; 13] = Default::default();
-            row[0] = Cow::Borrowed(self.external_id.as_str());
+            let mut row: [Cell<'_>; 13] = Default::default();
+            row[0] = Cell::Text(self.external_id.as_str());
             row[1] = cells::text(&cluster.skill_cluster_id);
             row[2] = cells::text(&cluster.skill_cluster_name);
             row[3] = cells::text(&cluster.domain_name);
             row[4] = cells::shown(cluster.proficiency_level);
             row[5] = cells::label(&cluster.validation_state, ValidationState::as_str);
-            row[6] = cells::joined(cluster.sources.as_deref(), SkillSource::as_str);
+            row[6] = cells::joined(cluster.sources.as_ref());
             let mut skills = cluster.skills().peekable();
             if skills.peek().is_none() {
-                row[12] = Cow::Borrowed(&cluster_extra);
+                row[12] = Cell::Text(&cluster_extra);
                 emit(&row, first)?;
                 continue;
             }
             for (s, (list, skill)) in skills.enumerate() {
-                row[7] = Cow::Borrowed(list.as_str());
-                row[8] = cells::text(&skill.skill_id);
-                row[9] = Cow::Borrowed(skill.name.as_str());
-                row[10] = cells::label(&skill.validation_state, ValidationState::as_str);
-                row[11] = cells::joined(skill.skill_sources.as_deref(), SkillSource::as_str);
-                row[12] = cells::extra_below(
+                let skill_extra = cells::extra_below(
                     &cluster_extra,
                     &[("employee", self), ("cluster", cluster), ("skill", skill)],
                 );
+                // The cluster's fields, copied (cells are references or
+                // numbers).
+                let mut row = row;
+                row[7] = Cell::Text(list.as_str());
+                row[8] = cells::text(&skill.skill_id);
+                row[9] = Cell::Text(skill.name.as_str());
+                row[10] = cells::label(&skill.validation_state, ValidationState::as_str);
+                row[11] = cells::joined(skill.skill_sources.as_ref());
+                row[12] = Cell::Text(&skill_extra);
                 emit(&row, if s > 0 { 7 } else { first })?;
             }
         }

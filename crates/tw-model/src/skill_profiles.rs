@@ -1,11 +1,9 @@
 //! `skill-profiles`: `POST /export/employees/skill_profiles`, every
 //! employee's skill profile (one record per employee, oldest first).
 
-use std::borrow::Cow;
-
 use serde_json::Number;
 
-use crate::dataset::{Dataset, EmitRow, Kind, Method, Paging, Table, cells};
+use crate::dataset::{Cell, Dataset, EmitRow, Kind, Method, Paging, Table, cells};
 use crate::enums::{SkillSource, ValidationState};
 pub use crate::profile::{ExternalVendor, ProfileQuery, ResponseFormat, SortedBody, Sorting};
 use crate::request::ExportRequest;
@@ -157,27 +155,31 @@ impl Table for EmployeeSkillProfile {
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
         let employee_extra = cells::extra(&[("employee", self)]);
-        let mut row: [Cow<'_, str>; 14] = Default::default();
-        row[0] = Cow::Borrowed(self.external_id.as_str());
+        let mut row: [Cell<'_>; 14] = Default::default();
+        row[0] = Cell::Text(self.external_id.as_str());
         row[1] = cells::shown(self.num_skill_events);
         row[2] = cells::shown(self.low_data_availability);
         row[3] = cells::shown(self.seniority.as_ref());
         let skills = self.skill_list();
         if skills.is_empty() {
-            row[13] = Cow::Borrowed(&employee_extra);
+            row[13] = Cell::Text(&employee_extra);
             return emit(&row, 0);
         }
         for (i, skill) in skills.iter().enumerate() {
-            row[4] = Cow::Borrowed(skill.skill_id.as_str());
-            row[5] = Cow::Borrowed(skill.skill.as_str());
+            let skill_extra =
+                cells::extra_below(&employee_extra, &[("employee", self), ("skill", skill)]);
+            // The employee's fields, copied (cells are references or numbers).
+            let mut row = row;
+            row[4] = Cell::Text(skill.skill_id.as_str());
+            row[5] = Cell::Text(skill.skill.as_str());
             row[6] = cells::label(&skill.validation_state, ValidationState::as_str);
-            row[7] = cells::joined(skill.sources.as_deref(), SkillSource::as_str);
+            row[7] = cells::joined(skill.sources.as_ref());
             row[8] = cells::json(skill.source_events.as_ref());
             row[9] = cells::shown(skill.self_rated_proficiency_level);
             row[10] = cells::shown(skill.self_rated_proficiency_float.as_ref());
             row[11] = cells::shown(skill.inferred_proficiency_level);
             row[12] = cells::shown(skill.inferred_proficiency_float.as_ref());
-            row[13] = cells::extra_below(&employee_extra, &[("employee", self), ("skill", skill)]);
+            row[13] = Cell::Text(&skill_extra);
             // The employee's four fields repeat on every skill row.
             emit(&row, if i > 0 { 4 } else { 0 })?;
         }

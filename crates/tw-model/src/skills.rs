@@ -30,13 +30,11 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::borrow::Cow;
-
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::dataset::{Dataset, EmitRow, Kind, Method, Paging, Table, cells};
+use crate::dataset::{Cell, Dataset, EmitRow, Kind, Method, Paging, Table, cells};
 use crate::profile::ExternalVendor;
 use crate::request::{ExportRequest, Filter, HasFilters, PageLimit};
 use crate::wire::{open_enum, wire_struct};
@@ -231,7 +229,7 @@ impl Table for TaxonomySkill {
             .and_then(|s| s.value.as_deref());
         emit(
             &[
-                Cow::Borrowed(self.skill_id.as_str()),
+                Cell::Text(self.skill_id.as_str()),
                 cells::text(&self.skill_name),
                 cells::text(&self.skill_description),
                 cells::label(&self.skill_source, Origin::as_str),
@@ -243,9 +241,9 @@ impl Table for TaxonomySkill {
                 cells::text(&self.taxonomy_domain_name),
                 cells::text(&self.taxonomy_skill_cluster_id),
                 cells::text(&self.taxonomy_skill_cluster_name),
-                Cow::Borrowed(sap_status.unwrap_or("")),
+                Cell::Text(sap_status.unwrap_or("")),
                 cells::json(self.properties.as_ref()),
-                cells::extra(&[("skill", self)]),
+                Cell::Text(&cells::extra(&[("skill", self)])),
             ],
             0,
         )

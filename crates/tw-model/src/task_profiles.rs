@@ -1,11 +1,9 @@
 //! `task-profiles`: `POST /export/employees/task_profiles` (experimental),
 //! every employee's task profile, oldest employee first.
 
-use std::borrow::Cow;
-
 use serde_json::Number;
 
-use crate::dataset::{Dataset, EmitRow, Kind, Method, Paging, Table, cells};
+use crate::dataset::{Cell, Dataset, EmitRow, Kind, Method, Paging, Table, cells};
 use crate::enums::ValidationState;
 use crate::profile::ProfileQuery;
 use crate::request::{ExportRequest, FilteredBody};
@@ -138,36 +136,37 @@ impl Table for EmployeeTaskProfile {
         let employee_extra = cells::extra(&[("employee", self)]);
         let tasks = self.task_list();
         if tasks.is_empty() {
-            let mut row: [Cow<'_, str>; 10] = Default::default();
-            row[0] = Cow::Borrowed(self.external_id.as_str());
-            row[9] = Cow::Borrowed(&employee_extra);
+            let mut row: [Cell<'_>; 10] = Default::default();
+            row[0] = Cell::Text(self.external_id.as_str());
+            row[9] = Cell::Text(&employee_extra);
             return emit(&row, 0);
         }
         for (i, task) in tasks.iter().enumerate() {
             let impact = task.ai_impact.as_ref();
             let task_extra =
                 cells::extra_below(&employee_extra, &[("employee", self), ("task", task)]);
-            let mut row: [Cow<'_, str>; 10] = Default::default();
-            row[0] = Cow::Borrowed(self.external_id.as_str());
-            row[1] = Cow::Borrowed(task.task_id.as_str());
-            row[2] = Cow::Borrowed(task.task.as_str());
-            row[3] = cells::label(&task.validation_state, ValidationState::as_str);
-            row[4] = cells::shown(task.weekly_hours.as_ref());
-            row[5] = impact.map_or(Cow::Borrowed(""), |i| cells::text(&i.level));
-            row[6] = impact.map_or(Cow::Borrowed(""), |i| cells::text(&i.rationale));
-            row[7] = cells::json(task.linked_skills.as_ref());
-            row[8] = cells::json(task.source_events.as_ref());
-            row[9] = match impact {
-                Some(impact) => cells::extra_below(
+            // The impact's unknown fields, when it has any, below the task's.
+            let impact_extra = impact.map(|impact| {
+                cells::extra_below(
                     &task_extra,
                     &[
                         ("employee", self),
                         ("task", task),
                         ("task.ai_impact", impact),
                     ],
-                ),
-                None => Cow::Borrowed(&task_extra),
-            };
+                )
+            });
+            let mut row: [Cell<'_>; 10] = Default::default();
+            row[0] = Cell::Text(self.external_id.as_str());
+            row[1] = Cell::Text(task.task_id.as_str());
+            row[2] = Cell::Text(task.task.as_str());
+            row[3] = cells::label(&task.validation_state, ValidationState::as_str);
+            row[4] = cells::shown(task.weekly_hours.as_ref());
+            row[5] = impact.map_or(Cell::BLANK, |i| cells::text(&i.level));
+            row[6] = impact.map_or(Cell::BLANK, |i| cells::text(&i.rationale));
+            row[7] = cells::json(task.linked_skills.as_ref());
+            row[8] = cells::json(task.source_events.as_ref());
+            row[9] = Cell::Text(impact_extra.as_deref().unwrap_or(&task_extra));
             emit(&row, usize::from(i > 0))?;
         }
         Ok(())

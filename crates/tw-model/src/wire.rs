@@ -440,6 +440,12 @@ macro_rules! open_enum {
             }
         }
 
+        impl $crate::Label for $name {
+            fn label(&self) -> &str {
+                self.as_str()
+            }
+        }
+
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.serialize_str(self.as_str())

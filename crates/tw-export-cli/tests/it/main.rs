@@ -96,7 +96,7 @@ pub fn table_rows<T: tw_model::Table>(record: &T) -> Vec<Vec<String>> {
     let mut rows: Vec<Vec<String>> = Vec::new();
     record
         .rows(
-            &mut |row: &[std::borrow::Cow<'_, str>], repeats| -> Result<(), ()> {
+            &mut |row: &[tw_export::model::Cell<'_>], repeats| -> Result<(), ()> {
                 assert_eq!(row.len(), T::COLUMNS.len(), "every row has every column");
                 let row: Vec<String> = row.iter().map(|c| c.to_string()).collect();
                 match rows.last() {

@@ -263,23 +263,23 @@ proptest! {
         flag in any::<bool>(),
     ) {
         use tw_model::cells::shown;
-        prop_assert_eq!(shown(Some(whole)), whole.to_string());
+        prop_assert_eq!(shown(Some(whole)).to_string(), whole.to_string());
         let numbers = [
             serde_json::Number::from(whole),
             serde_json::Number::from(unsigned),
             serde_json::Number::from_f64(float).unwrap(),
         ];
         for number in &numbers {
-            prop_assert_eq!(shown(Some(number)), number.to_string());
+            prop_assert_eq!(shown(Some(number)).to_string(), number.to_string());
         }
-        prop_assert_eq!(shown(Some(flag)), flag.to_string());
-        prop_assert_eq!(shown(None::<i64>), "");
+        prop_assert_eq!(shown(Some(flag)).to_string(), flag.to_string());
+        prop_assert_eq!(shown(None::<i64>).to_string(), "");
     }
 }
 
 #[test]
 fn every_small_number_cell_is_its_text() {
     for n in -1i64..=101 {
-        assert_eq!(tw_model::cells::shown(Some(n)), n.to_string());
+        assert_eq!(tw_model::cells::shown(Some(n)).to_string(), n.to_string());
     }
 }

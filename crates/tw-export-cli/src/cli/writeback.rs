@@ -48,6 +48,12 @@ struct Flusher {
 impl Writeback {
     /// Writes `file` with early writeback.
     pub(crate) fn new(file: fs::File) -> Writeback {
+        Writeback::syncing_with(file, fs::File::sync_data)
+    }
+
+    /// [`Writeback::new`] whose background syncs call `sync` (tests make
+    /// it fail).
+    fn syncing_with(file: fs::File, sync: fn(&fs::File) -> io::Result<()>) -> Writeback {
         let flusher = file.try_clone().ok().and_then(|clone| {
             let (wake, requests) = mpsc::sync_channel::<()>(1);
             std::thread::Builder::new()
@@ -56,7 +62,7 @@ impl Writeback {
                     // Ends when the writer hangs up, or at the first error
                     // (kept for sync_all).
                     for () in requests {
-                        clone.sync_data()?;
+                        sync(&clone)?;
                     }
                     Ok(())
                 })
@@ -142,6 +148,24 @@ mod tests {
         out.sync_all().unwrap();
         drop(out);
         assert_eq!(fs::read(&path).unwrap(), expected);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_failed_background_sync_fails_sync_all() {
+        let dir = std::env::temp_dir().join(format!("tw-writeback-err-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("out");
+        let failing: fn(&fs::File) -> io::Result<()> =
+            |_| Err(io::Error::other("injected write-back failure"));
+        let mut out = Writeback::syncing_with(fs::File::create(&path).unwrap(), failing);
+        // Enough for a background sync to be asked for; writes themselves
+        // still succeed.
+        out.write_all(&vec![b'x'; WRITEBACK_EVERY as usize + 1])
+            .unwrap();
+        let err = out.sync_all().unwrap_err();
+        assert_eq!(err.to_string(), "injected write-back failure");
+        drop(out);
         fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -3,11 +3,11 @@
 
 use serde_json::Number;
 
-use crate::dataset::{Cell, Dataset, EmitRow, Kind, Method, Paging, Table, cells};
+use crate::dataset::{Dataset, EmitRow, Kind, Method, Paging, Table, cells};
 use crate::enums::ValidationState;
 use crate::profile::ProfileQuery;
 use crate::request::{ExportRequest, FilteredBody};
-use crate::task_profiles::{AiImpact, LinkedSkill};
+use crate::task_profiles::{AiImpact, LinkedSkill, TaskRow, task_rows};
 use crate::wire::{open_enum, wire_struct};
 
 /// The job-task-profiles export, declared. TechWolf marks it experimental.
@@ -122,37 +122,16 @@ impl Table for JobTaskProfile {
     const TYPED: &'static [(&'static str, Kind)] = &[("weekly_hours", Kind::Float)];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
-        let job_extra = cells::extra(&[("job", self)]);
-        let tasks = self.task_list();
-        if tasks.is_empty() {
-            let mut row: [Cell<'_>; 10] = Default::default();
-            row[0] = Cell::Text(self.external_id.as_str());
-            row[9] = Cell::Text(&job_extra);
-            return emit(&row, 0);
-        }
-        for (i, task) in tasks.iter().enumerate() {
-            let impact = task.ai_impact.as_ref();
-            let task_extra = cells::extra_below(&job_extra, &[("job", self), ("task", task)]);
-            // The impact's unknown fields, when it has any, below the task's.
-            let impact_extra = impact.map(|impact| {
-                cells::extra_below(
-                    &task_extra,
-                    &[("job", self), ("task", task), ("task.ai_impact", impact)],
-                )
-            });
-            let mut row: [Cell<'_>; 10] = Default::default();
-            row[0] = Cell::Text(self.external_id.as_str());
-            row[1] = Cell::Text(task.task_id.as_str());
-            row[2] = Cell::Text(task.task.as_str());
-            row[3] = cells::label(&task.validation_state, ValidationState::as_str);
-            row[4] = cells::shown(task.weekly_hours.as_ref());
-            row[5] = impact.map_or(Cell::BLANK, |i| cells::text(&i.level));
-            row[6] = impact.map_or(Cell::BLANK, |i| cells::text(&i.rationale));
-            row[7] = cells::json(task.linked_skills.as_ref());
-            row[8] = cells::json(task.source_data.as_ref());
-            row[9] = Cell::Text(impact_extra.as_deref().unwrap_or(&task_extra));
-            emit(&row, usize::from(i > 0))?;
-        }
-        Ok(())
+        let tasks = self.task_list().iter().map(|task| TaskRow {
+            task,
+            task_id: &task.task_id,
+            name: &task.task,
+            validation_state: &task.validation_state,
+            weekly_hours: task.weekly_hours.as_ref(),
+            ai_impact: task.ai_impact.as_ref(),
+            linked_skills: task.linked_skills.as_ref(),
+            sources: cells::json(task.source_data.as_ref()),
+        });
+        task_rows(("job", self), &self.external_id, tasks, emit)
     }
 }

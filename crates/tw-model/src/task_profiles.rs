@@ -3,7 +3,7 @@
 
 use serde_json::Number;
 
-use crate::dataset::{Cell, Dataset, EmitRow, Kind, Method, Paging, Table, cells};
+use crate::dataset::{Cell, Dataset, EmitRow, Kind, Method, Paging, Table, Unknown, cells};
 use crate::enums::ValidationState;
 use crate::profile::ProfileQuery;
 use crate::request::{ExportRequest, FilteredBody};
@@ -133,42 +133,75 @@ impl Table for EmployeeTaskProfile {
     const TYPED: &'static [(&'static str, Kind)] = &[("weekly_hours", Kind::Float)];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
-        let employee_extra = cells::extra(&[("employee", self)]);
-        let tasks = self.task_list();
-        if tasks.is_empty() {
-            let mut row: [Cell<'_>; 10] = Default::default();
-            row[0] = Cell::Text(self.external_id.as_str());
-            row[9] = Cell::Text(&employee_extra);
-            return emit(&row, 0);
-        }
-        for (i, task) in tasks.iter().enumerate() {
-            let impact = task.ai_impact.as_ref();
-            let task_extra =
-                cells::extra_below(&employee_extra, &[("employee", self), ("task", task)]);
-            // The impact's unknown fields, when it has any, below the task's.
-            let impact_extra = impact.map(|impact| {
-                cells::extra_below(
-                    &task_extra,
-                    &[
-                        ("employee", self),
-                        ("task", task),
-                        ("task.ai_impact", impact),
-                    ],
-                )
-            });
-            let mut row: [Cell<'_>; 10] = Default::default();
-            row[0] = Cell::Text(self.external_id.as_str());
-            row[1] = Cell::Text(task.task_id.as_str());
-            row[2] = Cell::Text(task.task.as_str());
-            row[3] = cells::label(&task.validation_state, ValidationState::as_str);
-            row[4] = cells::shown(task.weekly_hours.as_ref());
-            row[5] = impact.map_or(Cell::BLANK, |i| cells::text(&i.level));
-            row[6] = impact.map_or(Cell::BLANK, |i| cells::text(&i.rationale));
-            row[7] = cells::json(task.linked_skills.as_ref());
-            row[8] = cells::json(task.source_events.as_ref());
-            row[9] = Cell::Text(impact_extra.as_deref().unwrap_or(&task_extra));
-            emit(&row, usize::from(i > 0))?;
-        }
-        Ok(())
+        let tasks = self.task_list().iter().map(|task| TaskRow {
+            task,
+            task_id: &task.task_id,
+            name: &task.task,
+            validation_state: &task.validation_state,
+            weekly_hours: task.weekly_hours.as_ref(),
+            ai_impact: task.ai_impact.as_ref(),
+            linked_skills: task.linked_skills.as_ref(),
+            sources: cells::json(task.source_events.as_ref()),
+        });
+        task_rows(("employee", self), &self.external_id, tasks, emit)
     }
+}
+
+/// What a row of either task export (employees' or jobs') shows of one
+/// task: the two task types differ only in their last list.
+pub(crate) struct TaskRow<'t> {
+    /// The task, for its unknown fields.
+    pub task: &'t dyn Unknown,
+    pub task_id: &'t str,
+    pub name: &'t str,
+    pub validation_state: &'t Option<ValidationState>,
+    pub weekly_hours: Option<&'t Number>,
+    pub ai_impact: Option<&'t AiImpact>,
+    pub linked_skills: Option<&'t Vec<LinkedSkill>>,
+    /// The last column: `source_events` or `source_data`.
+    pub sources: Cell<'t>,
+}
+
+/// The rows of one owner's tasks (an employee's or a job's): one per
+/// task, or one with blank task columns when there are none. `owner` is
+/// its level name in the `extra` cell and the owner.
+pub(crate) fn task_rows<'t, E>(
+    owner: (&'static str, &'t dyn Unknown),
+    owner_id: &'t str,
+    tasks: impl Iterator<Item = TaskRow<'t>>,
+    emit: &mut EmitRow<'_, E>,
+) -> Result<(), E> {
+    let owner_extra = cells::extra(&[owner]);
+    let mut tasks = tasks.peekable();
+    if tasks.peek().is_none() {
+        let mut row: [Cell<'_>; 10] = Default::default();
+        row[0] = Cell::Text(owner_id);
+        row[9] = Cell::Text(&owner_extra);
+        return emit(&row, 0);
+    }
+    for (i, task) in tasks.enumerate() {
+        let impact = task.ai_impact;
+        let task_extra = cells::extra_below(&owner_extra, &[owner, ("task", task.task)]);
+        // The impact's unknown fields, when it has any, below the task's.
+        let impact_extra = impact.map(|impact| {
+            cells::extra_below(
+                &task_extra,
+                &[owner, ("task", task.task), ("task.ai_impact", impact)],
+            )
+        });
+        let row = [
+            Cell::Text(owner_id),
+            Cell::Text(task.task_id),
+            Cell::Text(task.name),
+            cells::label(task.validation_state, ValidationState::as_str),
+            cells::shown(task.weekly_hours),
+            impact.map_or(Cell::BLANK, |i| cells::text(&i.level)),
+            impact.map_or(Cell::BLANK, |i| cells::text(&i.rationale)),
+            cells::json(task.linked_skills),
+            task.sources,
+            Cell::Text(impact_extra.as_deref().unwrap_or(&task_extra)),
+        ];
+        emit(&row, usize::from(i > 0))?;
+    }
+    Ok(())
 }

@@ -80,13 +80,20 @@ impl Writeback {
     /// syncs the rest of the file, data and metadata; the first error of
     /// any sync, background or final, is returned.
     pub(crate) fn sync_all(&mut self) -> io::Result<()> {
-        if let Some(Flusher { wake, thread }) = self.flusher.take() {
-            drop(wake);
-            thread
-                .join()
-                .unwrap_or_else(|_| Err(io::Error::other("the writeback thread panicked")))?;
-        }
+        self.stop()?;
         self.file.sync_all()
+    }
+
+    /// Stops the background thread, if running, after the sync under way;
+    /// returns the first error of its syncs.
+    fn stop(&mut self) -> io::Result<()> {
+        let Some(Flusher { wake, thread }) = self.flusher.take() else {
+            return Ok(());
+        };
+        drop(wake);
+        thread
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the writeback thread panicked")))
     }
 }
 
@@ -115,10 +122,7 @@ impl Drop for Writeback {
     /// An export that stops early (an error, a signal) waits for the sync
     /// under way, so no thread outlives the file's writer.
     fn drop(&mut self) {
-        if let Some(Flusher { wake, thread }) = self.flusher.take() {
-            drop(wake);
-            let _ = thread.join();
-        }
+        let _ = self.stop();
     }
 }
 

@@ -519,10 +519,13 @@ pub mod cells {
 
     /// A list's [`Label`]s joined with `;`, or blank.
     pub fn joined<T: Label>(values: Option<&Vec<T>>) -> Cell<'_> {
-        match values.map(Vec::as_slice) {
-            None | Some([]) => Cell::BLANK,
-            Some([one]) => Cell::Text(one.label()),
-            Some(_) => Cell::Joined(values.expect("a list")),
+        let Some(list) = values else {
+            return Cell::BLANK;
+        };
+        match list.as_slice() {
+            [] => Cell::BLANK,
+            [one] => Cell::Text(one.label()),
+            _ => Cell::Joined(list),
         }
     }
 

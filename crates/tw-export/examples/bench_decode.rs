@@ -2,16 +2,17 @@
 //! pages served by the sandbox.
 //!
 //! * Skill clusters (pages of 100 employees, all includes): the one-pass
-//!   scanner (the JSON Lines path), decoding in place over the previous
-//!   page's records (the CSV path), fresh typed records, and two baselines
+//!   scanner (the JSON Lines path), views over the previous page's (the
+//!   CSV path), decoding in place over the previous page's records, fresh
+//!   typed records, and two baselines
 //!   on the same bytes: `serde_json::Value` and `serde::de::IgnoredAny`
 //!   (the cost of just reading the JSON).
 //! * Every dataset (default request, largest page): the scanner next to
 //!   `IgnoredAny`.
 //!
 //! * The two export paths on those pages, without network or disk: the
-//!   scanner writing JSON Lines (`jsonl_out`), decoding in place writing
-//!   TechWolf CSV (`csv_out`), both to `io::sink()`.
+//!   scanner writing JSON Lines (`jsonl_out`), views writing TechWolf CSV
+//!   (`csv_out`), both to `io::sink()`.
 //!
 //! Prints `RESULT <name> <MB/s>` lines. `--quick` for a short run,
 //! `--only NAME` to run one skill-clusters decoder alone (for a profiler).
@@ -24,7 +25,7 @@ use std::time::Instant;
 
 use tw_export::model::{Dataset, ExportRequest};
 use tw_export::output::{CsvDialect, Format, RecordWriter};
-use tw_export::{Checkpoint, Client, Raw, Repr, Typed};
+use tw_export::{Checkpoint, Client, Raw, Repr, Viewed};
 use tw_model::{EmployeeSkillClusters, SkillClusters, SkillClustersPage};
 use tw_transport::testing::RecordingTransport;
 use tw_transport::{BaseUrl, HttpTransport, Request, Transport};
@@ -123,6 +124,12 @@ fn main() {
     .expect("the sandbox starts");
 
     let pages = skill_cluster_pages(&sandbox);
+    let mut views = Vec::new();
+    let mut view = |b: &[u8]| {
+        black_box(
+            tw_model::decode_view_page::<tw_model::SkillClusters>(b.to_vec(), &mut views).unwrap(),
+        );
+    };
     let mut records = Vec::new();
     let mut in_place = |b: &[u8]| {
         tw_model::decode_page_into::<tw_model::SkillClusters>(b, &mut records).unwrap();
@@ -130,7 +137,7 @@ fn main() {
     };
     // The two export paths without the network or the disk, as the
     // command runs them: each page decoded by its representation over the
-    // last page's items (Raw: scanned ranges; Typed: records in place) and
+    // last page's items (Raw: scanned ranges; Viewed: each record's view, over the last page's) and
     // written as JSON Lines or TechWolf CSV to `io::sink()`. Both copy the
     // page body first (the command owns it; here it is borrowed).
     let mut jsonl = RecordWriter::<_, EmployeeSkillClusters>::new(std::io::sink(), Format::Jsonl);
@@ -148,24 +155,25 @@ fn main() {
         std::io::sink(),
         Format::Csv(CsvDialect::Techwolf),
     );
-    let mut typed_items = Vec::new();
+    let mut viewed_items = Vec::new();
     let mut csv_out = |b: &[u8]| {
-        let page = <Typed as Repr<SkillClusters>>::decode_page(
+        let page = <Viewed as Repr<SkillClusters>>::decode_page(
             b.to_vec(),
-            std::mem::take(&mut typed_items),
+            std::mem::take(&mut viewed_items),
         )
         .unwrap();
         for record in &page.items {
-            csv.write(record).unwrap();
+            csv.write_viewed(record).unwrap();
         }
-        typed_items = page.items;
+        viewed_items = page.items;
     };
-    let mut runs: [Run<'_>; 7] = [
+    let mut runs: [Run<'_>; 8] = [
         ("jsonl_out", &mut jsonl_out),
         ("csv_out", &mut csv_out),
         ("scan", &mut |b| {
             black_box(tw_model::scan_raw_page::<tw_model::SkillClusters>(b).unwrap());
         }),
+        ("view", &mut view),
         ("in_place", &mut in_place),
         ("typed", &mut |b| {
             black_box(tw_model::decode::<SkillClustersPage>(b).unwrap());

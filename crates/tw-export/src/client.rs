@@ -449,6 +449,14 @@ pub trait Repr<D: Dataset>: Send + 'static {
 
     /// The text of a string field of `item` (for the cursor fallback).
     fn key(item: &Self::Item, field: &str) -> Option<String>;
+
+    /// Lets go of what the items of a written page hold that a later page
+    /// cannot reuse (the page's body), before they wait for reuse (see
+    /// [`Pages::recycle`]): a waiting page then keeps only its
+    /// allocations, not its bytes.
+    fn release(items: &mut Vec<Self::Item>) {
+        let _ = items;
+    }
 }
 
 /// Records decoded into the model's types (`D::Record`).
@@ -515,13 +523,105 @@ impl<D: Dataset> Repr<D> for Raw {
     }
 
     fn key(item: &RawRecord, field: &str) -> Option<String> {
-        match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(item.as_bytes())
-            .ok()?
-            .remove(field)?
-        {
-            serde_json::Value::String(text) => Some(text),
-            _ => None,
+        string_field(item.as_bytes(), field)
+    }
+
+    fn release(items: &mut Vec<RawRecord>) {
+        // Only the list's room is reused.
+        items.clear();
+    }
+}
+
+/// Records viewed for their table ([`ViewedRecord`]): what a CSV export
+/// reads. A page is walked once; each record's strings stay in the page's
+/// text and are copied once, into the output.
+#[derive(Debug, Clone, Copy)]
+pub struct Viewed;
+
+/// One record viewed for its table (see [`tw_model::view`]): its view, and
+/// the page text its spans point into, shared with the page's other
+/// records.
+#[derive(Clone)]
+pub struct ViewedRecord<V> {
+    text: Arc<String>,
+    range: std::ops::Range<usize>,
+    view: V,
+}
+
+impl<V> ViewedRecord<V> {
+    /// The record's view; its spans point into [`ViewedRecord::page_text`].
+    pub fn view(&self) -> &V {
+        &self.view
+    }
+
+    /// The text of the page the record was viewed in.
+    pub fn page_text(&self) -> &str {
+        &self.text
+    }
+
+    /// The record's JSON text (as the server sent it, unless the page had
+    /// to be decoded by serde: then as it writes the record).
+    pub fn as_str(&self) -> &str {
+        &self.text[self.range.clone()]
+    }
+}
+
+impl<V> std::fmt::Debug for ViewedRecord<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("ViewedRecord").field(&self.as_str()).finish()
+    }
+}
+
+impl<D: Dataset> Repr<D> for Viewed {
+    type Item = ViewedRecord<<D::Record as tw_model::Table>::View>;
+
+    fn decode_page(
+        body: Vec<u8>,
+        reuse: Vec<Self::Item>,
+    ) -> Result<Page<Self::Item>, tw_model::DecodeError> {
+        // Over the views of a page already written: their lists keep
+        // their allocations.
+        let mut views: Vec<_> = reuse.into_iter().map(|item| item.view).collect();
+        let page = tw_model::decode_view_page::<D>(body, &mut views)?;
+        let text = Arc::new(page.text);
+        let items = views
+            .into_iter()
+            .zip(page.records)
+            .map(|(view, range)| ViewedRecord {
+                text: text.clone(),
+                range,
+                view,
+            })
+            .collect();
+        Ok(Page {
+            items,
+            has_next: page.has_next,
+            next_cursor: next_cursor(page.next_starting_after),
+        })
+    }
+
+    fn key(item: &Self::Item, field: &str) -> Option<String> {
+        string_field(item.as_str().as_bytes(), field)
+    }
+
+    fn release(items: &mut Vec<Self::Item>) {
+        // The views stay (their lists are reused); the page's text goes.
+        let empty = Arc::new(String::new());
+        for item in items {
+            item.text = empty.clone();
+            item.range = 0..0;
         }
+    }
+}
+
+/// The text of string field `field` of a record's JSON text.
+fn string_field(record: &[u8], field: &str) -> Option<String> {
+    match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(record)
+        .ok()?
+        .remove(field)?
+    {
+        serde_json::Value::String(text) => Some(text),
+        _ => None,
     }
 }
 
@@ -734,7 +834,8 @@ impl<D: Dataset, R: Repr<D>> Pages<D, R> {
     /// is decoded into them: typed records keep their strings' and lists'
     /// capacity, and decoding allocates nothing per record once warm.
     /// Optional; the records are overwritten entirely.
-    pub fn recycle(&self, page: Vec<R::Item>) {
+    pub fn recycle(&self, mut page: Vec<R::Item>) {
+        R::release(&mut page);
         if let Ok(mut pool) = self.pool.lock()
             && pool.len() < POOL_PAGES
         {

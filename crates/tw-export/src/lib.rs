@@ -50,7 +50,9 @@ pub mod env;
 mod error;
 pub mod output;
 
-pub use crate::client::{Client, ClientBuilder, Pages, Raw, RawRecord, Records, Repr, Typed};
+pub use crate::client::{
+    Client, ClientBuilder, Pages, Raw, RawRecord, Records, Repr, Typed, Viewed, ViewedRecord,
+};
 pub use crate::error::Error;
 pub use tw_model as model;
 pub use tw_model::{Dataset, Date, ExportRequest, Filter, SkillClusters, SkillClustersRequest};

@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tw_model::{FieldText, Table};
+use tw_model::{EmitRow, FieldText, Table};
 
 /// How records are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -378,6 +378,20 @@ fn push_quotes_doubled(buf: &mut Vec<u8>, text: &[u8]) {
     buf.truncate(start + at);
 }
 
+/// Writes the rows one record's table emits through `rows`.
+fn write_rows<W: Write>(
+    out: &mut CsvWriter<W>,
+    rows: impl FnOnce(&mut EmitRow<'_, io::Error>) -> io::Result<()>,
+) -> io::Result<()> {
+    // A record's first row never repeats the last record's.
+    let mut first = true;
+    rows(&mut |row: &[tw_model::Cell<'_>], repeats| {
+        let repeats = if first { 0 } else { repeats };
+        first = false;
+        out.write_row_repeating(row, repeats)
+    })
+}
+
 enum Sink<W: Write> {
     Json(BufWriter<W>),
     Csv(CsvWriter<W>),
@@ -488,16 +502,22 @@ impl<W: Write, T: Table + Serialize + DeserializeOwned> RecordWriter<W, T> {
                     out.write_all(b"\n")?;
                 }
             }
-            Sink::Csv(out) => {
-                // A record's first row never repeats the last record's.
-                let mut first = true;
-                record.rows(&mut |row: &[tw_model::Cell<'_>], repeats| {
-                    let repeats = if first { 0 } else { repeats };
-                    first = false;
-                    out.write_row_repeating(row, repeats)
-                })?;
-            }
+            Sink::Csv(out) => write_rows(out, |emit| record.rows(emit))?,
         }
+        self.records += 1;
+        Ok(())
+    }
+
+    /// Writes one viewed record (see [`crate::Viewed`]): its table's rows
+    /// for CSV, its JSON text for JSON Lines and JSON. The output is
+    /// [`RecordWriter::write`]'s for the same record.
+    pub fn write_viewed(&mut self, record: &crate::ViewedRecord<T::View>) -> io::Result<()> {
+        let Sink::Csv(out) = &mut self.sink else {
+            return self.write_raw(record.as_str());
+        };
+        write_rows(out, |emit| {
+            T::view_rows(record.view(), record.page_text(), emit)
+        })?;
         self.records += 1;
         Ok(())
     }

@@ -54,7 +54,7 @@ open_enum! {
 
 wire_struct! {
     /// One AI-generated goal of an employee.
-    pub struct AiGoal {
+    pub struct AiGoal => AiGoalView {
         /// The employee's external id.
         req external_id: String,
         /// A short title.
@@ -78,7 +78,7 @@ wire_struct! {
 
 wire_struct! {
     /// A reference to a skill.
-    pub struct SkillRef {
+    pub struct SkillRef => SkillRefView {
         /// The skill's id.
         req skill_id: String,
     }
@@ -86,7 +86,7 @@ wire_struct! {
 
 wire_struct! {
     /// A reference to a task.
-    pub struct TaskRef {
+    pub struct TaskRef => TaskRefView {
         /// The task's id.
         req task_id: String,
     }
@@ -107,6 +107,8 @@ impl crate::Label for TaskRef {
 }
 
 impl Table for AiGoal {
+    crate::dataset::rows_over_typed_records!();
+
     /// One row per goal; see README.
     const COLUMNS: &'static [&'static str] = &[
         "employee_external_id",

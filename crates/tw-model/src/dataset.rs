@@ -154,6 +154,11 @@ pub enum Cell<'a> {
     Bool(bool),
     /// The labels of a list, joined with `;`.
     Joined(&'a dyn Labels),
+    /// A JSON string's text as sent, escapes and all: written with its
+    /// escapes undone (see [`crate::view::Span::cell`]).
+    Escaped(&'a str),
+    /// Strings of a list (spans of the page `.1`), joined with `;`.
+    Spans(&'a [crate::view::Span], &'a str),
     /// A nested value as compact JSON.
     Json(&'a dyn ToJson),
 }
@@ -187,6 +192,19 @@ impl<'a> Cell<'a> {
                 });
             }
             Cell::Json(value) => value.write_json(out),
+            Cell::Escaped(raw) => crate::decode_into::push_unescaped(out, raw),
+            Cell::Spans(spans, text) => {
+                for (i, span) in spans.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b';');
+                    }
+                    if span.is_escaped() {
+                        crate::decode_into::push_unescaped(out, span.raw(text));
+                    } else {
+                        out.extend_from_slice(span.raw(text).as_bytes());
+                    }
+                }
+            }
         }
     }
 
@@ -372,7 +390,70 @@ pub trait Table {
     /// dataset's hints to the fields. The fields are [`Cell`]s borrowed
     /// from the record, so building a row allocates nothing.
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E>;
+
+    /// What a table reads a record's rows from on the export path: the
+    /// record's view ([`crate::view`]: its strings as spans of the page),
+    /// or the typed record itself for a table written over typed records.
+    type View: Default + Clone + Debug + Send + Sync + 'static;
+
+    /// Reads the next record of `walk` into `view` (see
+    /// [`crate::decode_view_page`]).
+    #[doc(hidden)]
+    fn view_into(view: &mut Self::View, walk: &mut crate::Walk<'_, '_>) -> crate::Scan<()>;
+
+    /// The view of a typed record, its strings appended to `text`.
+    #[doc(hidden)]
+    fn view_of(record: &Self, text: &mut String, view: &mut Self::View);
+
+    /// [`Table::rows`] of a viewed record, whose strings are in `text`
+    /// (the page it was viewed in). Both give the same rows.
+    fn view_rows<E>(view: &Self::View, text: &str, emit: &mut EmitRow<'_, E>) -> Result<(), E>;
 }
+
+/// The [`Table`] items of a table written over typed records: the view is
+/// the record itself.
+macro_rules! rows_over_typed_records {
+    () => {
+        type View = Self;
+
+        fn view_into(view: &mut Self, walk: &mut $crate::Walk<'_, '_>) -> $crate::Scan<()> {
+            $crate::DecodeInto::decode_into(view, walk)
+        }
+
+        fn view_of(record: &Self, _: &mut String, view: &mut Self) {
+            view.clone_from(record);
+        }
+
+        fn view_rows<E>(view: &Self, _: &str, emit: &mut $crate::EmitRow<'_, E>) -> Result<(), E> {
+            $crate::Table::rows(view, emit)
+        }
+    };
+}
+
+/// The [`Table`] items of a table written over views (`$view`, the
+/// record's generated view type): the typed record's rows are its view's.
+macro_rules! rows_over_views {
+    ($view:ty) => {
+        type View = $view;
+
+        fn view_into(view: &mut $view, walk: &mut $crate::Walk<'_, '_>) -> $crate::Scan<()> {
+            <Self as $crate::view::Viewable>::view_into(view, walk)
+        }
+
+        fn view_of(record: &Self, text: &mut String, view: &mut $view) {
+            <Self as $crate::view::Viewable>::view_of(record, text, view)
+        }
+
+        fn rows<E>(&self, emit: &mut $crate::EmitRow<'_, E>) -> Result<(), E> {
+            let mut text = String::new();
+            let mut view = <$view>::default();
+            <Self as $crate::view::Viewable>::view_of(self, &mut text, &mut view);
+            <Self as $crate::Table>::view_rows(&view, &text, emit)
+        }
+    };
+}
+
+pub(crate) use {rows_over_typed_records, rows_over_views};
 
 /// A model object whose unknown fields (those this release does not
 /// know, kept in `extra`) can be listed; `wire_struct!` types implement it.
@@ -389,6 +470,7 @@ pub mod cells {
     use serde::Serialize;
 
     use super::{Cell, Label, Unknown};
+    use crate::view::{InPage, List, ObjectView, Span};
 
     /// The `extra` cell of a row: the unknown fields of each object the row
     /// is made of, as one compact JSON object whose keys are
@@ -438,6 +520,54 @@ pub mod cells {
         }
         out.push(b'}');
         Cow::Owned(String::from_utf8(out).expect("JSON text is UTF-8"))
+    }
+
+    /// [`extra`] of a row made of viewed objects, whose strings are in
+    /// `text` (the page they were viewed in).
+    pub fn extra_viewed<const N: usize>(
+        text: &str,
+        levels: [(&str, &dyn ObjectView); N],
+    ) -> Cow<'static, str> {
+        if levels
+            .iter()
+            .all(|(_, object)| object.unknowns().is_empty())
+        {
+            return Cow::Borrowed("");
+        }
+        let in_page = levels.map(|(level, object)| (level, InPage(object, text)));
+        extra(
+            &in_page
+                .each_ref()
+                .map(|(level, object)| (*level, object as &dyn Unknown)),
+        )
+    }
+
+    /// [`extra_below`] of a row made of viewed objects.
+    pub fn extra_viewed_below<'a, const N: usize>(
+        above: &'a str,
+        text: &str,
+        levels: [(&str, &dyn ObjectView); N],
+    ) -> Cow<'a, str> {
+        match levels.last() {
+            Some((_, last)) if !last.unknowns().is_empty() => extra_viewed(text, levels),
+            _ => Cow::Borrowed(above),
+        }
+    }
+
+    /// An optional string of a view: its text (see
+    /// [`crate::view::Span::cell`]), or blank.
+    #[inline]
+    pub fn span<'a>(value: &Option<Span>, text: &'a str) -> Cell<'a> {
+        value.map_or(Cell::BLANK, |span| span.cell(text))
+    }
+
+    /// An optional list of strings of a view, joined with `;`; blank when
+    /// absent.
+    #[inline]
+    pub fn spans<'a>(value: &'a Option<List<Span>>, text: &'a str) -> Cell<'a> {
+        value
+            .as_ref()
+            .map_or(Cell::BLANK, |list| Cell::Spans(list, text))
     }
 
     /// The `extra` cell of a row made of `levels`, given `above`: the cell

@@ -69,17 +69,45 @@ fn string_inner<'a>(walk: &mut Walk<'a, '_>) -> Scan<(&'a str, bool)> {
 }
 
 /// Appends the text of `inner` (a string's text between its quotes, whose
-/// escapes the walk has checked) with its escapes undone.
-fn unescape_into(out: &mut String, inner: &str) -> Scan<()> {
+/// escapes the walk has checked) with its escapes undone, as UTF-8 bytes.
+pub(crate) fn push_unescaped(out: &mut Vec<u8>, inner: &str) {
+    let start = out.len();
+    if unescape_into_bytes(out, inner).is_err() {
+        // Surrogate pairs: serde_json undoes them.
+        out.truncate(start);
+        let text: String = serde_json::from_str(&format!("\"{inner}\""))
+            .expect("the walk checked the string's escapes");
+        out.extend_from_slice(text.as_bytes());
+    }
+}
+
+/// [`push_unescaped`] as a new string.
+pub(crate) fn unescaped(inner: &str) -> String {
+    let mut out = Vec::with_capacity(inner.len());
+    push_unescaped(&mut out, inner);
+    String::from_utf8(out).expect("unescaped text is UTF-8")
+}
+
+/// Appends the text of `inner` with its escapes undone; unsure of
+/// surrogate pairs.
+fn unescape_into_bytes(out: &mut Vec<u8>, inner: &str) -> Scan<()> {
     let mut rest = inner;
     while let Some(at) = rest.find('\\') {
-        out.push_str(&rest[..at]);
+        out.extend_from_slice(&rest.as_bytes()[..at]);
         let (c, next) = crate::scan::escape(rest.as_bytes(), at + 1)?;
-        out.push(c);
+        out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
         rest = rest.get(next..).ok_or(Unsure)?;
     }
-    out.push_str(rest);
+    out.extend_from_slice(rest.as_bytes());
     Ok(())
+}
+
+/// Appends the text of `inner` to a string (see [`unescape_into_bytes`]).
+fn unescape_into(out: &mut String, inner: &str) -> Scan<()> {
+    let mut bytes = std::mem::take(out).into_bytes();
+    let result = unescape_into_bytes(&mut bytes, inner);
+    *out = String::from_utf8(bytes).map_err(|_| Unsure)?;
+    result
 }
 
 impl DecodeInto for String {

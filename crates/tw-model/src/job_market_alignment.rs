@@ -42,7 +42,7 @@ pub struct Query {
 
 wire_struct! {
     /// One job's alignment with the market.
-    pub struct JobMarketAlignmentRecord {
+    pub struct JobMarketAlignmentRecord => JobMarketAlignmentRecordView {
         /// The job's external id.
         req job_id: String,
         /// One pair of scores per peer group.
@@ -52,7 +52,7 @@ wire_struct! {
 
 wire_struct! {
     /// A job's alignment with one peer group.
-    pub struct AlignmentScore {
+    pub struct AlignmentScore => AlignmentScoreView {
         /// The peer group's name.
         opt peer_group: Option<String>,
         /// How well the job's profile covers the peer group's (0 to 1).
@@ -63,6 +63,8 @@ wire_struct! {
 }
 
 impl Table for JobMarketAlignmentRecord {
+    crate::dataset::rows_over_typed_records!();
+
     /// One row per (job, peer group); see README.
     const COLUMNS: &'static [&'static str] = &[
         "job_id",

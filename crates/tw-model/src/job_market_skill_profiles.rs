@@ -33,7 +33,7 @@ pub type JobMarketSkillProfilesRequest = ExportRequest<JobMarketSkillProfiles>;
 
 wire_struct! {
     /// One job's market skill profiles.
-    pub struct JobMarketSkillProfile {
+    pub struct JobMarketSkillProfile => JobMarketSkillProfileView {
         /// The job's external id.
         req external_id: String,
         /// One skill list per peer group; `peer_group_list()` gives an
@@ -51,7 +51,7 @@ impl JobMarketSkillProfile {
 
 wire_struct! {
     /// The market's skill profile in one peer group.
-    pub struct PeerGroup {
+    pub struct PeerGroup => PeerGroupView {
         /// The peer group's name (an industry segment).
         opt peer_group: Option<String>,
         /// The skills.
@@ -60,6 +60,8 @@ wire_struct! {
 }
 
 impl Table for JobMarketSkillProfile {
+    crate::dataset::rows_over_typed_records!();
+
     /// One row per (job, peer group, skill); see README.
     const COLUMNS: &'static [&'static str] = &[
         "job_external_id",

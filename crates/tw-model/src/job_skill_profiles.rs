@@ -64,7 +64,7 @@ impl Include {
 
 wire_struct! {
     /// One job's record in the job-skill-profiles export.
-    pub struct JobSkillProfile {
+    pub struct JobSkillProfile => JobSkillProfileView {
         /// The job's external id.
         req external_id: String,
         /// Whether TechWolf has little data on the job.
@@ -83,7 +83,7 @@ impl JobSkillProfile {
 
 wire_struct! {
     /// One skill of a job's profile.
-    pub struct JobSkill {
+    pub struct JobSkill => JobSkillView {
         /// The skill's id.
         req skill_id: String,
         /// The skill's name.
@@ -105,7 +105,7 @@ wire_struct! {
 
 wire_struct! {
     /// A skill's type for a job.
-    pub struct SkillType {
+    pub struct SkillType => SkillTypeView {
         /// A display string: `Job-Specific`, `Family-Specific`, `Core` seen.
         opt skill_type: Option<String>,
         /// Whether the skill is common.
@@ -121,6 +121,8 @@ impl crate::Label for SkillType {
 }
 
 impl Table for JobSkillProfile {
+    crate::dataset::rows_over_typed_records!();
+
     /// One row per (job, skill); see README.
     const COLUMNS: &'static [&'static str] = &[
         "job_external_id",

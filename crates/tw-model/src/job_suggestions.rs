@@ -115,7 +115,7 @@ open_enum! {
 
 wire_struct! {
     /// One suggestion (list format).
-    pub struct Suggestion {
+    pub struct Suggestion => SuggestionView {
         /// The suggestion's id.
         req suggestion_id: String,
         /// The job it is about.
@@ -141,7 +141,7 @@ wire_struct! {
 
 wire_struct! {
     /// The values a suggestion proposes.
-    pub struct SuggestionData {
+    pub struct SuggestionData => SuggestionDataView {
         /// The proposed proficiency level.
         opt proficiency_level: Option<i64>,
         /// Whether the skill should be critical.
@@ -150,6 +150,8 @@ wire_struct! {
 }
 
 impl Table for Suggestion {
+    crate::dataset::rows_over_typed_records!();
+
     /// One row per suggestion; see README.
     const COLUMNS: &'static [&'static str] = &[
         "suggestion_id",

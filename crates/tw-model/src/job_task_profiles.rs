@@ -62,7 +62,7 @@ impl Include {
 
 wire_struct! {
     /// One job's record in the job-task-profiles export.
-    pub struct JobTaskProfile {
+    pub struct JobTaskProfile => JobTaskProfileView {
         /// The job's external id.
         req external_id: String,
         /// The job's tasks (`[]` without a task profile).
@@ -79,7 +79,7 @@ impl JobTaskProfile {
 
 wire_struct! {
     /// One task of a job's task profile.
-    pub struct JobTask {
+    pub struct JobTask => JobTaskView {
         /// The task's id (a slug).
         req task_id: String,
         /// The task's name.
@@ -99,13 +99,15 @@ wire_struct! {
 
 wire_struct! {
     /// A job profile-data entry a task came from.
-    pub struct SourceData {
+    pub struct SourceData => SourceDataView {
         /// The entry's id.
         opt external_id: Option<String>,
     }
 }
 
 impl Table for JobTaskProfile {
+    crate::dataset::rows_over_typed_records!();
+
     /// One row per (job, task); see README.
     const COLUMNS: &'static [&'static str] = &[
         "job_external_id",

@@ -28,9 +28,11 @@
 //! The fast paths are generated from the same model description
 //! ([`Describe`]): a one-pass [`Scanner`] checks a page's records in the walk
 //! that finds them ([`decode_raw_page`] uses it and falls back to the serde
-//! decoders whenever it is not sure), and [`decode_page_into`] decodes a page
+//! decoders whenever it is not sure), [`decode_page_into`] decodes a page
 //! on that walk into the records of an earlier one, reusing their
-//! allocations. Both give exactly what [`decode_page`] gives.
+//! allocations, and [`decode_view_page`] views a page on it for tables
+//! ([`view`]: strings as spans of the page, not copies). All give exactly
+//! what [`decode_page`] gives.
 //!
 //! The crate does no I/O; `cargo xtask gen-schema` writes the JSON Schemas
 //! of every dataset to `schemas/`.
@@ -76,6 +78,7 @@ mod request;
 mod scan;
 mod shape;
 mod validate;
+pub mod view;
 mod wire;
 
 pub mod ai_goals;
@@ -121,6 +124,7 @@ pub use crate::skill_profiles::{
     EmployeeSkillProfile, ProfileSkill, SkillProfiles, SkillProfilesRequest, SourceEvent,
 };
 pub use crate::validate::{RawPage, Validate, decode_raw, decode_raw_page};
+pub use crate::view::{ViewPage, decode_view_page};
 
 /// Re-exported so users need not depend on `serde_json` to read `extra`.
 pub use serde_json::{Map, Value};

@@ -103,7 +103,7 @@ wire_struct! {
     /// One organisational unit and its sub-units, as sent. The node field
     /// table is cut off in the documentation, so only `external_id` is
     /// required.
-    pub struct OrgUnit {
+    pub struct OrgUnit => OrgUnitView {
         /// The unit's external id.
         req external_id: String,
         /// Its name.
@@ -189,6 +189,8 @@ impl<'a> Iterator for Flatten<'a> {
 }
 
 impl Table for OrgUnit {
+    crate::dataset::rows_over_typed_records!();
+
     /// One row per unit of the subtree; see README.
     const COLUMNS: &'static [&'static str] = &[
         "external_id",

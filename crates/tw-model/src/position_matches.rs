@@ -57,7 +57,7 @@ wire_struct! {
     /// The match between an employee and their assigned position. Tenants
     /// with proficiency or criticality matching get extra fields, kept in
     /// `extra`.
-    pub struct PositionMatch {
+    pub struct PositionMatch => PositionMatchView {
         /// The employee's external id.
         req employee_id: String,
         /// The assigned position's job id.
@@ -68,6 +68,8 @@ wire_struct! {
 }
 
 impl Table for PositionMatch {
+    crate::dataset::rows_over_typed_records!();
+
     /// One row per employee; see README.
     const COLUMNS: &'static [&'static str] = &["employee_id", "job_id", "score", "extra"];
     const TYPED: &'static [(&'static str, Kind)] = &[("score", Kind::Float)];

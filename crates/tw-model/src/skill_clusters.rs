@@ -1,7 +1,7 @@
 //! `skill-clusters`: `POST /export/employees/skill_clusters`, every
 //! employee's skill clusters.
 
-use crate::dataset::{Cell, Dataset, EmitRow, Kind, Method, Paging, Table, cells};
+use crate::dataset::{Cell, Dataset, EmitRow, Kind, Method, Paging, Table, cells, rows_over_views};
 use crate::enums::{SkillSource, ValidationState};
 use crate::request::{ExportRequest, FilteredBody, NoQuery};
 use crate::wire::{open_enum, wire_struct};
@@ -62,7 +62,7 @@ impl Include {
 
 wire_struct! {
     /// One employee's record in the skill-clusters export.
-    pub struct EmployeeSkillClusters {
+    pub struct EmployeeSkillClusters => EmployeeSkillClustersView {
         /// The employee's external id (the id the customer's HR system uses).
         /// An opaque string: never parsed as a UUID.
         req external_id: String,
@@ -82,7 +82,7 @@ impl EmployeeSkillClusters {
 wire_struct! {
     /// One skill cluster of an employee: a group of related skills with a
     /// proficiency level.
-    pub struct SkillCluster {
+    pub struct SkillCluster => SkillClusterView {
         /// The cluster's id (absent in the older documented response shape).
         opt skill_cluster_id: Option<String>,
         /// The cluster's display name.
@@ -169,7 +169,7 @@ impl SkillCluster {
 
 wire_struct! {
     /// A skill inside a skill cluster.
-    pub struct Skill {
+    pub struct Skill => SkillView {
         /// The skill's display name.
         req name: String,
         /// The skill's id (absent in the older documented response shape).
@@ -200,12 +200,18 @@ impl Table for EmployeeSkillClusters {
     ];
     const TYPED: &'static [(&'static str, Kind)] = &[("proficiency_level", Kind::Integer)];
 
-    fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
-        let employee_extra = cells::extra(&[("employee", self)]);
-        let clusters = self.clusters();
+    rows_over_views!(EmployeeSkillClustersView);
+
+    fn view_rows<E>(
+        view: &EmployeeSkillClustersView,
+        t: &str,
+        emit: &mut EmitRow<'_, E>,
+    ) -> Result<(), E> {
+        let employee_extra = cells::extra_viewed(t, [("employee", view)]);
+        let clusters = view.skill_clusters.as_deref().unwrap_or_default();
         if clusters.is_empty() {
             let mut row: [Cell<'_>; 13] = Default::default();
-            row[0] = Cell::Text(self.external_id.as_str());
+            row[0] = view.external_id.cell(t);
             row[12] = Cell::Text(&employee_extra);
             return emit(&row, 0);
         }
@@ -215,37 +221,56 @@ impl Table for EmployeeSkillClusters {
             let first = usize::from(c > 0);
             // The cluster's cell, built once and borrowed by its skills'
             // rows that add no unknown fields of their own.
-            let cluster_extra =
-                cells::extra_below(&employee_extra, &[("employee", self), ("cluster", cluster)]);
+            let cluster_extra = cells::extra_viewed_below(
+                &employee_extra,
+                t,
+                [("employee", view), ("cluster", cluster)],
+            );
             let mut row: [Cell<'_>; 13] = Default::default();
-            row[0] = Cell::Text(self.external_id.as_str());
-            row[1] = cells::text(&cluster.skill_cluster_id);
-            row[2] = cells::text(&cluster.skill_cluster_name);
-            row[3] = cells::text(&cluster.domain_name);
+            row[0] = view.external_id.cell(t);
+            row[1] = cells::span(&cluster.skill_cluster_id, t);
+            row[2] = cells::span(&cluster.skill_cluster_name, t);
+            row[3] = cells::span(&cluster.domain_name, t);
             row[4] = cells::shown(cluster.proficiency_level);
-            row[5] = cells::label(&cluster.validation_state, ValidationState::as_str);
-            row[6] = cells::joined(cluster.sources.as_ref());
-            let mut skills = cluster.skills().peekable();
-            if skills.peek().is_none() {
+            row[5] = cells::span(&cluster.validation_state, t);
+            row[6] = cells::spans(&cluster.sources, t);
+            let lists = [
+                (SkillList::Current, &cluster.current_skills),
+                (SkillList::Related, &cluster.related_skills),
+                (SkillList::Rejected, &cluster.rejected_skills),
+            ];
+            let mut skills = lists.into_iter().flat_map(|(list, skills)| {
+                let skills = skills.as_deref().unwrap_or_default();
+                skills.iter().map(move |skill| (list, skill))
+            });
+            let Some(mut next) = skills.next() else {
                 row[12] = Cell::Text(&cluster_extra);
                 emit(&row, first)?;
                 continue;
-            }
-            for (s, (list, skill)) in skills.enumerate() {
-                let skill_extra = cells::extra_below(
+            };
+            let mut s = 0;
+            loop {
+                let (list, skill) = next;
+                let skill_extra = cells::extra_viewed_below(
                     &cluster_extra,
-                    &[("employee", self), ("cluster", cluster), ("skill", skill)],
+                    t,
+                    [("employee", view), ("cluster", cluster), ("skill", skill)],
                 );
                 // The cluster's fields, copied (cells are references or
                 // numbers).
                 let mut row = row;
                 row[7] = Cell::Text(list.as_str());
-                row[8] = cells::text(&skill.skill_id);
-                row[9] = Cell::Text(skill.name.as_str());
-                row[10] = cells::label(&skill.validation_state, ValidationState::as_str);
-                row[11] = cells::joined(skill.skill_sources.as_ref());
+                row[8] = cells::span(&skill.skill_id, t);
+                row[9] = skill.name.cell(t);
+                row[10] = cells::span(&skill.validation_state, t);
+                row[11] = cells::spans(&skill.skill_sources, t);
                 row[12] = Cell::Text(&skill_extra);
                 emit(&row, if s > 0 { 7 } else { first })?;
+                s += 1;
+                match skills.next() {
+                    Some(skill) => next = skill,
+                    None => break,
+                }
             }
         }
         Ok(())

@@ -67,7 +67,7 @@ impl Include {
 
 wire_struct! {
     /// One employee's record in the skill-profiles export.
-    pub struct EmployeeSkillProfile {
+    pub struct EmployeeSkillProfile => EmployeeSkillProfileView {
         /// The employee's external id. An opaque string.
         req external_id: String,
         /// How many skill events the employee has.
@@ -91,7 +91,7 @@ impl EmployeeSkillProfile {
 
 wire_struct! {
     /// One skill of an employee's profile.
-    pub struct ProfileSkill {
+    pub struct ProfileSkill => ProfileSkillView {
         /// The skill's id.
         req skill_id: String,
         /// The skill's name in the chosen vocabulary.
@@ -115,7 +115,7 @@ wire_struct! {
 
 wire_struct! {
     /// A skill event behind a profile skill.
-    pub struct SourceEvent {
+    pub struct SourceEvent => SourceEventView {
         /// The skill event's id.
         opt external_id: Option<String>,
         /// The kind of event (same values as `sources`).
@@ -126,6 +126,8 @@ wire_struct! {
 }
 
 impl Table for EmployeeSkillProfile {
+    crate::dataset::rows_over_views!(EmployeeSkillProfileView);
+
     /// One row per (employee, skill); see README.
     const COLUMNS: &'static [&'static str] = &[
         "employee_external_id",
@@ -153,28 +155,39 @@ impl Table for EmployeeSkillProfile {
         ("inferred_proficiency_float", Kind::Float),
     ];
 
-    fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
-        let employee_extra = cells::extra(&[("employee", self)]);
+    fn view_rows<E>(
+        view: &EmployeeSkillProfileView,
+        t: &str,
+        emit: &mut EmitRow<'_, E>,
+    ) -> Result<(), E> {
+        let employee_extra = cells::extra_viewed(t, [("employee", view)]);
         let mut row: [Cell<'_>; 14] = Default::default();
-        row[0] = Cell::Text(self.external_id.as_str());
-        row[1] = cells::shown(self.num_skill_events);
-        row[2] = cells::shown(self.low_data_availability);
-        row[3] = cells::shown(self.seniority.as_ref());
-        let skills = self.skill_list();
+        row[0] = view.external_id.cell(t);
+        row[1] = cells::shown(view.num_skill_events);
+        row[2] = cells::shown(view.low_data_availability);
+        row[3] = cells::shown(view.seniority.as_ref());
+        let skills = view.skills.as_deref().unwrap_or_default();
         if skills.is_empty() {
             row[13] = Cell::Text(&employee_extra);
             return emit(&row, 0);
         }
         for (i, skill) in skills.iter().enumerate() {
-            let skill_extra =
-                cells::extra_below(&employee_extra, &[("employee", self), ("skill", skill)]);
+            let skill_extra = cells::extra_viewed_below(
+                &employee_extra,
+                t,
+                [("employee", view), ("skill", skill)],
+            );
+            let source_events = skill
+                .source_events
+                .as_ref()
+                .map(|events| events.as_typed::<Vec<SourceEvent>>(t));
             // The employee's fields, copied (cells are references or numbers).
             let mut row = row;
-            row[4] = Cell::Text(skill.skill_id.as_str());
-            row[5] = Cell::Text(skill.skill.as_str());
-            row[6] = cells::label(&skill.validation_state, ValidationState::as_str);
-            row[7] = cells::joined(skill.sources.as_ref());
-            row[8] = cells::json(skill.source_events.as_ref());
+            row[4] = skill.skill_id.cell(t);
+            row[5] = skill.skill.cell(t);
+            row[6] = cells::span(&skill.validation_state, t);
+            row[7] = cells::spans(&skill.sources, t);
+            row[8] = cells::json(source_events.as_ref());
             row[9] = cells::shown(skill.self_rated_proficiency_level);
             row[10] = cells::shown(skill.self_rated_proficiency_float.as_ref());
             row[11] = cells::shown(skill.inferred_proficiency_level);

@@ -154,7 +154,7 @@ open_enum! {
 
 wire_struct! {
     /// One skill of the vocabulary, in any of the three documented shapes.
-    pub struct TaxonomySkill {
+    pub struct TaxonomySkill => TaxonomySkillView {
         /// The skill's id.
         req skill_id: String,
         /// Its name in `vocab_language` (or the vendor's vocabulary).
@@ -186,7 +186,7 @@ wire_struct! {
 
 wire_struct! {
     /// A skill's vendor properties.
-    pub struct SkillProperties {
+    pub struct SkillProperties => SkillPropertiesView {
         /// The skill's status in SAP.
         opt sap_status: Option<SapStatus>,
     }
@@ -194,13 +194,15 @@ wire_struct! {
 
 wire_struct! {
     /// `properties.sap_status`.
-    pub struct SapStatus {
+    pub struct SapStatus => SapStatusView {
         /// `active` or `inactive`.
         opt value: Option<String>,
     }
 }
 
 impl Table for TaxonomySkill {
+    crate::dataset::rows_over_typed_records!();
+
     /// One row per skill; see README.
     const COLUMNS: &'static [&'static str] = &[
         "skill_id",

@@ -60,7 +60,7 @@ impl Include {
 
 wire_struct! {
     /// One employee's record in the task-profiles export.
-    pub struct EmployeeTaskProfile {
+    pub struct EmployeeTaskProfile => EmployeeTaskProfileView {
         /// The employee's external id. An opaque string.
         req external_id: String,
         /// The employee's tasks (`[]` without a task profile);
@@ -78,7 +78,7 @@ impl EmployeeTaskProfile {
 
 wire_struct! {
     /// One task of a task profile.
-    pub struct Task {
+    pub struct Task => TaskView {
         /// The task's id (a slug in TechWolf's samples).
         req task_id: String,
         /// The task's name.
@@ -98,7 +98,7 @@ wire_struct! {
 
 wire_struct! {
     /// How AI affects a task.
-    pub struct AiImpact {
+    pub struct AiImpact => AiImpactView {
         /// The level: `H1`, `H2`, `H3` seen (meaning not documented).
         opt level: Option<String>,
         /// Why, in free text.
@@ -108,7 +108,7 @@ wire_struct! {
 
 wire_struct! {
     /// A skill linked to a task or job.
-    pub struct LinkedSkill {
+    pub struct LinkedSkill => LinkedSkillView {
         /// The skill's id.
         req skill_id: String,
         /// The skill's name in the chosen vocabulary.
@@ -117,6 +117,8 @@ wire_struct! {
 }
 
 impl Table for EmployeeTaskProfile {
+    crate::dataset::rows_over_typed_records!();
+
     /// One row per (employee, task); see README.
     const COLUMNS: &'static [&'static str] = &[
         "employee_external_id",

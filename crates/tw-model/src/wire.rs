@@ -21,7 +21,7 @@
 macro_rules! wire_struct {
     (
         $(#[$meta:meta])*
-        pub struct $name:ident {
+        pub struct $name:ident => $view:ident {
             $(
                 $(#[$fmeta:meta])*
                 $kind:ident $field:ident : $ty:ty,
@@ -40,6 +40,63 @@ macro_rules! wire_struct {
             /// `null`s of optional known fields are kept here too).
             #[schemars(skip)]
             pub extra: serde_json::Map<String, serde_json::Value>,
+        }
+
+        #[doc = concat!("The view of [`", stringify!($name), "`]: its strings as spans of the page ")]
+        /// it was viewed in (see [`crate::view`]).
+        #[derive(Debug, Clone, Default)]
+        pub struct $view {
+            $(
+                #[doc = concat!("`", stringify!($field), "`.")]
+                pub $field: <$ty as $crate::view::Viewable>::View,
+            )*
+            /// The object's unknown fields.
+            pub unknown: $crate::view::Unknowns,
+        }
+
+        impl $crate::view::Viewable for $name {
+            type View = $view;
+
+            fn fresh() -> $view {
+                $view::default()
+            }
+
+            fn view_into(view: &mut $view, walk: &mut $crate::Walk<'_, '_>) -> $crate::Scan<()> {
+                // Keys are matched as the in-place decoder matches them.
+                let object = <$name as $crate::Validate>::scanner()
+                    .and_then($crate::Scanner::root_object)
+                    .ok_or($crate::Unsure)?;
+                view.unknown.clear();
+                $( #[allow(unused_mut)] let mut $field = false; )*
+                let mut next = 0usize;
+                walk.container(b'{', b'}', |walk| {
+                    let (found, key) = walk.key_of(object, next)?;
+                    match found {
+                        Some(k) => {
+                            next = k + 1;
+                            wire_struct!(@at k $( $field => {
+                                $field = true;
+                                <$ty as $crate::view::Viewable>::view_into(&mut view.$field, walk)?;
+                            } )*);
+                        }
+                        None => view.unknown.read(key, walk)?,
+                    }
+                    Ok(())
+                })?;
+                $( wire_struct!(@view_finish $kind view $field); )*
+                Ok(())
+            }
+
+            fn view_of(value: &$name, text: &mut String, view: &mut $view) {
+                $( <$ty as $crate::view::Viewable>::view_of(&value.$field, text, &mut view.$field); )*
+                view.unknown = $crate::view::Unknowns::of(value);
+            }
+        }
+
+        impl $crate::view::ObjectView for $view {
+            fn unknowns(&self) -> &$crate::view::Unknowns {
+                &self.unknown
+            }
         }
 
         impl $crate::Describe for $name {
@@ -191,18 +248,10 @@ macro_rules! wire_struct {
                         match found {
                             Some(k) => {
                                 next = k + 1;
-                                #[allow(unused_mut, unused_assignments)]
-                                let mut index = 0usize;
-                                $(
-                                    if k == index {
-                                        $field = true;
-                                        wire_struct!(@into $kind walk self $field nulls);
-                                    }
-                                    #[allow(unused_assignments)]
-                                    {
-                                        index += 1;
-                                    }
-                                )*
+                                wire_struct!(@at k $( $field => {
+                                    $field = true;
+                                    wire_struct!(@into $kind walk self $field nulls);
+                                } )*);
                             }
                             None => {
                                 let b = walk.b;
@@ -301,6 +350,28 @@ macro_rules! wire_struct {
             if $nulls {
                 $self.extra.remove(stringify!($field));
             }
+        }
+    };
+    // Runs the body of the field at index `k` (fields numbered in order).
+    (@at $k:ident $( $field:ident => $body:block )*) => {{
+        #[allow(unused_mut, unused_assignments)]
+        let mut index = 0usize;
+        $(
+            if $k == index $body
+            #[allow(unused_assignments)]
+            {
+                index += 1;
+            }
+        )*
+    }};
+    (@view_finish req $view:ident $field:ident) => {
+        if !$field {
+            return Err($crate::Unsure);
+        }
+    };
+    (@view_finish opt $view:ident $field:ident) => {
+        if !$field {
+            $view.$field = None;
         }
     };
     (@into_finish req $self:ident $field:ident $nulls:ident) => {
@@ -411,6 +482,23 @@ macro_rules! open_enum {
                     $( $wire => Some(Self::$variant), )*
                     _ => None,
                 }
+            }
+        }
+
+        impl $crate::view::Viewable for $name {
+            type View = $crate::view::Span;
+
+            fn fresh() -> $crate::view::Span {
+                $crate::view::Span::default()
+            }
+
+            #[inline]
+            fn view_into(view: &mut $crate::view::Span, walk: &mut $crate::Walk<'_, '_>) -> $crate::Scan<()> {
+                <String as $crate::view::Viewable>::view_into(view, walk)
+            }
+
+            fn view_of(value: &$name, text: &mut String, view: &mut $crate::view::Span) {
+                *view = $crate::view::push_span(text, value.as_str());
             }
         }
 

@@ -11,7 +11,7 @@ use anyhow::Context;
 use tw_export::output::{CsvDialect, Format, RecordWriter};
 use tw_export::{
     Checkpoint, Client, Cursor, Dataset, ExportRequest, Raw, RawRecord, Repr, RetryPolicy, Secret,
-    Typed,
+    Viewed,
 };
 
 use crate::cli::args::{
@@ -506,9 +506,9 @@ fn export_and_report<A: DatasetArgs>(
         Resume::No
     };
     let result = match (to_file, format) {
-        (None, Format::Csv(_)) => job.into_stdout::<Typed>(),
+        (None, Format::Csv(_)) => job.into_stdout::<Viewed>(),
         (None, _) => job.into_stdout::<Raw>(),
-        (Some(path), Format::Csv(_)) => job.into_file::<Typed>(path, &options, resume),
+        (Some(path), Format::Csv(_)) => job.into_file::<Viewed>(path, &options, resume),
         (Some(path), _) => job.into_file::<Raw>(path, &options, resume),
     };
     report.retries = connection.client.retries();
@@ -756,16 +756,16 @@ pub(crate) trait Writes<D: Dataset>: Repr<D> {
     fn text(item: &Self::Item) -> std::borrow::Cow<'_, [u8]>;
 }
 
-impl<D: Dataset> Writes<D> for Typed {
+impl<D: Dataset> Writes<D> for Viewed {
     fn write<W: Write>(
-        item: &D::Record,
+        item: &Self::Item,
         writer: &mut RecordWriter<W, D::Record>,
     ) -> io::Result<()> {
-        writer.write(item)
+        writer.write_viewed(item)
     }
 
-    fn text(item: &D::Record) -> std::borrow::Cow<'_, [u8]> {
-        std::borrow::Cow::Owned(serde_json::to_vec(item).expect("a record serializes"))
+    fn text(item: &Self::Item) -> std::borrow::Cow<'_, [u8]> {
+        std::borrow::Cow::Borrowed(item.as_str().as_bytes())
     }
 }
 

@@ -203,6 +203,11 @@ macro_rules! suites {
                 }
 
                 #[test]
+                fn pages_viewed_give_the_rows_of_decoded_ones() {
+                    crate::scan::pages_viewed_give_the_rows_of_decoded_ones::<$dataset>();
+                }
+
+                #[test]
                 fn fixture_pages_are_decided_by_the_scanner() {
                     let text = crate::fixture(&format!(
                         "endpoints/{}.response.json",

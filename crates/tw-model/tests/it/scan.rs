@@ -7,15 +7,15 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use serde_json::Value;
 use tw_model::{
-    Dataset, Describe, EmployeeSkillClusters, SkillClusters, UnknownFields, Validate, decode_page,
-    decode_raw_page, scan_raw_page,
+    Dataset, Describe, EmployeeSkillClusters, SkillClusters, Table, UnknownFields, Validate,
+    decode_page, decode_raw_page, decode_view_page, scan_raw_page,
 };
 
 use crate::props::page_doc;
 
-/// Decoding generated pages of `D` in place, over the records of another
-/// generated page, gives exactly the records `decode_page` gives.
-pub(crate) fn pages_decoded_in_place_equal_fresh_ones<D: Dataset>() {
+/// Runs `check` on pairs of generated pages of `D`, both compact or both
+/// pretty-printed: a first page to decode, then a second over it.
+fn over_two_pages<D: Dataset>(check: impl Fn(String, String) -> Result<(), TestCaseError>) {
     use proptest::test_runner::{Config, TestRunner};
 
     let mut runner = TestRunner::new(Config::with_cases(96));
@@ -33,18 +33,73 @@ pub(crate) fn pages_decoded_in_place_equal_fresh_ones<D: Dataset>() {
                     doc.to_string()
                 }
             };
-            let mut records = Vec::new();
-            tw_model::decode_page_into::<D>(text(&first).as_bytes(), &mut records).unwrap();
-            let second = text(&second);
-            let (has_next, next) =
-                tw_model::decode_page_into::<D>(second.as_bytes(), &mut records).unwrap();
-            let fresh = decode_page::<D>(second.as_bytes()).unwrap();
-            prop_assert_eq!(&records, &fresh.records);
-            prop_assert_eq!(has_next, fresh.has_next);
-            prop_assert_eq!(next, fresh.next_starting_after);
-            Ok(())
+            check(text(&first), text(&second))
         })
         .unwrap();
+}
+
+/// Decoding generated pages of `D` in place, over the records of another
+/// generated page, gives exactly the records `decode_page` gives.
+pub(crate) fn pages_decoded_in_place_equal_fresh_ones<D: Dataset>() {
+    over_two_pages::<D>(|first, second| {
+        let mut records = Vec::new();
+        tw_model::decode_page_into::<D>(first.as_bytes(), &mut records).unwrap();
+        let (has_next, next) =
+            tw_model::decode_page_into::<D>(second.as_bytes(), &mut records).unwrap();
+        let fresh = decode_page::<D>(second.as_bytes()).unwrap();
+        prop_assert_eq!(&records, &fresh.records);
+        prop_assert_eq!(has_next, fresh.has_next);
+        prop_assert_eq!(next, fresh.next_starting_after);
+        Ok(())
+    });
+}
+
+/// The rows of a record, as text, with each row's repeat hint.
+pub(crate) fn typed_rows<T: Table>(record: &T) -> Vec<(Vec<String>, usize)> {
+    let mut rows = Vec::new();
+    record
+        .rows(&mut |row, repeats| {
+            rows.push((row.iter().map(ToString::to_string).collect(), repeats));
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+    rows
+}
+
+/// The rows of a viewed record (see [`typed_rows`]).
+pub(crate) fn viewed_rows<T: Table>(view: &T::View, text: &str) -> Vec<(Vec<String>, usize)> {
+    let mut rows = Vec::new();
+    T::view_rows(view, text, &mut |row, repeats| {
+        rows.push((row.iter().map(ToString::to_string).collect(), repeats));
+        Ok::<(), ()>(())
+    })
+    .unwrap();
+    rows
+}
+
+/// Viewing generated pages of `D` (over the views of another generated
+/// page) gives the records' texts and table rows that decoding gives,
+/// with the same verdict.
+pub(crate) fn pages_viewed_give_the_rows_of_decoded_ones<D: Dataset>() {
+    over_two_pages::<D>(|first, second| {
+        let mut views = Vec::new();
+        decode_view_page::<D>(first.into_bytes(), &mut views).unwrap();
+        let page = decode_view_page::<D>(second.clone().into_bytes(), &mut views).unwrap();
+        let fresh = decode_page::<D>(second.as_bytes()).unwrap();
+        prop_assert_eq!(page.has_next, fresh.has_next);
+        prop_assert_eq!(&page.next_starting_after, &fresh.next_starting_after);
+        prop_assert_eq!(views.len(), fresh.records.len());
+        prop_assert_eq!(page.records.len(), fresh.records.len());
+        for ((view, range), record) in views.iter().zip(&page.records).zip(&fresh.records) {
+            let sent: Value = serde_json::from_str(&page.text[range.clone()]).unwrap();
+            prop_assert_eq!(&serde_json::to_value(record).unwrap(), &sent);
+            prop_assert_eq!(
+                viewed_rows::<D::Record>(view, &page.text),
+                typed_rows(record)
+            );
+        }
+        Ok(())
+    });
 }
 
 /// Generated valid pages of `D` (compact and pretty-printed) are decided
@@ -123,6 +178,28 @@ fn accepted_only_if_decoded(text: &str) -> Result<(), TestCaseError> {
             prop_assert_eq!(&records, &page.records);
         }
         Err(err) => prop_assert_eq!(err.to_string(), in_place.unwrap_err().to_string()),
+    }
+    // Viewing (over views of a valid page) agrees too, rows and all.
+    let mut views = Vec::new();
+    decode_view_page::<SkillClusters>(
+        br#"{"has_next":false,"records":[{"external_id":"z","x":1,"skill_clusters":[{"current_skills":[{"name":"n"}],"sources":["a"]}]}]}"#.to_vec(),
+        &mut views,
+    )
+    .unwrap();
+    let viewed = decode_view_page::<SkillClusters>(text.as_bytes().to_vec(), &mut views);
+    match decode_page::<SkillClusters>(text.as_bytes()) {
+        Ok(page) => {
+            prop_assert!(viewed.is_ok());
+            let viewed = viewed.unwrap();
+            prop_assert_eq!(views.len(), page.records.len());
+            for (view, record) in views.iter().zip(&page.records) {
+                prop_assert_eq!(
+                    viewed_rows::<EmployeeSkillClusters>(view, &viewed.text),
+                    typed_rows(record)
+                );
+            }
+        }
+        Err(err) => prop_assert_eq!(err.to_string(), viewed.unwrap_err().to_string()),
     }
     crate::validate::same_verdict_for::<SkillClusters>(text)
 }

@@ -1,0 +1,570 @@
+//! Views: records read as spans of their page's text, for tables.
+//!
+//! A CSV export needs a record's fields one by one, but not owned copies
+//! of them. A view is the record's shape with every string replaced by a
+//! [`Span`] of the page's text (and numbers, booleans and lists as
+//! themselves), built on the same one-pass walk that checks the page
+//! ([`decode_view_page`]). Writing a row then copies each field once, from
+//! the page to the output; decoding typed records first copied it twice
+//! and matched every enum value against its variants on the way.
+//!
+//! Every `wire_struct!` type has a view (`SkillCluster` has
+//! `SkillClusterView`), generated from the same declaration as its decoders.
+//! Views are reused from page to page: a [`List`] keeps the elements it
+//! held beyond its length, so once the first pages have grown them, viewing
+//! a page allocates nothing but the unknown fields it keeps.
+//!
+//! A page the walk is not sure of goes to the serde decoders, as everywhere:
+//! the same error for a bad page, and for a good one the records are
+//! written out again as JSON and viewed there.
+
+use std::borrow::Cow;
+use std::fmt::Debug;
+use std::ops::{Deref, Range};
+
+use crate::dataset::{Cell, Dataset, Table, Unknown};
+use crate::error::DecodeError;
+use crate::page::Layout;
+use crate::scan::{Scan, Walk};
+
+/// A string of a record: where its text is, between the quotes, in the
+/// page (or document) the record was viewed in, and whether that text
+/// holds escapes (then [`Span::text`] undoes them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Span {
+    start: usize,
+    end: usize,
+    escaped: bool,
+}
+
+impl Span {
+    /// The string's text, in `text` (the page the record was viewed in).
+    pub fn text(self, text: &str) -> Cow<'_, str> {
+        let raw = self.raw(text);
+        if !self.escaped {
+            return Cow::Borrowed(raw);
+        }
+        Cow::Owned(crate::decode_into::unescaped(raw))
+    }
+
+    /// The string as the page sends it, escapes and all.
+    pub fn raw(self, text: &str) -> &str {
+        text.get(self.start..self.end).unwrap_or_default()
+    }
+
+    /// Whether the string holds escapes.
+    pub fn is_escaped(self) -> bool {
+        self.escaped
+    }
+
+    /// The string as a table cell: borrowed text, or text whose escapes a
+    /// writer undoes as it writes it.
+    #[inline]
+    pub fn cell(self, text: &str) -> Cell<'_> {
+        let raw = self.raw(text);
+        if self.escaped {
+            Cell::Escaped(raw)
+        } else {
+            Cell::Text(raw)
+        }
+    }
+}
+
+/// A list of views that keeps the elements it held beyond its length, so
+/// that viewing the next record over it reuses their allocations. Reads
+/// as a slice of its elements.
+#[derive(Debug, Clone)]
+pub struct List<T> {
+    items: Vec<T>,
+    len: usize,
+    /// Where the list's JSON text is.
+    json: Range<usize>,
+}
+
+impl<T> Default for List<T> {
+    fn default() -> Self {
+        List {
+            items: Vec::new(),
+            len: 0,
+            json: 0..0,
+        }
+    }
+}
+
+impl<T> List<T> {
+    /// The list's JSON text, in `text` (the page it was viewed in).
+    pub fn json<'t>(&self, text: &'t str) -> &'t str {
+        text.get(self.json.clone()).unwrap_or_default()
+    }
+
+    /// The list as the typed value `V` writes it (for [`Cell::Json`]; see
+    /// [`AsTyped`]).
+    pub fn as_typed<'t, V>(&self, text: &'t str) -> AsTyped<'t, V> {
+        AsTyped {
+            json: self.json(text),
+            typed: std::marker::PhantomData,
+        }
+    }
+}
+
+/// A nested value of a viewed record that serializes as its typed value
+/// `V` does: decoded from its JSON text when written (for [`Cell::Json`],
+/// whose text is the typed value's compact JSON).
+pub struct AsTyped<'t, V> {
+    json: &'t str,
+    typed: std::marker::PhantomData<fn() -> V>,
+}
+
+impl<V> Debug for AsTyped<'_, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("AsTyped").field(&self.json).finish()
+    }
+}
+
+impl<V: serde::Serialize + serde::de::DeserializeOwned> serde::Serialize for AsTyped<'_, V> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // The walk checked the text against the model, so it decodes.
+        let value: V = serde_json::from_str(self.json).map_err(serde::ser::Error::custom)?;
+        value.serialize(serializer)
+    }
+}
+
+impl<T> Deref for List<T> {
+    type Target = [T];
+
+    fn deref(&self) -> &[T] {
+        &self.items[..self.len]
+    }
+}
+
+impl<T> List<T> {
+    /// The next element, `fresh` or kept from an earlier record (the
+    /// caller overwrites every part of it).
+    fn next_slot(&mut self, fresh: fn() -> T) -> &mut T {
+        if self.len == self.items.len() {
+            self.items.push(fresh());
+        }
+        self.len += 1;
+        &mut self.items[self.len - 1]
+    }
+}
+
+/// The unknown fields of a viewed object: where each key is in the page,
+/// with its value as typed decoding keeps it, or, for the view of a typed
+/// value, the fields themselves. Empty for most objects.
+#[derive(Debug, Clone, Default)]
+pub struct Unknowns {
+    read: List<(Range<usize>, serde_json::Value)>,
+    owned: Option<Box<serde_json::Map<String, serde_json::Value>>>,
+}
+
+impl Unknowns {
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.read.is_empty() && self.owned.is_none()
+    }
+
+    /// Forgets the fields (keeping the list's room).
+    #[doc(hidden)]
+    pub fn clear(&mut self) {
+        self.read.len = 0;
+        self.owned = None;
+    }
+
+    /// Reads the value of the unknown field whose key (between its
+    /// quotes) is at `key` of the page, as typed decoding reads it.
+    #[doc(hidden)]
+    pub fn read(&mut self, key: Range<usize>, walk: &mut Walk<'_, '_>) -> Scan<()> {
+        let value = crate::decode_into::extra_value(walk)?;
+        *self.read.next_slot(|| (0..0, serde_json::Value::Null)) = (key, value);
+        Ok(())
+    }
+
+    /// Calls `f` with each field, its key read from `text` (the page the
+    /// object was viewed in).
+    pub fn for_each<'a>(
+        &'a self,
+        text: &'a str,
+        f: &mut dyn FnMut(&'a str, &'a serde_json::Value),
+    ) {
+        if let Some(owned) = &self.owned {
+            for (key, value) in owned.iter() {
+                f(key, value);
+            }
+        }
+        for (key, value) in self.read.iter() {
+            f(text.get(key.clone()).unwrap_or_default(), value);
+        }
+    }
+
+    /// The unknown fields of typed value `value`.
+    #[doc(hidden)]
+    pub fn of(value: &dyn Unknown) -> Unknowns {
+        let mut owned = serde_json::Map::new();
+        value.for_each_unknown(&mut |key, value| {
+            owned.insert(key.to_owned(), value.clone());
+        });
+        Unknowns {
+            read: List::default(),
+            owned: (!owned.is_empty()).then(|| Box::new(owned)),
+        }
+    }
+}
+
+/// A viewed object: its unknown fields, for a table's `extra` cell.
+pub trait ObjectView {
+    /// The object's unknown fields.
+    fn unknowns(&self) -> &Unknowns;
+}
+
+/// A viewed object with the page it was viewed in, listing its unknown
+/// fields as a typed object does.
+pub(crate) struct InPage<'a>(pub &'a dyn ObjectView, pub &'a str);
+
+impl Unknown for InPage<'_> {
+    fn for_each_unknown<'a>(&'a self, f: &mut dyn FnMut(&'a str, &'a serde_json::Value)) {
+        self.0.unknowns().for_each(self.1, f);
+    }
+}
+
+/// A model type that has a view (generated for every model type).
+#[doc(hidden)]
+pub trait Viewable {
+    /// The view.
+    type View: Clone + Debug + Send + Sync + 'static;
+
+    /// A view to read into.
+    fn fresh() -> Self::View;
+
+    /// Reads the next value of `walk` into `view`, replacing all of it
+    /// and reusing its lists.
+    fn view_into(view: &mut Self::View, walk: &mut Walk<'_, '_>) -> Scan<()>;
+
+    /// The view of a typed value, its strings appended to `text`.
+    fn view_of(value: &Self, text: &mut String, view: &mut Self::View);
+}
+
+impl Viewable for String {
+    type View = Span;
+
+    fn fresh() -> Span {
+        Span::default()
+    }
+
+    #[inline]
+    fn view_into(view: &mut Span, walk: &mut Walk<'_, '_>) -> Scan<()> {
+        walk.expect(b'"')?;
+        let start = walk.i;
+        let escaped = walk.string()?;
+        *view = Span {
+            start,
+            end: walk.i - 1,
+            escaped,
+        };
+        Ok(())
+    }
+
+    fn view_of(value: &String, text: &mut String, view: &mut Span) {
+        *view = push_span(text, value);
+    }
+}
+
+/// Appends `value` to `text`, and gives its span there.
+#[doc(hidden)]
+pub fn push_span(text: &mut String, value: &str) -> Span {
+    let start = text.len();
+    text.push_str(value);
+    Span {
+        start,
+        end: text.len(),
+        escaped: false,
+    }
+}
+
+macro_rules! viewed_as_itself {
+    ($($ty:ty = $fresh:expr),*) => {
+        $(
+            impl Viewable for $ty {
+                type View = $ty;
+
+                fn fresh() -> $ty {
+                    $fresh
+                }
+
+                #[inline]
+                fn view_into(view: &mut $ty, walk: &mut Walk<'_, '_>) -> Scan<()> {
+                    crate::DecodeInto::decode_into(view, walk)
+                }
+
+                fn view_of(value: &$ty, _: &mut String, view: &mut $ty) {
+                    view.clone_from(value);
+                }
+            }
+        )*
+    };
+}
+
+viewed_as_itself!(
+    i64 = 0,
+    bool = false,
+    serde_json::Number = serde_json::Number::from(0)
+);
+
+impl<T: Viewable> Viewable for Option<T> {
+    type View = Option<T::View>;
+
+    fn fresh() -> Option<T::View> {
+        None
+    }
+
+    #[inline]
+    fn view_into(view: &mut Option<T::View>, walk: &mut Walk<'_, '_>) -> Scan<()> {
+        if walk.peek() == Some(b'n') {
+            *view = None;
+            return walk.literal(b"null");
+        }
+        T::view_into(view.get_or_insert_with(T::fresh), walk)
+    }
+
+    fn view_of(value: &Option<T>, text: &mut String, view: &mut Option<T::View>) {
+        match value {
+            Some(value) => T::view_of(value, text, view.get_or_insert_with(T::fresh)),
+            None => *view = None,
+        }
+    }
+}
+
+impl<T: Viewable + serde::Serialize> Viewable for Vec<T> {
+    type View = List<T::View>;
+
+    fn fresh() -> List<T::View> {
+        List::default()
+    }
+
+    fn view_into(view: &mut List<T::View>, walk: &mut Walk<'_, '_>) -> Scan<()> {
+        view.len = 0;
+        let start = walk.i;
+        walk.container(b'[', b']', |walk| {
+            T::view_into(view.next_slot(T::fresh), walk)
+        })?;
+        view.json = start..walk.i;
+        Ok(())
+    }
+
+    fn view_of(value: &Vec<T>, text: &mut String, view: &mut List<T::View>) {
+        let start = text.len();
+        text.push_str(&serde_json::to_string(value).expect("model values serialize"));
+        view.json = start..text.len();
+        view.len = 0;
+        for item in value {
+            T::view_of(item, text, view.next_slot(T::fresh));
+        }
+    }
+}
+
+/// A page viewed by [`decode_view_page`].
+#[derive(Debug, Clone)]
+pub struct ViewPage {
+    /// The text the views' spans point into: the response body, or (for a
+    /// page the walk was not sure of) its records written out again.
+    pub text: String,
+    /// Where each record is in `text`.
+    pub records: Vec<Range<usize>>,
+    /// Whether another page follows.
+    pub has_next: bool,
+    /// The cursor of the next page, when the server sent one.
+    pub next_starting_after: Option<String>,
+}
+
+/// Views a response body of dataset `D`: each record's view goes into
+/// `views` (over the views of an earlier page, reusing their lists), and
+/// the page gives where each record is. The page and its verdict are
+/// exactly [`crate::decode_page`]'s: the same records, the same error.
+///
+/// ```
+/// use tw_model::{SkillClusters, decode_view_page};
+///
+/// let mut views = Vec::new();
+/// let body = br#"{"has_next":false,"records":[{"external_id":"e1"},{"external_id":"e\"2"}]}"#;
+/// let page = decode_view_page::<SkillClusters>(body.to_vec(), &mut views)?;
+/// assert_eq!(views.len(), 2);
+/// assert_eq!(views[0].external_id.text(&page.text), "e1");
+/// assert_eq!(views[1].external_id.text(&page.text), "e\"2");
+/// assert_eq!(&page.text[page.records[0].clone()], r#"{"external_id":"e1"}"#);
+///
+/// let bad = br#"{"has_next":false,"records":[{"skill_clusters":[]}]}"#;
+/// let err = decode_view_page::<SkillClusters>(bad.to_vec(), &mut views).unwrap_err();
+/// assert!(err.to_string().contains("external_id"), "{err}");
+/// # Ok::<(), tw_model::DecodeError>(())
+/// ```
+pub fn decode_view_page<D: Dataset>(
+    body: Vec<u8>,
+    views: &mut Vec<<D::Record as Table>::View>,
+) -> Result<ViewPage, DecodeError> {
+    let mut records = Vec::new();
+    let layout = Layout::of::<D>();
+    match String::from_utf8(body) {
+        Ok(text) => {
+            let mut walk = Walk::new(text.as_bytes(), None);
+            walk.text = &text;
+            let mut envelope = None;
+            let walked = walk.whole(|walk| {
+                envelope = Some(
+                    walk.envelope(layout, |walk| view_records::<D>(views, &mut records, walk))?,
+                );
+                Ok(())
+            });
+            if let (Ok(()), Some((has_next, next_starting_after))) = (walked, envelope) {
+                return Ok(ViewPage {
+                    text,
+                    records,
+                    has_next,
+                    next_starting_after,
+                });
+            }
+            from_typed::<D>(text.as_bytes(), views)
+        }
+        Err(err) => from_typed::<D>(err.as_bytes(), views),
+    }
+}
+
+/// The records array of a page, each record viewed into `views`.
+fn view_records<D: Dataset>(
+    views: &mut Vec<<D::Record as Table>::View>,
+    records: &mut Vec<Range<usize>>,
+    walk: &mut Walk<'_, '_>,
+) -> Scan<()> {
+    records.clear();
+    let mut n = 0;
+    walk.container(b'[', b']', |walk| {
+        if n == views.len() {
+            views.push(Default::default());
+        }
+        let start = walk.i;
+        <D::Record as Table>::view_into(&mut views[n], walk)?;
+        records.push(start..walk.i);
+        n += 1;
+        Ok(())
+    })?;
+    views.truncate(n);
+    Ok(())
+}
+
+/// A page the walk was not sure of: decoded by serde (its error is the
+/// page's). Its records are written out again as JSON, then their
+/// strings after them, for the views' spans.
+#[cold]
+fn from_typed<D: Dataset>(
+    body: &[u8],
+    views: &mut Vec<<D::Record as Table>::View>,
+) -> Result<ViewPage, DecodeError> {
+    let page = crate::decode::decode_page::<D>(body)?;
+    let mut text = String::new();
+    let mut records = Vec::with_capacity(page.records.len());
+    for record in &page.records {
+        let start = text.len();
+        text.push_str(&serde_json::to_string(record).expect("a record serializes"));
+        records.push(start..text.len());
+    }
+    views.truncate(page.records.len());
+    views.resize_with(page.records.len(), Default::default);
+    for (record, view) in page.records.iter().zip(views.iter_mut()) {
+        <D::Record as Table>::view_of(record, &mut text, view);
+    }
+    Ok(ViewPage {
+        text,
+        records,
+        has_next: page.has_next,
+        next_starting_after: page.next_starting_after,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{EmployeeSkillClusters, SkillClusters};
+
+    fn rows(view: &<EmployeeSkillClusters as Table>::View, text: &str) -> Vec<Vec<String>> {
+        let mut rows = Vec::new();
+        EmployeeSkillClusters::view_rows(view, text, &mut |row, _| {
+            rows.push(row.iter().map(ToString::to_string).collect());
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+        rows
+    }
+
+    #[test]
+    fn escapes_are_undone_in_cells_and_unknown_fields_reach_the_extra_cell() {
+        let body = br#"{"has_next":false,"records":[{"external_id":"e\u00e9\"1","team":"a\tb",
+            "skill_clusters":[{"skill_cluster_name":"Data \"Power\"","sources":["x\/y","z"],
+            "current_skills":[{"name":"SQL","weight":0.5}]}]}]}"#;
+        let mut views = Vec::new();
+        let page = decode_view_page::<SkillClusters>(body.to_vec(), &mut views).unwrap();
+        let row = &rows(&views[0], &page.text)[0];
+        assert_eq!(row[0], "e\u{e9}\"1");
+        assert_eq!(row[2], "Data \"Power\"");
+        assert_eq!(row[6], "x/y;z");
+        assert_eq!(row[9], "SQL");
+        assert_eq!(row[12], r#"{"employee.team":"a\tb","skill.weight":0.5}"#);
+        let mut keys = Vec::new();
+        views[0]
+            .unknown
+            .for_each(&page.text, &mut |key, _| keys.push(key));
+        assert_eq!(keys, ["team"]);
+    }
+
+    #[test]
+    fn a_page_the_walk_is_unsure_of_is_viewed_from_its_decoded_records() {
+        // A surrogate pair, and an unknown field nested deeper than the
+        // walk decides: serde decodes the page, the views read its records.
+        let deep = format!("{}1{}", "[".repeat(62), "]".repeat(62));
+        let body = format!(
+            r#"{{"has_next":true,"next_starting_after":"c","records":[{{"external_id":"\ud83d\ude00","deep":{deep}}}]}}"#
+        );
+        let mut views = Vec::new();
+        let page = decode_view_page::<SkillClusters>(body.into_bytes(), &mut views).unwrap();
+        // The records as serde writes them, not as sent.
+        assert!(!page.text.contains("\\ud83d"), "{}", page.text);
+        assert!(page.has_next);
+        assert_eq!(page.next_starting_after.as_deref(), Some("c"));
+        let row = &rows(&views[0], &page.text)[0];
+        assert_eq!(row[0], "\u{1f600}");
+        assert!(
+            row[12].starts_with(r#"{"employee.deep":[[["#),
+            "{}",
+            row[12]
+        );
+        let record: serde_json::Value =
+            serde_json::from_str(&page.text[page.records[0].clone()]).unwrap();
+        assert_eq!(record["external_id"], "\u{1f600}");
+    }
+
+    #[test]
+    fn a_bad_page_gets_the_decoders_error() {
+        let mut views = Vec::new();
+        for body in [
+            &br#"{"has_next":false,"records":[{"external_id":5}]}"#[..],
+            br#"{"records":[]}"#,
+            b"\xff",
+        ] {
+            let err = decode_view_page::<SkillClusters>(body.to_vec(), &mut views).unwrap_err();
+            let expected = crate::decode_page::<SkillClusters>(body).unwrap_err();
+            assert_eq!(err.to_string(), expected.to_string());
+        }
+    }
+
+    #[test]
+    fn a_list_keeps_the_room_of_longer_records() {
+        let mut views = Vec::new();
+        let long =
+            br#"{"has_next":false,"records":[{"external_id":"a","skill_clusters":[{},{},{}]}]}"#;
+        decode_view_page::<SkillClusters>(long.to_vec(), &mut views).unwrap();
+        let short = br#"{"has_next":false,"records":[{"external_id":"b","skill_clusters":[{}]}]}"#;
+        let page = decode_view_page::<SkillClusters>(short.to_vec(), &mut views).unwrap();
+        let clusters = views[0].skill_clusters.as_ref().unwrap();
+        assert_eq!(clusters.len(), 1);
+        assert_eq!(clusters.items.len(), 3);
+        assert_eq!(views[0].external_id.text(&page.text), "b");
+    }
+}

@@ -192,12 +192,17 @@ impl<W: Write> CsvWriter<W> {
         match self.dialect {
             CsvDialect::Techwolf => {
                 for (i, field) in row.iter().enumerate().skip(from) {
+                    let plain = field.is_plain();
                     let text = field.field_text(scratch);
                     buf.extend_from_slice(if i == 0 { b"\"" } else { b",\"" });
                     if needs_guard(text) {
                         buf.push(b'`');
                     }
-                    push_doubling_quotes(buf, text);
+                    if plain {
+                        buf.extend_from_slice(text);
+                    } else {
+                        push_doubling_quotes(buf, text);
+                    }
                     buf.push(b'"');
                     self.ends.push(buf.len() - start);
                 }
@@ -210,7 +215,12 @@ impl<W: Write> CsvWriter<W> {
                         buf.push(b',');
                     }
                     // A record of one empty field would read as no record.
-                    if needs_quotes(text) || (text.is_empty() && row.len() == 1) {
+                    let quoted = if field.is_plain() {
+                        holds_any(text, [b','])
+                    } else {
+                        needs_quotes(text)
+                    };
+                    if quoted || (text.is_empty() && row.len() == 1) {
                         buf.push(b'"');
                         push_doubling_quotes(buf, text);
                         buf.push(b'"');

@@ -3,6 +3,7 @@
 //! rows: every dialect reader then reads back what was written.
 
 use proptest::prelude::*;
+use tw_export::model::Cell;
 use tw_export::output::{CsvDialect, CsvWriter, guard_formula};
 
 /// What the csv crate writes for `rows` in `dialect`.
@@ -84,6 +85,35 @@ proptest! {
         for dialect in [CsvDialect::Techwolf, CsvDialect::Rfc4180] {
             prop_assert_eq!(
                 String::from_utf8(ours(&rows, dialect)).unwrap(),
+                String::from_utf8(reference(&rows, dialect)).unwrap(),
+                "{:?}", dialect
+            );
+        }
+    }
+
+    /// Cells of text that holds no quote and no control character (JSON
+    /// strings sent without escapes), written as `Cell::Plain`, are the
+    /// same bytes as the text.
+    #[test]
+    fn plain_cells_are_written_as_their_text(
+        rows in prop::collection::vec(prop::collection::vec(field(), 1..6), 0..6),
+    ) {
+        let rows: Vec<Vec<String>> = rows
+            .into_iter()
+            .map(|row| {
+                row.into_iter()
+                    .map(|f| f.chars().filter(|c| *c != '"' && !c.is_control()).collect())
+                    .collect()
+            })
+            .collect();
+        for dialect in [CsvDialect::Techwolf, CsvDialect::Rfc4180] {
+            let mut writer = CsvWriter::new(Vec::new(), dialect);
+            for row in &rows {
+                let cells: Vec<Cell<'_>> = row.iter().map(|f| Cell::Plain(f)).collect();
+                writer.write_row(&cells).unwrap();
+            }
+            prop_assert_eq!(
+                String::from_utf8(writer.into_inner().unwrap()).unwrap(),
                 String::from_utf8(reference(&rows, dialect)).unwrap(),
                 "{:?}", dialect
             );

@@ -146,6 +146,9 @@ pub type EmitRow<'e, E> = dyn FnMut(&[Cell<'_>], usize) -> Result<(), E> + 'e;
 pub enum Cell<'a> {
     /// Text as it is; a blank field is `Text("")`.
     Text(&'a str),
+    /// Text known to hold no `"` and no control character (a JSON string
+    /// sent without escapes): a writer need not look for quotes in it.
+    Plain(&'a str),
     /// A whole number.
     Integer(i64),
     /// A number as JSON writes it (a whole one as its integer).
@@ -170,7 +173,7 @@ impl<'a> Cell<'a> {
     /// Appends the field's text to `out`.
     pub fn write_to(&self, out: &mut Vec<u8>) {
         match *self {
-            Cell::Text(text) => out.extend_from_slice(text.as_bytes()),
+            Cell::Text(text) | Cell::Plain(text) => out.extend_from_slice(text.as_bytes()),
             Cell::Integer(n) => push_integer(out, n),
             Cell::Number(n) => match n.as_i64() {
                 Some(whole) => push_integer(out, whole),
@@ -211,7 +214,7 @@ impl<'a> Cell<'a> {
     /// The field's text: borrowed for [`Cell::Text`], built for the rest.
     pub fn to_text(&self) -> Cow<'a, str> {
         match *self {
-            Cell::Text(text) => Cow::Borrowed(text),
+            Cell::Text(text) | Cell::Plain(text) => Cow::Borrowed(text),
             other => {
                 let mut out = Vec::new();
                 other.write_to(&mut out);
@@ -226,7 +229,7 @@ impl<'a> Cell<'a> {
     #[inline]
     pub fn text_in<'s>(&'s self, scratch: &'s mut Vec<u8>) -> &'s [u8] {
         match self {
-            Cell::Text(text) => text.as_bytes(),
+            Cell::Text(text) | Cell::Plain(text) => text.as_bytes(),
             other => other.written_in(scratch),
         }
     }
@@ -298,6 +301,13 @@ impl PartialEq for Cell<'_> {
 pub trait FieldText {
     /// The field's bytes (borrowed, or written into `scratch`).
     fn field_text<'s>(&'s self, scratch: &'s mut Vec<u8>) -> &'s [u8];
+
+    /// Whether the text surely holds no `"` and no control character
+    /// (see [`Cell::Plain`]); `false` when not known.
+    #[inline]
+    fn is_plain(&self) -> bool {
+        false
+    }
 }
 
 impl<T: AsRef<str> + ?Sized> FieldText for T {
@@ -311,6 +321,11 @@ impl FieldText for Cell<'_> {
     #[inline]
     fn field_text<'s>(&'s self, scratch: &'s mut Vec<u8>) -> &'s [u8] {
         self.text_in(scratch)
+    }
+
+    #[inline]
+    fn is_plain(&self) -> bool {
+        matches!(self, Cell::Plain(_))
     }
 }
 

@@ -25,36 +25,58 @@ use std::ops::{Deref, Range};
 use crate::dataset::{Cell, Dataset, Table, Unknown};
 use crate::error::DecodeError;
 use crate::page::Layout;
-use crate::scan::{Scan, Walk};
+use crate::scan::{Scan, Unsure, Walk};
 
 /// A string of a record: where its text is, between the quotes, in the
 /// page (or document) the record was viewed in, and whether that text
-/// holds escapes (then [`Span::text`] undoes them).
+/// holds escapes (then [`Span::text`] undoes them). Eight bytes: views of
+/// a page are about as large as the page, so they stay small.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Span {
-    start: usize,
-    end: usize,
-    escaped: bool,
+    start: u32,
+    /// The end, with [`ESCAPED`] set when the text holds escapes.
+    end: u32,
 }
 
+/// The bit of [`Span::end`] that says the text holds escapes.
+const ESCAPED: u32 = 1 << 31;
+
+/// The largest response body [`decode_view_page`] views: spans count in
+/// 31 bits, and a page the walk is not sure of is written out again with
+/// its strings after it (at most about twice its size).
+pub const MAX_VIEWED_BODY: usize = 512 << 20;
+
 impl Span {
+    /// The span `start..end`, when `end` fits.
+    #[inline]
+    fn new(start: usize, end: usize, escaped: bool) -> Option<Span> {
+        let end = u32::try_from(end).ok().filter(|&end| end < ESCAPED)?;
+        Some(Span {
+            start: start as u32,
+            end: end | if escaped { ESCAPED } else { 0 },
+        })
+    }
+
     /// The string's text, in `text` (the page the record was viewed in).
     pub fn text(self, text: &str) -> Cow<'_, str> {
         let raw = self.raw(text);
-        if !self.escaped {
+        if !self.is_escaped() {
             return Cow::Borrowed(raw);
         }
         Cow::Owned(crate::decode_into::unescaped(raw))
     }
 
     /// The string as the page sends it, escapes and all.
+    #[inline]
     pub fn raw(self, text: &str) -> &str {
-        text.get(self.start..self.end).unwrap_or_default()
+        text.get(self.start as usize..(self.end & !ESCAPED) as usize)
+            .unwrap_or_default()
     }
 
     /// Whether the string holds escapes.
+    #[inline]
     pub fn is_escaped(self) -> bool {
-        self.escaped
+        self.end & ESCAPED != 0
     }
 
     /// The string as a table cell: borrowed text, or text whose escapes a
@@ -62,10 +84,11 @@ impl Span {
     #[inline]
     pub fn cell(self, text: &str) -> Cell<'_> {
         let raw = self.raw(text);
-        if self.escaped {
+        if self.is_escaped() {
             Cell::Escaped(raw)
         } else {
-            Cell::Text(raw)
+            // JSON strings escape every quote and control character.
+            Cell::Plain(raw)
         }
     }
 }
@@ -256,11 +279,8 @@ impl Viewable for String {
         walk.expect(b'"')?;
         let start = walk.i;
         let escaped = walk.string()?;
-        *view = Span {
-            start,
-            end: walk.i - 1,
-            escaped,
-        };
+        // A page too large for a span is decoded by serde, then refused.
+        *view = Span::new(start, walk.i - 1, escaped).ok_or(Unsure)?;
         Ok(())
     }
 
@@ -274,11 +294,8 @@ impl Viewable for String {
 pub fn push_span(text: &mut String, value: &str) -> Span {
     let start = text.len();
     text.push_str(value);
-    Span {
-        start,
-        end: text.len(),
-        escaped: false,
-    }
+    // Texts stay under 2 GiB: bodies over MAX_VIEWED_BODY are refused.
+    Span::new(start, text.len(), false).expect("a viewed text is under 2 GiB")
 }
 
 macro_rules! viewed_as_itself {
@@ -401,6 +418,17 @@ pub fn decode_view_page<D: Dataset>(
     body: Vec<u8>,
     views: &mut Vec<<D::Record as Table>::View>,
 ) -> Result<ViewPage, DecodeError> {
+    if body.len() > MAX_VIEWED_BODY {
+        return Err(DecodeError::new(
+            ".".to_owned(),
+            serde::de::Error::custom(format_args!(
+                "a page of {} bytes is larger than a table export takes ({} MiB); \
+                 ask for smaller pages",
+                body.len(),
+                MAX_VIEWED_BODY >> 20
+            )),
+        ));
+    }
     let mut records = Vec::new();
     let layout = Layout::of::<D>();
     match String::from_utf8(body) {
@@ -552,6 +580,19 @@ mod tests {
             let expected = crate::decode_page::<SkillClusters>(body).unwrap_err();
             assert_eq!(err.to_string(), expected.to_string());
         }
+    }
+
+    #[test]
+    fn a_page_too_large_for_spans_is_refused_with_what_to_do() {
+        let mut body = br#"{"has_next":false,"records":[]}"#.to_vec();
+        body.resize(MAX_VIEWED_BODY + 1, b' ');
+        let err = decode_view_page::<SkillClusters>(body, &mut Vec::new()).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains("larger than a table export takes (512 MiB)"),
+            "{message}"
+        );
+        assert!(message.contains("ask for smaller pages"), "{message}");
     }
 
     #[test]

@@ -146,8 +146,9 @@ pub type EmitRow<'e, E> = dyn FnMut(&[Cell<'_>], usize) -> Result<(), E> + 'e;
 pub enum Cell<'a> {
     /// Text as it is; a blank field is `Text("")`.
     Text(&'a str),
-    /// Text known to hold no `"` and no control character (a JSON string
-    /// sent without escapes): a writer need not look for quotes in it.
+    /// Text known to hold no `"` and no character below U+0020 (the text
+    /// of a JSON string without escapes): a writer need not look for
+    /// quotes or line breaks in it.
     Plain(&'a str),
     /// A whole number.
     Integer(i64),
@@ -302,7 +303,7 @@ pub trait FieldText {
     /// The field's bytes (borrowed, or written into `scratch`).
     fn field_text<'s>(&'s self, scratch: &'s mut Vec<u8>) -> &'s [u8];
 
-    /// Whether the text surely holds no `"` and no control character
+    /// Whether the text surely holds no `"` and no character below U+0020
     /// (see [`Cell::Plain`]); `false` when not known.
     #[inline]
     fn is_plain(&self) -> bool {

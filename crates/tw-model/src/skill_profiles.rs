@@ -7,6 +7,7 @@ use crate::dataset::{Cell, Dataset, EmitRow, Kind, Method, Paging, Table, cells}
 use crate::enums::{SkillSource, ValidationState};
 pub use crate::profile::{ExternalVendor, ProfileQuery, ResponseFormat, SortedBody, Sorting};
 use crate::request::ExportRequest;
+use crate::view::ListJson;
 use crate::wire::{open_enum, wire_struct};
 
 /// The skill-profiles export, declared.
@@ -180,14 +181,16 @@ impl Table for EmployeeSkillProfile {
             let source_events = skill
                 .source_events
                 .as_ref()
-                .map(|events| events.as_typed::<Vec<SourceEvent>>(t));
+                .map(|events| ListJson::<SourceEvent>::new(events, t));
             // The employee's fields, copied (cells are references or numbers).
             let mut row = row;
             row[4] = skill.skill_id.cell(t);
             row[5] = skill.skill.cell(t);
             row[6] = cells::span(&skill.validation_state, t);
             row[7] = cells::spans(&skill.sources, t);
-            row[8] = cells::json(source_events.as_ref());
+            row[8] = source_events
+                .as_ref()
+                .map_or(Cell::BLANK, |events| Cell::Json(events));
             row[9] = cells::shown(skill.self_rated_proficiency_level);
             row[10] = cells::shown(skill.self_rated_proficiency_float.as_ref());
             row[11] = cells::shown(skill.inferred_proficiency_level);

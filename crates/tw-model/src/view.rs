@@ -79,6 +79,20 @@ impl Span {
         self.end & ESCAPED != 0
     }
 
+    /// Appends the string as serde_json writes it. Text sent without
+    /// escapes holds nothing serde_json escapes (quotes, backslashes,
+    /// control characters), so it is written as sent.
+    #[doc(hidden)]
+    pub fn write_json(self, text: &str, out: &mut Vec<u8>) {
+        if self.is_escaped() {
+            serde_json::to_writer(out, &self.text(text)).expect("strings serialize");
+        } else {
+            out.push(b'"');
+            out.extend_from_slice(self.raw(text).as_bytes());
+            out.push(b'"');
+        }
+    }
+
     /// The string as a table cell: borrowed text, or text whose escapes a
     /// writer undoes as it writes it.
     #[inline]
@@ -126,6 +140,35 @@ impl<T> List<T> {
         AsTyped {
             json: self.json(text),
             typed: std::marker::PhantomData,
+        }
+    }
+}
+
+/// A viewed list as a [`Cell::Json`]: the compact JSON its typed value
+/// (`Vec<T>`) writes, from the view where it can be sure of it, else
+/// decoded from the list's text ([`AsTyped`]).
+#[derive(Debug)]
+pub struct ListJson<'a, T: Viewable> {
+    list: &'a List<T::View>,
+    text: &'a str,
+}
+
+impl<'a, T: Viewable> ListJson<'a, T> {
+    /// The JSON cell of `list`, whose strings are in `text`.
+    pub fn new(list: &'a List<T::View>, text: &'a str) -> Self {
+        ListJson { list, text }
+    }
+}
+
+impl<T: Viewable + serde::Serialize + serde::de::DeserializeOwned> crate::ToJson
+    for ListJson<'_, T>
+{
+    fn write_json(&self, out: &mut Vec<u8>) {
+        let start = out.len();
+        if !<Vec<T> as Viewable>::write_json(self.list, self.text, out) {
+            out.truncate(start);
+            let typed = self.list.as_typed::<Vec<T>>(self.text);
+            serde_json::to_writer(out, &typed).expect("a viewed list decodes");
         }
     }
 }
@@ -265,6 +308,12 @@ pub trait Viewable {
 
     /// The view of a typed value, its strings appended to `text`.
     fn view_of(value: &Self, text: &mut String, view: &mut Self::View);
+
+    /// Appends the compact JSON the typed value writes, from its view
+    /// (strings in `text`); `false` when the view cannot be sure of it (an
+    /// object with unknown fields or explicit nulls, which the typed value
+    /// writes after its known fields): then the caller decodes the value.
+    fn write_json(view: &Self::View, text: &str, out: &mut Vec<u8>) -> bool;
 }
 
 impl Viewable for String {
@@ -287,15 +336,29 @@ impl Viewable for String {
     fn view_of(value: &String, text: &mut String, view: &mut Span) {
         *view = push_span(text, value);
     }
+
+    fn write_json(view: &Span, text: &str, out: &mut Vec<u8>) -> bool {
+        view.write_json(text, out);
+        true
+    }
 }
 
-/// Appends `value` to `text`, and gives its span there.
+/// Appends `value` to `text` as the inside of a JSON string (escaped as
+/// serde_json escapes it), and gives its span there: a span always points
+/// at JSON string text, whether it came from a page or a typed value, so
+/// text without escapes surely holds no quote and no control character.
 #[doc(hidden)]
 pub fn push_span(text: &mut String, value: &str) -> Span {
     let start = text.len();
-    text.push_str(value);
+    let escaped = value.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\');
+    if escaped {
+        let quoted = serde_json::to_string(value).expect("strings serialize");
+        text.push_str(&quoted[1..quoted.len() - 1]);
+    } else {
+        text.push_str(value);
+    }
     // Texts stay under 2 GiB: bodies over MAX_VIEWED_BODY are refused.
-    Span::new(start, text.len(), false).expect("a viewed text is under 2 GiB")
+    Span::new(start, text.len(), escaped).expect("a viewed text is under 2 GiB")
 }
 
 macro_rules! viewed_as_itself {
@@ -315,6 +378,11 @@ macro_rules! viewed_as_itself {
 
                 fn view_of(value: &$ty, _: &mut String, view: &mut $ty) {
                     view.clone_from(value);
+                }
+
+                fn write_json(view: &$ty, _: &str, out: &mut Vec<u8>) -> bool {
+                    serde_json::to_writer(out, view).expect("values serialize");
+                    true
                 }
             }
         )*
@@ -349,6 +417,16 @@ impl<T: Viewable> Viewable for Option<T> {
             None => *view = None,
         }
     }
+
+    fn write_json(view: &Option<T::View>, text: &str, out: &mut Vec<u8>) -> bool {
+        match view {
+            Some(view) => T::write_json(view, text, out),
+            None => {
+                out.extend_from_slice(b"null");
+                true
+            }
+        }
+    }
 }
 
 impl<T: Viewable + serde::Serialize> Viewable for Vec<T> {
@@ -376,6 +454,20 @@ impl<T: Viewable + serde::Serialize> Viewable for Vec<T> {
         for item in value {
             T::view_of(item, text, view.next_slot(T::fresh));
         }
+    }
+
+    fn write_json(view: &List<T::View>, text: &str, out: &mut Vec<u8>) -> bool {
+        out.push(b'[');
+        for (i, item) in view.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            if !T::write_json(item, text, out) {
+                return false;
+            }
+        }
+        out.push(b']');
+        true
     }
 }
 

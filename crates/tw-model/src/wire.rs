@@ -52,6 +52,8 @@ macro_rules! wire_struct {
             )*
             /// The object's unknown fields.
             pub unknown: $crate::view::Unknowns,
+            /// Whether a known field was sent as an explicit `null`.
+            pub nulls: bool,
         }
 
         impl $crate::view::Viewable for $name {
@@ -67,6 +69,7 @@ macro_rules! wire_struct {
                     .and_then($crate::Scanner::root_object)
                     .ok_or($crate::Unsure)?;
                 view.unknown.clear();
+                view.nulls = false;
                 $( #[allow(unused_mut)] let mut $field = false; )*
                 let mut next = 0usize;
                 walk.container(b'{', b'}', |walk| {
@@ -74,6 +77,9 @@ macro_rules! wire_struct {
                     match found {
                         Some(k) => {
                             next = k + 1;
+                            if walk.peek() == Some(b'n') {
+                                view.nulls = true;
+                            }
                             wire_struct!(@at k $( $field => {
                                 $field = true;
                                 <$ty as $crate::view::Viewable>::view_into(&mut view.$field, walk)?;
@@ -90,6 +96,22 @@ macro_rules! wire_struct {
             fn view_of(value: &$name, text: &mut String, view: &mut $view) {
                 $( <$ty as $crate::view::Viewable>::view_of(&value.$field, text, &mut view.$field); )*
                 view.unknown = $crate::view::Unknowns::of(value);
+                view.nulls = value
+                    .extra
+                    .keys()
+                    .any(|key| [$( stringify!($field), )*].contains(&key.as_str()));
+            }
+
+            fn write_json(view: &$view, text: &str, out: &mut Vec<u8>) -> bool {
+                if view.nulls || !view.unknown.is_empty() {
+                    return false;
+                }
+                out.push(b'{');
+                #[allow(unused_mut, unused_variables)]
+                let mut first = true;
+                $( wire_struct!(@json $kind $ty, view.$field, stringify!($field), text, out, first); )*
+                out.push(b'}');
+                true
             }
         }
 
@@ -352,6 +374,30 @@ macro_rules! wire_struct {
             }
         }
     };
+    // Writes a field of a view as the typed value's serialization does.
+    (@json req $ty:ty, $value:expr, $key:expr, $text:ident, $out:ident, $first:ident) => {
+        wire_struct!(@json_field $ty, &$value, $key, $text, $out, $first);
+    };
+    (@json opt $ty:ty, $value:expr, $key:expr, $text:ident, $out:ident, $first:ident) => {
+        if $value.is_some() {
+            wire_struct!(@json_field $ty, &$value, $key, $text, $out, $first);
+        }
+    };
+    (@json_field $ty:ty, $value:expr, $key:expr, $text:ident, $out:ident, $first:ident) => {
+        if !$first {
+            $out.push(b',');
+        }
+        #[allow(unused_assignments)]
+        {
+            $first = false;
+        }
+        $out.push(b'"');
+        $out.extend_from_slice($key.as_bytes());
+        $out.extend_from_slice(b"\":");
+        if !<$ty as $crate::view::Viewable>::write_json($value, $text, $out) {
+            return false;
+        }
+    };
     // Runs the body of the field at index `k` (fields numbered in order).
     (@at $k:ident $( $field:ident => $body:block )*) => {{
         #[allow(unused_mut, unused_assignments)]
@@ -499,6 +545,11 @@ macro_rules! open_enum {
 
             fn view_of(value: &$name, text: &mut String, view: &mut $crate::view::Span) {
                 *view = $crate::view::push_span(text, value.as_str());
+            }
+
+            fn write_json(view: &$crate::view::Span, text: &str, out: &mut Vec<u8>) -> bool {
+                view.write_json(text, out);
+                true
             }
         }
 

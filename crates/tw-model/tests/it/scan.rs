@@ -54,12 +54,30 @@ pub(crate) fn pages_decoded_in_place_equal_fresh_ones<D: Dataset>() {
     });
 }
 
+/// The cells of a row as text, after checking that a cell said to be
+/// plain (written without a search for quotes) holds no quote and no
+/// character below U+0020.
+fn row_text(row: &[tw_model::Cell<'_>]) -> Vec<String> {
+    row.iter()
+        .map(|cell| {
+            let text = cell.to_string();
+            if tw_model::FieldText::is_plain(cell) {
+                assert!(
+                    !text.chars().any(|c| c == '"' || c < ' '),
+                    "a plain cell holds {text:?}"
+                );
+            }
+            text
+        })
+        .collect()
+}
+
 /// The rows of a record, as text, with each row's repeat hint.
 pub(crate) fn typed_rows<T: Table>(record: &T) -> Vec<(Vec<String>, usize)> {
     let mut rows = Vec::new();
     record
         .rows(&mut |row, repeats| {
-            rows.push((row.iter().map(ToString::to_string).collect(), repeats));
+            rows.push((row_text(row), repeats));
             Ok::<(), ()>(())
         })
         .unwrap();
@@ -70,7 +88,7 @@ pub(crate) fn typed_rows<T: Table>(record: &T) -> Vec<(Vec<String>, usize)> {
 pub(crate) fn viewed_rows<T: Table>(view: &T::View, text: &str) -> Vec<(Vec<String>, usize)> {
     let mut rows = Vec::new();
     T::view_rows(view, text, &mut |row, repeats| {
-        rows.push((row.iter().map(ToString::to_string).collect(), repeats));
+        rows.push((row_text(row), repeats));
         Ok::<(), ()>(())
     })
     .unwrap();

@@ -202,11 +202,7 @@ impl<'a> Cell<'a> {
                     if i > 0 {
                         out.push(b';');
                     }
-                    if span.is_escaped() {
-                        crate::decode_into::push_unescaped(out, span.raw(text));
-                    } else {
-                        out.extend_from_slice(span.raw(text).as_bytes());
-                    }
+                    span.cell(text).write_to(out);
                 }
             }
         }

@@ -270,23 +270,37 @@ pub fn decode_page_into<D: Dataset>(
     body: &[u8],
     records: &mut Vec<D::Record>,
 ) -> Result<(bool, Option<String>), DecodeError> {
-    let layout = Layout::of::<D>();
-    let mut walk = Walk::new(body, None);
     // One UTF-8 check for the page; strings are slices of it.
-    walk.text = std::str::from_utf8(body).unwrap_or_default();
-    let mut envelope = None;
-    let scanned = walk.whole(|walk| {
-        envelope = Some(walk.envelope(layout, |walk| {
-            <Vec<D::Record> as DecodeInto>::decode_into(records, walk)
-        })?);
-        Ok(())
-    });
-    if let (Ok(()), Some(envelope)) = (scanned, envelope) {
+    let text = std::str::from_utf8(body).unwrap_or_default();
+    if let Some(envelope) = walk_page(body, text, Layout::of::<D>(), |walk| {
+        <Vec<D::Record> as DecodeInto>::decode_into(records, walk)
+    }) {
         return Ok(envelope);
     }
     let page = crate::decode::decode_page::<D>(body)?;
     *records = page.records;
     Ok((page.has_next, page.next_starting_after))
+}
+
+/// Walks a whole response body in `layout` (`text` is `body` checked to
+/// be UTF-8, or empty), its records read by `records`: `has_next` and the
+/// next cursor, or `None` when the walk is not sure (the serde decoders
+/// then decide).
+pub(crate) fn walk_page(
+    body: &[u8],
+    text: &str,
+    layout: Layout,
+    records: impl FnMut(&mut Walk<'_, '_>) -> Scan<()>,
+) -> Option<(bool, Option<String>)> {
+    let mut walk = Walk::new(body, None);
+    walk.text = text;
+    let mut envelope = None;
+    walk.whole(|walk| {
+        envelope = Some(walk.envelope(layout, records)?);
+        Ok(())
+    })
+    .ok()?;
+    envelope
 }
 
 #[cfg(test)]

@@ -239,18 +239,19 @@ impl Table for EmployeeSkillClusters {
                 (SkillList::Related, &cluster.related_skills),
                 (SkillList::Rejected, &cluster.rejected_skills),
             ];
-            let mut skills = lists.into_iter().flat_map(|(list, skills)| {
-                let skills = skills.as_deref().unwrap_or_default();
-                skills.iter().map(move |skill| (list, skill))
-            });
-            let Some(mut next) = skills.next() else {
+            let mut skills = lists
+                .into_iter()
+                .flat_map(|(list, skills)| {
+                    let skills = skills.as_deref().unwrap_or_default();
+                    skills.iter().map(move |skill| (list, skill))
+                })
+                .peekable();
+            if skills.peek().is_none() {
                 row[12] = Cell::Text(&cluster_extra);
                 emit(&row, first)?;
                 continue;
-            };
-            let mut s = 0;
-            loop {
-                let (list, skill) = next;
+            }
+            for (s, (list, skill)) in skills.enumerate() {
                 let skill_extra = cells::extra_viewed_below(
                     &cluster_extra,
                     t,
@@ -266,11 +267,6 @@ impl Table for EmployeeSkillClusters {
                 row[11] = cells::spans(&skill.skill_sources, t);
                 row[12] = Cell::Text(&skill_extra);
                 emit(&row, if s > 0 { 7 } else { first })?;
-                s += 1;
-                match skills.next() {
-                    Some(skill) => next = skill,
-                    None => break,
-                }
             }
         }
         Ok(())

@@ -522,27 +522,21 @@ pub fn decode_view_page<D: Dataset>(
         ));
     }
     let mut records = Vec::new();
-    let layout = Layout::of::<D>();
     match String::from_utf8(body) {
         Ok(text) => {
-            let mut walk = Walk::new(text.as_bytes(), None);
-            walk.text = &text;
-            let mut envelope = None;
-            let walked = walk.whole(|walk| {
-                envelope = Some(
-                    walk.envelope(layout, |walk| view_records::<D>(views, &mut records, walk))?,
-                );
-                Ok(())
-            });
-            if let (Ok(()), Some((has_next, next_starting_after))) = (walked, envelope) {
-                return Ok(ViewPage {
+            let walked =
+                crate::decode_into::walk_page(text.as_bytes(), &text, Layout::of::<D>(), |walk| {
+                    view_records::<D>(views, &mut records, walk)
+                });
+            match walked {
+                Some((has_next, next_starting_after)) => Ok(ViewPage {
                     text,
                     records,
                     has_next,
                     next_starting_after,
-                });
+                }),
+                None => from_typed::<D>(text.as_bytes(), views),
             }
-            from_typed::<D>(text.as_bytes(), views)
         }
         Err(err) => from_typed::<D>(err.as_bytes(), views),
     }

@@ -65,9 +65,7 @@ macro_rules! wire_struct {
 
             fn view_into(view: &mut $view, walk: &mut $crate::Walk<'_, '_>) -> $crate::Scan<()> {
                 // Keys are matched as the in-place decoder matches them.
-                let object = <$name as $crate::Validate>::scanner()
-                    .and_then($crate::Scanner::root_object)
-                    .ok_or($crate::Unsure)?;
+                let object = wire_struct!(@object $name);
                 view.unknown.clear();
                 view.nulls = false;
                 $( #[allow(unused_mut)] let mut $field = false; )*
@@ -245,9 +243,7 @@ macro_rules! wire_struct {
                 fn decode_into(&mut self, walk: &mut $crate::Walk<'_, '_>) -> $crate::Scan<()> {
                     // Keys are matched by the type's compiled scanner (the
                     // next field first, a word at a time), then by index.
-                    let object = <$name as $crate::Validate>::scanner()
-                        .and_then($crate::Scanner::root_object)
-                        .ok_or($crate::Unsure)?;
+                    let object = wire_struct!(@object $name);
                     // Keep the last record's remembered nulls of known
                     // fields (the same fields tend to be null record after
                     // record) rather than free and rebuild their keys;
@@ -397,6 +393,13 @@ macro_rules! wire_struct {
         if !<$ty as $crate::view::Viewable>::write_json($value, $text, $out) {
             return false;
         }
+    };
+    // The compiled scanner object of type `$name`, whose keys the walks
+    // match (unsure without one).
+    (@object $name:ident) => {
+        <$name as $crate::Validate>::scanner()
+            .and_then($crate::Scanner::root_object)
+            .ok_or($crate::Unsure)?
     };
     // Runs the body of the field at index `k` (fields numbered in order).
     (@at $k:ident $( $field:ident => $body:block )*) => {{

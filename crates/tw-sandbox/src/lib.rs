@@ -361,8 +361,11 @@ impl Sandbox {
         self.server.wait();
     }
 
-    /// Stops serving and waits for the listener to close.
+    /// Stops serving: lets held answers go, closes the listener and every
+    /// connection, and returns once all of the sandbox's threads have
+    /// ended.
     pub fn stop(mut self) {
+        self.state.gate.open();
         self.server.stop();
     }
 }

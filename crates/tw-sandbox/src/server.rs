@@ -102,15 +102,21 @@ pub(crate) struct Server {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
     accept: Option<JoinHandle<()>>,
+    connections: Connections,
 }
+
+/// The connection threads not known to have ended, each with its socket
+/// (to shut down on stop).
+type Connections = Arc<Mutex<Vec<(JoinHandle<()>, TcpStream)>>>;
 
 impl Server {
     pub(crate) fn start(listener: TcpListener, handler: Arc<Handler>) -> io::Result<Server> {
         let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
-        let connections = Arc::new(AtomicU64::new(0));
+        let ids = AtomicU64::new(0);
+        let connections = Connections::default();
         let accept = {
-            let stop = stop.clone();
+            let (stop, connections) = (stop.clone(), connections.clone());
             std::thread::Builder::new()
                 .name("tw-sandbox-accept".into())
                 .spawn(move || {
@@ -119,13 +125,23 @@ impl Server {
                             return;
                         }
                         let Ok(stream) = stream else { continue };
-                        let id = connections.fetch_add(1, Ordering::SeqCst);
+                        let Ok(socket) = stream.try_clone() else {
+                            continue;
+                        };
+                        let id = ids.fetch_add(1, Ordering::SeqCst);
                         let (handler, stop) = (handler.clone(), stop.clone());
-                        let _ = std::thread::Builder::new()
+                        let Ok(thread) = std::thread::Builder::new()
                             .name(format!("tw-sandbox-conn-{id}"))
                             .spawn(move || {
                                 let _ = serve(stream, id, &*handler, &stop);
-                            });
+                            })
+                        else {
+                            continue;
+                        };
+                        let mut connections = connections.lock().unwrap_or_else(|e| e.into_inner());
+                        connections
+                            .retain(|(thread, _): &(JoinHandle<()>, _)| !thread.is_finished());
+                        connections.push((thread, socket));
                     }
                 })?
         };
@@ -133,6 +149,7 @@ impl Server {
             addr,
             stop,
             accept: Some(accept),
+            connections,
         })
     }
 
@@ -147,11 +164,22 @@ impl Server {
         }
     }
 
+    /// Stops accepting, shuts every connection down and waits for all
+    /// threads to end, so nothing of the server runs once it returns.
+    /// Answers held by the gate must be let go first.
     pub(crate) fn stop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         // Wake the accept loop.
         let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
         self.wait();
+        let connections =
+            std::mem::take(&mut *self.connections.lock().unwrap_or_else(|e| e.into_inner()));
+        for (thread, socket) in connections {
+            // Ends a read waiting for a request or a write to a client
+            // that no longer reads.
+            let _ = socket.shutdown(Shutdown::Both);
+            let _ = thread.join();
+        }
     }
 }
 

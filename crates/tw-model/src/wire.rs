@@ -87,7 +87,7 @@ macro_rules! wire_struct {
                     }
                     Ok(())
                 })?;
-                $( wire_struct!(@view_finish $kind view $field); )*
+                $( wire_struct!(@view_finish $kind $ty, view $field); )*
                 Ok(())
             }
 
@@ -413,14 +413,14 @@ macro_rules! wire_struct {
             }
         )*
     }};
-    (@view_finish req $view:ident $field:ident) => {
+    (@view_finish req $ty:ty, $view:ident $field:ident) => {
         if !$field {
             return Err($crate::Unsure);
         }
     };
-    (@view_finish opt $view:ident $field:ident) => {
+    (@view_finish opt $ty:ty, $view:ident $field:ident) => {
         if !$field {
-            $view.$field = None;
+            <$ty as $crate::view::Viewable>::set_aside(std::mem::take(&mut $view.$field));
         }
     };
     (@into_finish req $self:ident $field:ident $nulls:ident) => {

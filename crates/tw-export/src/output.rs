@@ -192,16 +192,14 @@ impl<W: Write> CsvWriter<W> {
         match self.dialect {
             CsvDialect::Techwolf => {
                 for (i, field) in row.iter().enumerate().skip(from) {
-                    let plain = field.is_plain();
-                    let text = field.field_text(scratch);
                     buf.extend_from_slice(if i == 0 { b"\"" } else { b",\"" });
-                    if needs_guard(text) {
-                        buf.push(b'`');
+                    let at = buf.len();
+                    if !field.write_plain(buf) {
+                        push_doubling_quotes(buf, field.field_text(scratch));
                     }
-                    if plain {
-                        buf.extend_from_slice(text);
-                    } else {
-                        push_doubling_quotes(buf, text);
+                    // Doubling quotes keeps the first byte a guard looks at.
+                    if needs_guard(&buf[at..]) {
+                        buf.insert(at, b'`');
                     }
                     buf.push(b'"');
                     self.ends.push(buf.len() - start);
@@ -210,22 +208,28 @@ impl<W: Write> CsvWriter<W> {
             }
             CsvDialect::Rfc4180 => {
                 for (i, field) in row.iter().enumerate().skip(from) {
-                    let text = field.field_text(scratch);
                     if i > 0 {
                         buf.push(b',');
                     }
-                    // A record of one empty field would read as no record.
-                    let quoted = if field.is_plain() {
-                        holds_any(text, [b','])
+                    let at = buf.len();
+                    if field.write_plain(buf) {
+                        // No quote to double: quoted only for a comma, or
+                        // when it is a record's one empty field (which
+                        // would read as no record).
+                        let text = &buf[at..];
+                        if holds_any(text, [b',']) || (text.is_empty() && row.len() == 1) {
+                            buf.insert(at, b'"');
+                            buf.push(b'"');
+                        }
                     } else {
-                        needs_quotes(text)
-                    };
-                    if quoted || (text.is_empty() && row.len() == 1) {
-                        buf.push(b'"');
-                        push_doubling_quotes(buf, text);
-                        buf.push(b'"');
-                    } else {
-                        buf.extend_from_slice(text);
+                        let text = field.field_text(scratch);
+                        if needs_quotes(text) || (text.is_empty() && row.len() == 1) {
+                            buf.push(b'"');
+                            push_doubling_quotes(buf, text);
+                            buf.push(b'"');
+                        } else {
+                            buf.extend_from_slice(text);
+                        }
                     }
                     self.ends.push(buf.len() - start);
                 }

@@ -299,10 +299,13 @@ pub trait FieldText {
     /// The field's bytes (borrowed, or written into `scratch`).
     fn field_text<'s>(&'s self, scratch: &'s mut Vec<u8>) -> &'s [u8];
 
-    /// Whether the text surely holds no `"` and no character below U+0020
-    /// (see [`Cell::Plain`]); `false` when not known.
+    /// Appends the field's text to `out` and returns `true` when the text
+    /// surely holds no `"` and no character below U+0020 (see
+    /// [`Cell::Plain`]), so a writer need not search it for them; returns
+    /// `false`, having appended nothing, when that is not known.
     #[inline]
-    fn is_plain(&self) -> bool {
+    fn write_plain(&self, out: &mut Vec<u8>) -> bool {
+        let _ = out;
         false
     }
 }
@@ -320,9 +323,31 @@ impl FieldText for Cell<'_> {
         self.text_in(scratch)
     }
 
+    /// Plain text, numbers, booleans, blanks, and lists of strings sent
+    /// without escapes are written; other cells are not known to be plain.
     #[inline]
-    fn is_plain(&self) -> bool {
-        matches!(self, Cell::Plain(_))
+    fn write_plain(&self, out: &mut Vec<u8>) -> bool {
+        match *self {
+            Cell::Plain(text) => out.extend_from_slice(text.as_bytes()),
+            Cell::Text("") => {}
+            Cell::Integer(n) => push_integer(out, n),
+            Cell::Bool(_) | Cell::Number(_) => self.write_to(out),
+            Cell::Spans(spans, text) => {
+                let start = out.len();
+                for (i, span) in spans.iter().enumerate() {
+                    if span.is_escaped() {
+                        out.truncate(start);
+                        return false;
+                    }
+                    if i > 0 {
+                        out.push(b';');
+                    }
+                    out.extend_from_slice(span.raw_bytes(text));
+                }
+            }
+            _ => return false,
+        }
+        true
     }
 }
 

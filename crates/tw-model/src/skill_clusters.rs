@@ -260,7 +260,7 @@ impl Table for EmployeeSkillClusters {
                 // The cluster's fields, copied (cells are references or
                 // numbers).
                 let mut row = row;
-                row[7] = Cell::Text(list.as_str());
+                row[7] = Cell::Plain(list.as_str());
                 row[8] = cells::span(&skill.skill_id, t);
                 row[9] = skill.name.cell(t);
                 row[10] = cells::span(&skill.validation_state, t);

@@ -61,11 +61,15 @@ fn row_text(row: &[tw_model::Cell<'_>]) -> Vec<String> {
     row.iter()
         .map(|cell| {
             let text = cell.to_string();
-            if tw_model::FieldText::is_plain(cell) {
+            let mut written = Vec::new();
+            if tw_model::FieldText::write_plain(cell, &mut written) {
+                assert_eq!(written, text.as_bytes(), "a plain cell's text");
                 assert!(
                     !text.chars().any(|c| c == '"' || c < ' '),
                     "a plain cell holds {text:?}"
                 );
+            } else {
+                assert!(written.is_empty(), "a cell not plain wrote {written:?}");
             }
             text
         })

@@ -28,7 +28,7 @@ pub trait DecodeInto: Sized {
     fn decode_new(walk: &mut Walk<'_, '_>) -> Scan<Self>;
 
     /// A value a list no longer needed, to decode over instead of building
-    /// a new one (model objects keep a few per thread).
+    /// a new one (model objects keep up to `spares::MAX` per thread).
     fn take_spare() -> Option<Self> {
         None
     }
@@ -36,10 +36,6 @@ pub trait DecodeInto: Sized {
     /// Keeps a value a list no longer needs, for [`DecodeInto::take_spare`].
     fn keep_spare(self) {}
 }
-
-/// How many spare values of one model type a thread keeps: enough for
-/// lists whose lengths vary from record to record to stop allocating.
-pub(crate) const SPARES: usize = 256;
 
 /// The text of the string at the walk (after its opening quote is
 /// expected), borrowed when it has no escapes.

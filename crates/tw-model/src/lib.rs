@@ -77,6 +77,7 @@ mod profile;
 mod request;
 mod scan;
 mod shape;
+mod spares;
 mod validate;
 pub mod view;
 mod wire;

@@ -12,8 +12,8 @@
 //! `SkillClusterView`), generated from the same declaration as its decoders.
 //! Views are reused from page to page, and so are their lists' elements:
 //! a [`List`] that ends shorter than it was hands its surplus elements
-//! (with their own lists) to a spare pool of the thread, and a list that
-//! grows takes them back from there. So once the first pages have filled
+//! (with their own lists) to the thread's spares (as typed records decoded
+//! in place do), and a list that grows takes them back from there. So once the first pages have filled
 //! the pool, viewing a page allocates nothing but the unknown fields it
 //! keeps, and the views of a page take about as much memory as that page
 //! needs. (Lists that kept their own surplus grew to the largest list ever
@@ -31,6 +31,7 @@ use crate::dataset::{Cell, Dataset, Table, Unknown};
 use crate::error::DecodeError;
 use crate::page::Layout;
 use crate::scan::{Scan, Unsure, Walk};
+use crate::spares;
 
 /// A string of a record: where its text is, between the quotes, in the
 /// page (or document) the record was viewed in, and whether that text
@@ -236,63 +237,11 @@ impl<T: 'static> List<T> {
     fn end(&mut self) {
         let len = self.len as usize;
         if self.items.len() > len {
-            spares::put(&mut self.items, len);
+            spares::keep_from(&mut self.items, len);
         }
         if self.items.capacity() > 2 * len + 4 {
             self.items.shrink_to(2 * len + 4);
         }
-    }
-}
-
-/// The spare pool: list elements no list holds now, by type, per thread.
-mod spares {
-    use std::any::{Any, TypeId};
-    use std::cell::RefCell;
-
-    thread_local! {
-        /// One stack of spare elements per element type (a handful of
-        /// types, so a list beats a map).
-        static SPARES: RefCell<Vec<(TypeId, Box<dyn Any>)>> = const { RefCell::new(Vec::new()) };
-    }
-
-    /// Calls `f` with the stack of spare `T`s.
-    fn with<T: 'static, R>(f: impl FnOnce(&mut Vec<T>) -> R) -> R {
-        SPARES.with_borrow_mut(|spares| {
-            let id = TypeId::of::<T>();
-            let at = match spares.iter().position(|(of, _)| *of == id) {
-                Some(at) => at,
-                None => {
-                    spares.push((id, Box::new(Vec::<T>::new())));
-                    spares.len() - 1
-                }
-            };
-            let stack = spares[at]
-                .1
-                .downcast_mut::<Vec<T>>()
-                .expect("each stack holds its own type");
-            f(stack)
-        })
-    }
-
-    /// A spare element, if there is one.
-    pub(super) fn take<T: 'static>() -> Option<T> {
-        with(Vec::pop)
-    }
-
-    /// How many spare `T`s there are.
-    #[cfg(test)]
-    pub(super) fn count<T: 'static>() -> usize {
-        with(|stack: &mut Vec<T>| stack.len())
-    }
-
-    /// Makes `item` a spare.
-    pub(super) fn put_one<T: 'static>(item: T) {
-        with(|stack| stack.push(item));
-    }
-
-    /// Moves the elements of `items` from `from` on to the spares.
-    pub(super) fn put<T: 'static>(items: &mut Vec<T>, from: usize) {
-        with(|stack| stack.extend(items.drain(from..)));
     }
 }
 
@@ -327,7 +276,7 @@ impl Unknowns {
         if let Some(mut fields) = self.0.take() {
             fields.read.len = 0;
             fields.owned = None;
-            spares::put_one(fields);
+            spares::keep(fields);
         }
     }
 
@@ -553,7 +502,7 @@ impl<T: Viewable + serde::Serialize> Viewable for Vec<T> {
 
     fn set_aside(mut view: List<T::View>) {
         view.len = 0;
-        spares::put_one(view);
+        spares::keep(view);
     }
 
     fn view_into(view: &mut List<T::View>, walk: &mut Walk<'_, '_>) -> Scan<()> {
@@ -806,7 +755,7 @@ mod tests {
 
     #[test]
     fn a_shorter_list_hands_its_surplus_to_the_spares_and_a_longer_one_takes_it_back() {
-        let spare_clusters = || spares::count::<SkillClusterView>();
+        let spare_clusters = spares::count::<SkillClusterView>;
         let before = spare_clusters();
         let mut views = Vec::new();
         let long = br#"{"has_next":false,"records":[{"external_id":"a","skill_clusters":[{"sources":["project"]},{},{}]}]}"#;

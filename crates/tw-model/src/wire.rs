@@ -292,23 +292,12 @@ macro_rules! wire_struct {
                 }
 
                 fn take_spare() -> Option<Self> {
-                    SPARES.with(|spares| spares.borrow_mut().pop())
+                    $crate::spares::take()
                 }
 
                 fn keep_spare(self) {
-                    SPARES.with(|spares| {
-                        let mut spares = spares.borrow_mut();
-                        if spares.len() < $crate::decode_into::SPARES {
-                            spares.push(self);
-                        }
-                    });
+                    $crate::spares::keep(self)
                 }
-            }
-
-            thread_local! {
-                /// Values of this type that lists let go of, decoded over later.
-                static SPARES: std::cell::RefCell<Vec<$name>> =
-                    const { std::cell::RefCell::new(Vec::new()) };
             }
 
             impl $crate::Validate for $name {

@@ -239,9 +239,6 @@ impl<T: 'static> List<T> {
         if self.items.len() > len {
             spares::keep_from(&mut self.items, len);
         }
-        if self.items.capacity() > 2 * len + 4 {
-            self.items.shrink_to(2 * len + 4);
-        }
     }
 }
 

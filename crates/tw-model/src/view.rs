@@ -12,12 +12,11 @@
 //! `SkillClusterView`), generated from the same declaration as its decoders.
 //! Views are reused from page to page, and so are their lists' elements:
 //! a [`List`] that ends shorter than it was hands its surplus elements
-//! (with their own lists) to the thread's spares (as typed records decoded
-//! in place do), and a list that grows takes them back from there. So once the first pages have filled
-//! the pool, viewing a page allocates nothing but the unknown fields it
-//! keeps, and the views of a page take about as much memory as that page
-//! needs. (Lists that kept their own surplus grew to the largest list ever
-//! seen at each place, nested: 1.5 MB of views for a 150 kB page.)
+//! (with their own lists) to the thread's spares, as typed records decoded
+//! in place do, and a list that grows takes them back from there. Once the
+//! first pages have grown the views, viewing a page allocates nothing but
+//! the unknown fields it keeps, and the views keep about what recent pages
+//! needed (`tests/view_memory.rs` in tw-export holds them to that).
 //!
 //! A page the walk is not sure of goes to the serde decoders, as everywhere:
 //! the same error for a bad page, and for a good one the records are
@@ -265,9 +264,9 @@ impl Unknowns {
     }
 
     /// Forgets the fields. Their box goes to the spares, for the next
-    /// object that has unknown fields: boxes kept by each object would in
-    /// time be kept by every object of the views (they move through the
-    /// spares with them).
+    /// object that has unknown fields: an object that kept its box would
+    /// carry it through every list it is reused in, so in time every object
+    /// that ever had unknown fields would hold one.
     #[doc(hidden)]
     pub fn clear(&mut self) {
         if let Some(mut fields) = self.0.take() {

@@ -164,9 +164,10 @@ impl Server {
         }
     }
 
-    /// Stops accepting, shuts every connection down and waits for all
-    /// threads to end, so nothing of the server runs once it returns.
-    /// Answers held by the gate must be let go first.
+    /// Stops accepting, ends every connection once the answer it is
+    /// writing (if any) is out, and waits for all threads to end, so nothing
+    /// of the server runs once it returns. Answers held by the gate must be
+    /// let go first.
     pub(crate) fn stop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         // Wake the accept loop.
@@ -175,9 +176,10 @@ impl Server {
         let connections =
             std::mem::take(&mut *self.connections.lock().unwrap_or_else(|e| e.into_inner()));
         for (thread, socket) in connections {
-            // Ends a read waiting for a request or a write to a client
-            // that no longer reads.
-            let _ = socket.shutdown(Shutdown::Both);
+            // Ends a read waiting for a request, but lets an answer being
+            // written (a held one just let go) reach its client. A client
+            // that stops reading holds the write up to `WRITE_TIMEOUT`.
+            let _ = socket.shutdown(Shutdown::Read);
             let _ = thread.join();
         }
     }
@@ -222,6 +224,10 @@ fn await_request(reader: &mut BufReader<TcpStream>, stop: &AtomicBool) -> bool {
     }
 }
 
+/// How long a write may wait for a client that does not read, before the
+/// connection gives up on it.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+
 fn serve(
     stream: TcpStream,
     connection: u64,
@@ -230,6 +236,7 @@ fn serve(
 ) -> io::Result<()> {
     stream.set_nodelay(true)?;
     stream.set_read_timeout(Some(Duration::from_millis(250)))?;
+    stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
     let mut writer = stream.try_clone()?;
     let mut reader = BufReader::with_capacity(16 * 1024, stream);
     while await_request(&mut reader, stop) {

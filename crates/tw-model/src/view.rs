@@ -609,6 +609,53 @@ pub fn decode_view_page<D: Dataset>(
     }
 }
 
+/// Views one record given as its JSON text (a record a page scan checked,
+/// see [`crate::decode_raw_page`]) and calls `f` with its view and the
+/// text the view's spans point into. The view is the thread's one view
+/// of `T`, reused from record to record (its lists keep their room), so
+/// a record is viewed, and its rows written, while its view is in the
+/// cache. A record the walk is not sure of is decoded by serde (its error
+/// is the record's) and viewed from there.
+///
+/// ```
+/// use tw_model::{EmployeeSkillClusters, view_record};
+///
+/// let id = view_record::<EmployeeSkillClusters, _>(r#"{"external_id":"e\"1"}"#, |view, text| {
+///     view.external_id.text(text).into_owned()
+/// })?;
+/// assert_eq!(id, "e\"1");
+/// let err = view_record::<EmployeeSkillClusters, _>(r#"{"external_id":1}"#, |_, _| ()).unwrap_err();
+/// assert!(err.to_string().contains("external_id"), "{err}");
+/// # Ok::<(), tw_model::DecodeError>(())
+/// ```
+pub fn view_record<T: Table + serde::de::DeserializeOwned, R>(
+    text: &str,
+    f: impl FnOnce(&T::View, &str) -> R,
+) -> Result<R, DecodeError> {
+    let mut view = spares::take::<T::View>().unwrap_or_default();
+    let mut walk = Walk::new(text.as_bytes(), None);
+    walk.text = text;
+    let result = match walk.whole(|walk| T::view_into(&mut view, walk)) {
+        Ok(()) => Ok(f(&view, text)),
+        Err(Unsure) => view_decoded::<T, R>(text, &mut view, f),
+    };
+    spares::keep(view);
+    result
+}
+
+/// [`view_record`] for a record the walk was not sure of.
+#[cold]
+fn view_decoded<T: Table + serde::de::DeserializeOwned, R>(
+    text: &str,
+    view: &mut T::View,
+    f: impl FnOnce(&T::View, &str) -> R,
+) -> Result<R, DecodeError> {
+    let record: T = crate::decode::decode(text.as_bytes())?;
+    let mut strings = String::new();
+    T::view_of(&record, &mut strings, view);
+    Ok(f(view, &strings))
+}
+
 /// The records array of a page, each record viewed into `views`.
 fn view_records<D: Dataset>(
     views: &mut Vec<<D::Record as Table>::View>,

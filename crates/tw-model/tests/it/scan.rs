@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use serde_json::Value;
 use tw_model::{
     Dataset, Describe, EmployeeSkillClusters, SkillClusters, Table, UnknownFields, Validate,
-    decode_page, decode_raw_page, decode_view_page, scan_raw_page,
+    decode_page, decode_raw_page, decode_view_page, scan_raw_page, view_record,
 };
 
 use crate::props::page_doc;
@@ -119,9 +119,27 @@ pub(crate) fn pages_viewed_give_the_rows_of_decoded_ones<D: Dataset>() {
                 viewed_rows::<D::Record>(view, &page.text),
                 typed_rows(record)
             );
+            // One record at a time, from its text, gives the same rows.
+            let one = view_record::<D::Record, _>(&page.text[range.clone()], |view, text| {
+                viewed_rows::<D::Record>(view, text)
+            });
+            prop_assert_eq!(one.unwrap(), typed_rows(record));
         }
         Ok(())
     });
+}
+
+/// A record's text viewed by [`view_record`] has the verdict and, when
+/// valid, the rows of the record decoded from it.
+fn record_viewed_like_decoded(text: &str) -> Result<(), TestCaseError> {
+    let viewed = view_record::<EmployeeSkillClusters, _>(text, |view, text| {
+        viewed_rows::<EmployeeSkillClusters>(view, text)
+    });
+    match tw_model::decode::<EmployeeSkillClusters>(text.as_bytes()) {
+        Ok(record) => prop_assert_eq!(viewed.unwrap(), typed_rows(&record)),
+        Err(err) => prop_assert_eq!(err.to_string(), viewed.unwrap_err().to_string()),
+    }
+    Ok(())
 }
 
 /// Generated valid pages of `D` (compact and pretty-printed) are decided
@@ -284,6 +302,20 @@ const EDITS: &[&str] = &[
     "\"x\":1,",
 ];
 
+/// `text` with `edit` put in place of up to `cut` bytes at `at` (any
+/// number, taken modulo the length), on character boundaries.
+fn edited(text: &str, at: usize, cut: usize, edit: &str) -> String {
+    let mut at = at % (text.len() + 1);
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let mut end = (at + cut).min(text.len());
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    format!("{}{}{}", &text[..at], edit, &text[end..])
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2048))]
 
@@ -299,16 +331,21 @@ proptest! {
         pretty in any::<bool>(),
     ) {
         let text = if pretty { serde_json::to_string_pretty(&doc).unwrap() } else { doc.to_string() };
-        let mut at = at % (text.len() + 1);
-        while !text.is_char_boundary(at) {
-            at -= 1;
-        }
-        let mut end = (at + cut).min(text.len());
-        while !text.is_char_boundary(end) {
-            end += 1;
-        }
-        let edited = format!("{}{}{}", &text[..at], edit, &text[end..]);
-        accepted_only_if_decoded(&edited)?;
+        accepted_only_if_decoded(&edited(&text, at, cut, edit))?;
+    }
+
+    /// Any edit of a valid record: viewed alone, it is decided as decoding
+    /// decides it.
+    #[test]
+    fn edited_records_are_viewed_as_decoded(
+        doc in crate::props::record_doc(),
+        at in any::<usize>(),
+        cut in 0usize..3,
+        edit in prop::sample::select(EDITS),
+    ) {
+        let text = doc.to_string();
+        record_viewed_like_decoded(&text)?;
+        record_viewed_like_decoded(&edited(&text, at, cut, edit))?;
     }
 
     /// Any byte of a valid page replaced by any byte (UTF-8 or not).

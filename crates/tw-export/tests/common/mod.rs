@@ -1,8 +1,10 @@
-//! Helpers shared by the memory tests (`allocations`, `view_memory`).
+//! Helpers shared by the tests that replay sandbox pages (`allocations`,
+//! `view_memory`, `raw_csv`).
 
 use tw_export::model::{ExportRequest, SkillClusters};
 use tw_export::{Checkpoint, Client, Raw};
-use tw_transport::testing::RecordingTransport;
+use tw_transport::Response;
+use tw_transport::testing::{RecordingTransport, ScriptedTransport};
 use tw_transport::{BaseUrl, HttpTransport};
 
 /// The skill-clusters request the tests replay: pages of 100, every
@@ -33,4 +35,19 @@ pub(crate) fn recorded(employees: u32) -> Vec<Vec<u8>> {
     drop(client);
     sandbox.stop();
     recording.bodies()
+}
+
+/// A client that answers its requests with `bodies`, in order, on the
+/// calling thread (no read-ahead).
+#[allow(dead_code)] // Not every test binary replays.
+pub(crate) fn replaying(bodies: &[Vec<u8>]) -> Client {
+    let replay = ScriptedTransport::new();
+    for body in bodies {
+        replay.push(Response {
+            status: 200,
+            headers: Vec::new(),
+            body: body.clone(),
+        });
+    }
+    Client::with_transport(replay)
 }

@@ -1,0 +1,129 @@
+//! Raw records (checked JSON text, what every export of the command
+//! reads) written as CSV: each record is viewed from its text as it is
+//! written, and its rows are exactly those typed and viewed records give,
+//! in both dialects, with and without read-ahead.
+
+use tw_export::model::{EmployeeSkillClusters, SkillClusters};
+use tw_export::output::{CsvDialect, Format, RecordWriter};
+use tw_export::{Checkpoint, Client, Raw, Repr, Secret, Typed, Viewed};
+
+mod common;
+
+/// Every item of `bodies` replayed as pages of representation `R`, on
+/// this thread.
+fn items<R: Repr<SkillClusters>>(bodies: &[Vec<u8>]) -> Vec<R::Item>
+where
+    R::Item: Clone,
+{
+    collect::<R>(&common::replaying(bodies))
+}
+
+/// Every item of `client`'s export of [`common::request`], each page
+/// handed back once read.
+fn collect<R: Repr<SkillClusters>>(client: &Client) -> Vec<R::Item>
+where
+    R::Item: Clone,
+{
+    let mut items = Vec::new();
+    let mut pages = client.pages::<SkillClusters, R>(common::request(), Checkpoint::start(), None);
+    while let Some(page) = pages.next() {
+        let page = page.unwrap();
+        items.extend(page.iter().cloned());
+        pages.recycle(page);
+    }
+    items
+}
+
+/// A CSV file of `dialect` with every item written by `write`.
+fn csv<I>(
+    dialect: CsvDialect,
+    items: &[I],
+    mut write: impl FnMut(&mut RecordWriter<Vec<u8>, EmployeeSkillClusters>, &I),
+) -> Vec<u8> {
+    let mut out = RecordWriter::new(Vec::new(), Format::Csv(dialect));
+    out.begin().unwrap();
+    for item in items {
+        write(&mut out, item);
+    }
+    assert_eq!(out.records(), items.len() as u64);
+    out.finish().unwrap()
+}
+
+#[test]
+fn raw_records_write_the_rows_of_typed_records() {
+    // Sandbox pages hold escapes, unknown fields and formula-like names.
+    let bodies = common::recorded(300);
+    // The same tenant again (same seed), live, read ahead.
+    let sandbox = tw_sandbox::Sandbox::start(tw_sandbox::SandboxConfig {
+        employees: 300,
+        ..Default::default()
+    })
+    .unwrap();
+    let live = Client::builder()
+        .base_url(sandbox.base_url())
+        .bearer_token(Secret::new("sandbox-token"))
+        .read_ahead(true)
+        .build()
+        .unwrap();
+    let typed_records = items::<Typed>(&bodies);
+    assert_eq!(typed_records.len(), 300);
+    for dialect in [CsvDialect::Techwolf, CsvDialect::Rfc4180] {
+        let typed = csv(dialect, &typed_records, |out, record| {
+            out.write(record).unwrap();
+        });
+        let viewed = csv(dialect, &items::<Viewed>(&bodies), |out, record| {
+            out.write_viewed(record).unwrap();
+        });
+        assert!(viewed == typed, "{dialect:?}: viewed rows differ");
+        for records in [items::<Raw>(&bodies), collect::<Raw>(&live)] {
+            let raw = csv(dialect, &records, |out, record| {
+                out.write_raw_record(record).unwrap();
+            });
+            assert!(raw == typed, "{dialect:?}: rows of raw records differ");
+            // The same records as text (a pretty-printed one included).
+            let text = csv(dialect, &records, |out, record| {
+                let pretty: serde_json::Value = serde_json::from_str(record.as_str()).unwrap();
+                out.write_raw(&serde_json::to_string_pretty(&pretty).unwrap())
+                    .unwrap();
+            });
+            assert!(text == typed, "{dialect:?}: rows of record texts differ");
+        }
+    }
+    drop(live);
+    sandbox.stop();
+}
+
+#[test]
+fn text_that_is_not_a_record_is_refused_and_writes_nothing() {
+    let mut out = RecordWriter::<_, EmployeeSkillClusters>::new(
+        Vec::new(),
+        Format::Csv(CsvDialect::Techwolf),
+    );
+    out.begin().unwrap();
+    out.flush().unwrap();
+    let header = out.get_ref().len();
+    for (bad, names) in [
+        (r#"{"external_id":2}"#, "external_id"),
+        (r#"{"skill_clusters":[]}"#, "external_id"),
+        (
+            r#"{"external_id":"e1","skill_clusters":[{"current_skills":[{"name":5}]}]}"#,
+            "current_skills[0].name",
+        ),
+        (r#"{"external_id":"e1""#, "EOF"),
+        ("[]", "expected"),
+    ] {
+        let err = out.write_raw(bad).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidData, "{bad}");
+        assert!(err.to_string().contains(names), "{bad}: {err}");
+    }
+    assert_eq!(out.records(), 0);
+    out.flush().unwrap();
+    assert_eq!(out.get_ref().len(), header, "nothing but the header");
+    // A record after the refused ones is written as usual.
+    out.write_raw(r#"{"external_id":"e1"}"#).unwrap();
+    let written = out.finish().unwrap();
+    assert_eq!(
+        &written[header..],
+        b"\"e1\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\"\r\n"
+    );
+}

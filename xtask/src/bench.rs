@@ -311,11 +311,11 @@ pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
     writeln!(md, "| decoder | MB/s | vs `IgnoredAny` |\n|---|---:|---:|")?;
     for (name, mbps) in [
         (
-            "one-pass scanner (JSON Lines path: envelope, ranges, every record checked)",
+            "one-pass scanner (every export: envelope, ranges, every record checked)",
             scan,
         ),
         (
-            "views over the last page's (CSV path: strings as spans of the page)",
+            "views over the last page's (`Viewed` records: strings as spans of the page)",
             view,
         ),
         (
@@ -517,7 +517,7 @@ pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
         md,
         "  * In memory (no network, no disk; skill-clusters pages, all includes; each path as the \
          command runs it): JSON Lines (scan, write the checked bytes) at {jsonl_out:.0} MB/s, \
-         CSV (view the page, table rows, write) at {csv_out:.0} MB/s: CSV costs **{:.2}x** \
+         CSV (scan, view each record, table rows, write) at {csv_out:.0} MB/s: CSV costs **{:.2}x** \
          the CPU of JSON Lines on the same bytes",
         jsonl_out / csv_out
     )?;

@@ -2,17 +2,19 @@
 //! pages served by the sandbox.
 //!
 //! * Skill clusters (pages of 100 employees, all includes): the one-pass
-//!   scanner (the JSON Lines path), views over the previous page's (the
-//!   CSV path), decoding in place over the previous page's records, fresh
+//!   scanner (what every export reads pages with), views over the
+//!   previous page's (`Viewed` records), decoding in place over the
+//!   previous page's records, fresh
 //!   typed records, and two baselines
 //!   on the same bytes: `serde_json::Value` and `serde::de::IgnoredAny`
 //!   (the cost of just reading the JSON).
 //! * Every dataset (default request, largest page): the scanner next to
 //!   `IgnoredAny`.
 //!
-//! * The two export paths on those pages, without network or disk: the
-//!   scanner writing JSON Lines (`jsonl_out`), views writing TechWolf CSV
-//!   (`csv_out`), both to `io::sink()`.
+//! * The two export paths on those pages, without network or disk, as the
+//!   command runs them: the scanner, then each record written as JSON
+//!   Lines (`jsonl_out`) or viewed from its text and written as TechWolf
+//!   CSV rows (`csv_out`), both to `io::sink()`.
 //!
 //! Prints `RESULT <name> <MB/s>` lines. `--quick` for a short run,
 //! `--only NAME` to run one skill-clusters decoder alone (for a profiler).
@@ -25,7 +27,7 @@ use std::time::Instant;
 
 use tw_export::model::{Dataset, ExportRequest};
 use tw_export::output::{CsvDialect, Format, RecordWriter};
-use tw_export::{Checkpoint, Client, Raw, Repr, Viewed};
+use tw_export::{Checkpoint, Client, Raw, Repr};
 use tw_model::{EmployeeSkillClusters, SkillClusters, SkillClustersPage};
 use tw_transport::testing::RecordingTransport;
 use tw_transport::{BaseUrl, HttpTransport, Request, Transport};
@@ -136,10 +138,11 @@ fn main() {
         black_box(&records);
     };
     // The two export paths without the network or the disk, as the
-    // command runs them: each page decoded by its representation over the
-    // last page's items (Raw: scanned ranges; Viewed: each record's view, over the last page's) and
-    // written as JSON Lines or TechWolf CSV to `io::sink()`. Both copy the
-    // page body first (the command owns it; here it is borrowed).
+    // command runs them: each page scanned over the last page's items
+    // (checked record ranges), then each record written as JSON Lines or
+    // viewed from its text and written as TechWolf CSV rows, to
+    // `io::sink()`. Both copy the page body first (the command owns it;
+    // here it is borrowed).
     let mut jsonl = RecordWriter::<_, EmployeeSkillClusters>::new(std::io::sink(), Format::Jsonl);
     let mut raw_items = Vec::new();
     let mut jsonl_out = |b: &[u8]| {
@@ -155,17 +158,15 @@ fn main() {
         std::io::sink(),
         Format::Csv(CsvDialect::Techwolf),
     );
-    let mut viewed_items = Vec::new();
+    let mut csv_items = Vec::new();
     let mut csv_out = |b: &[u8]| {
-        let page = <Viewed as Repr<SkillClusters>>::decode_page(
-            b.to_vec(),
-            std::mem::take(&mut viewed_items),
-        )
-        .unwrap();
+        let page =
+            <Raw as Repr<SkillClusters>>::decode_page(b.to_vec(), std::mem::take(&mut csv_items))
+                .unwrap();
         for record in &page.items {
-            csv.write_viewed(record).unwrap();
+            csv.write_raw_record(record).unwrap();
         }
-        viewed_items = page.items;
+        csv_items = page.items;
     };
     let mut runs: [Run<'_>; 8] = [
         ("jsonl_out", &mut jsonl_out),

@@ -15,7 +15,7 @@ use anyhow::Context;
 use clap::Args;
 use serde::{Deserialize, Serialize};
 use tw_export::output::Format;
-use tw_export::{Client, Dataset, Raw, Viewed};
+use tw_export::{Client, Dataset, Raw};
 
 use crate::cli::args::{
     self, ConnectionArgs, DatasetArgs, DialectArg, EmployeeFilterArgs, FormatArg,
@@ -346,11 +346,9 @@ fn run_dataset<A: DatasetArgs>(ctx: &Ctx<'_>) -> anyhow::Result<Done> {
     } else {
         Resume::No
     };
-    let written: Written = match ctx.format {
-        Format::Csv(_) => job.into_file::<Viewed>(&path, &options, resume),
-        _ => job.into_file::<Raw>(&path, &options, resume),
-    }
-    .inspect_err(|_| progress.bar.finish_and_clear())?;
+    let written: Written = job
+        .into_file::<Raw>(&path, &options, resume)
+        .inspect_err(|_| progress.bar.finish_and_clear())?;
     progress.bar.finish_and_clear();
     let written = written.with_sha256_of(&path)?;
     if let Some(state) = ctx.state {

@@ -11,7 +11,6 @@ use anyhow::Context;
 use tw_export::output::{CsvDialect, Format, RecordWriter};
 use tw_export::{
     Checkpoint, Client, Cursor, Dataset, ExportRequest, Raw, RawRecord, Repr, RetryPolicy, Secret,
-    Viewed,
 };
 
 use crate::cli::args::{
@@ -506,9 +505,9 @@ fn export_and_report<A: DatasetArgs>(
         Resume::No
     };
     let result = match (to_file, format) {
-        (None, Format::Csv(_)) => job.into_stdout::<Viewed>(),
+        // Every format reads the records as checked JSON text; CSV views
+        // each one as it writes its rows (RecordWriter::write_raw).
         (None, _) => job.into_stdout::<Raw>(),
-        (Some(path), Format::Csv(_)) => job.into_file::<Viewed>(path, &options, resume),
         (Some(path), _) => job.into_file::<Raw>(path, &options, resume),
     };
     report.retries = connection.client.retries();
@@ -754,19 +753,6 @@ pub(crate) trait Writes<D: Dataset>: Repr<D> {
 
     /// The record as JSON text.
     fn text(item: &Self::Item) -> std::borrow::Cow<'_, [u8]>;
-}
-
-impl<D: Dataset> Writes<D> for Viewed {
-    fn write<W: Write>(
-        item: &Self::Item,
-        writer: &mut RecordWriter<W, D::Record>,
-    ) -> io::Result<()> {
-        writer.write_viewed(item)
-    }
-
-    fn text(item: &Self::Item) -> std::borrow::Cow<'_, [u8]> {
-        std::borrow::Cow::Borrowed(item.as_str().as_bytes())
-    }
 }
 
 impl<D: Dataset> Writes<D> for Raw {

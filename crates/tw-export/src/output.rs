@@ -122,15 +122,8 @@ pub struct CsvWriter<W: Write> {
     buf: Vec<u8>,
     /// `None` only once `into_inner` took it.
     out: Option<W>,
-    rows: RowEncoder,
-}
-
-/// Encodes rows of one dialect into the buffer of a [`CsvWriter`].
-#[derive(Debug)]
-pub(crate) struct RowEncoder {
     dialect: CsvDialect,
-    /// Where the last row starts in the buffer, while its bytes are still
-    /// there.
+    /// Where the last row starts, while its bytes are still in `buf`.
     last_row: Option<usize>,
     /// Where each field of the last row ends (its separator included),
     /// counted from the row's start: one entry per field.
@@ -146,7 +139,10 @@ impl<W: Write> CsvWriter<W> {
         CsvWriter {
             buf: Vec::with_capacity(BUFFER),
             out: Some(out),
-            rows: RowEncoder::new(dialect),
+            dialect,
+            last_row: None,
+            ends: Vec::new(),
+            scratch: Vec::new(),
         }
     }
 
@@ -180,108 +176,18 @@ impl<W: Write> CsvWriter<W> {
         row: &[F],
         repeats: usize,
     ) -> io::Result<()> {
-        self.rows.encode(&mut self.buf, row, repeats);
-        self.written()
-    }
-
-    /// After rows went into the buffer: writes it out while a next row of
-    /// up to ROOM bytes still fits, so the buffer never grows for rows of
-    /// usual size.
-    fn written(&mut self) -> io::Result<()> {
-        if self.buf.len() >= BUFFER - ROOM {
-            self.write_buffer()?;
-        }
-        Ok(())
-    }
-
-    /// The dialect rows are written in.
-    pub fn dialect(&self) -> CsvDialect {
-        self.rows.dialect
-    }
-
-    /// Writes the buffer to the underlying writer. On an error, what was
-    /// written leaves the buffer and the rest stays (as `BufWriter` does),
-    /// so a later flush never writes a byte twice.
-    fn write_buffer(&mut self) -> io::Result<()> {
-        // The last row's bytes leave the buffer (or may).
-        self.rows.forget_last_row();
-        let Some(out) = self.out.as_mut() else {
-            return Ok(());
-        };
-        let mut written = 0;
-        let result = loop {
-            if written == self.buf.len() {
-                break Ok(());
-            }
-            match out.write(&self.buf[written..]) {
-                Ok(0) => {
-                    break Err(io::Error::new(
-                        io::ErrorKind::WriteZero,
-                        "the output took no more bytes",
-                    ));
-                }
-                Ok(n) => written += n,
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-                Err(err) => break Err(err),
-            }
-        };
-        self.buf.drain(..written);
-        result
-    }
-
-    /// Writes everything buffered to the underlying writer and flushes it.
-    pub fn flush(&mut self) -> io::Result<()> {
-        self.write_buffer()?;
-        self.out.as_mut().map_or(Ok(()), Write::flush)
-    }
-
-    /// The underlying writer (flush first to see every byte in it).
-    pub fn get_ref(&self) -> &W {
-        self.out.as_ref().expect("only into_inner takes the writer")
-    }
-
-    /// The underlying writer, mutably (writing to it directly puts bytes
-    /// before those still buffered).
-    pub fn get_mut(&mut self) -> &mut W {
-        self.out.as_mut().expect("only into_inner takes the writer")
-    }
-
-    /// Flushes, and returns the underlying writer.
-    pub fn into_inner(mut self) -> io::Result<W> {
-        self.flush()?;
-        Ok(self.out.take().expect("only into_inner takes the writer"))
-    }
-}
-
-impl RowEncoder {
-    pub(crate) fn new(dialect: CsvDialect) -> Self {
-        RowEncoder {
-            dialect,
-            last_row: None,
-            ends: Vec::new(),
-            scratch: Vec::new(),
-        }
-    }
-
-    /// The last row's bytes left the buffer: the next row repeats nothing.
-    pub(crate) fn forget_last_row(&mut self) {
-        self.last_row = None;
-    }
-
-    /// Appends one row to `buf` (see [`CsvWriter::write_row_repeating`]);
-    /// `buf` is the buffer the rows before it went to.
-    pub(crate) fn encode<F: FieldText>(&mut self, buf: &mut Vec<u8>, row: &[F], repeats: usize) {
-        let start = buf.len();
+        let start = self.buf.len();
         let mut from = 0;
         match self.last_row {
             Some(last) if repeats > 0 && repeats <= row.len() && self.ends.len() == row.len() => {
                 let end = self.ends[repeats - 1];
-                buf.extend_from_within(last..last + end);
+                self.buf.extend_from_within(last..last + end);
                 self.ends.truncate(repeats);
                 from = repeats;
             }
             _ => self.ends.clear(),
         }
+        let buf = &mut self.buf;
         let scratch = &mut self.scratch;
         match self.dialect {
             CsvDialect::Techwolf => {
@@ -331,34 +237,65 @@ impl RowEncoder {
             }
         }
         self.last_row = Some(start);
+        // Written out while a next row of up to ROOM bytes still fits, so
+        // the buffer never grows for rows of usual size.
+        if self.buf.len() >= BUFFER - ROOM {
+            self.write_buffer()?;
+        }
+        Ok(())
     }
 
-    /// Appends the rows of one record, viewed for its table, to `buf`. A
-    /// record's first row never repeats the last record's.
-    pub(crate) fn encode_viewed<T: Table>(
-        &mut self,
-        buf: &mut Vec<u8>,
-        view: &T::View,
-        text: &str,
-    ) {
-        self.encode_record(buf, |emit| T::view_rows(view, text, emit));
+    /// Writes the buffer to the underlying writer. On an error, what was
+    /// written leaves the buffer and the rest stays (as `BufWriter` does),
+    /// so a later flush never writes a byte twice.
+    fn write_buffer(&mut self) -> io::Result<()> {
+        // The last row's bytes leave the buffer (or may).
+        self.last_row = None;
+        let Some(out) = self.out.as_mut() else {
+            return Ok(());
+        };
+        let mut written = 0;
+        let result = loop {
+            if written == self.buf.len() {
+                break Ok(());
+            }
+            match out.write(&self.buf[written..]) {
+                Ok(0) => {
+                    break Err(io::Error::new(
+                        io::ErrorKind::WriteZero,
+                        "the output took no more bytes",
+                    ));
+                }
+                Ok(n) => written += n,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => break Err(err),
+            }
+        };
+        self.buf.drain(..written);
+        result
     }
 
-    /// Appends the rows `rows` emits for one record to `buf`.
-    fn encode_record(
-        &mut self,
-        buf: &mut Vec<u8>,
-        rows: impl FnOnce(
-            &mut EmitRow<'_, std::convert::Infallible>,
-        ) -> Result<(), std::convert::Infallible>,
-    ) {
-        let mut first = true;
-        let Ok(()) = rows(&mut |row: &[tw_model::Cell<'_>], repeats| {
-            let repeats = if first { 0 } else { repeats };
-            first = false;
-            self.encode(buf, row, repeats);
-            Ok(())
-        });
+    /// Writes everything buffered to the underlying writer and flushes it.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.write_buffer()?;
+        self.out.as_mut().map_or(Ok(()), Write::flush)
+    }
+
+    /// The underlying writer (flush first to see every byte in it).
+    pub fn get_ref(&self) -> &W {
+        self.out.as_ref().expect("only into_inner takes the writer")
+    }
+
+    /// The underlying writer, mutably (writing to it directly puts bytes
+    /// before those still buffered).
+    pub fn get_mut(&mut self) -> &mut W {
+        self.out.as_mut().expect("only into_inner takes the writer")
+    }
+
+    /// Flushes, and returns the underlying writer.
+    pub fn into_inner(mut self) -> io::Result<W> {
+        self.flush()?;
+        Ok(self.out.take().expect("only into_inner takes the writer"))
     }
 }
 
@@ -373,7 +310,7 @@ impl<W: Write> Drop for CsvWriter<W> {
 impl<W: Write> std::fmt::Debug for CsvWriter<W> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CsvWriter")
-            .field("dialect", &self.rows.dialect)
+            .field("dialect", &self.dialect)
             .field("buffered", &self.buf.len())
             .finish_non_exhaustive()
     }
@@ -458,12 +395,15 @@ fn push_quotes_doubled(buf: &mut Vec<u8>, text: &[u8]) {
 /// Writes the rows one record's table emits through `rows`.
 fn write_rows<W: Write>(
     out: &mut CsvWriter<W>,
-    rows: impl FnOnce(
-        &mut EmitRow<'_, std::convert::Infallible>,
-    ) -> Result<(), std::convert::Infallible>,
+    rows: impl FnOnce(&mut EmitRow<'_, io::Error>) -> io::Result<()>,
 ) -> io::Result<()> {
-    out.rows.encode_record(&mut out.buf, rows);
-    out.written()
+    // A record's first row never repeats the last record's.
+    let mut first = true;
+    rows(&mut |row: &[tw_model::Cell<'_>], repeats| {
+        let repeats = if first { 0 } else { repeats };
+        first = false;
+        out.write_row_repeating(row, repeats)
+    })
 }
 
 enum Sink<W: Write> {
@@ -630,10 +570,9 @@ impl<W: Write, T: Table + Serialize + DeserializeOwned> RecordWriter<W, T> {
     pub fn write_raw(&mut self, text: &str) -> io::Result<()> {
         if let Sink::Csv(out) = &mut self.sink {
             tw_model::view_record::<T, _>(text, |view, text| {
-                out.rows.encode_viewed::<T>(&mut out.buf, view, text);
+                write_rows(out, |emit| T::view_rows(view, text, emit))
             })
-            .map_err(|err| io::Error::new(io::ErrorKind::InvalidData, err))?;
-            out.written()?;
+            .map_err(|err| io::Error::new(io::ErrorKind::InvalidData, err))??;
             self.records += 1;
             return Ok(());
         }

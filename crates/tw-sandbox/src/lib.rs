@@ -361,9 +361,9 @@ impl Sandbox {
         self.server.wait();
     }
 
-    /// Stops serving: lets held answers go, closes the listener and every
-    /// connection, and returns once all of the sandbox's threads have
-    /// ended.
+    /// Stops serving: lets held answers go, closes the listener, ends every
+    /// connection once the answer it is writing (if any) is out, and
+    /// returns once all of the sandbox's threads have ended.
     pub fn stop(mut self) {
         self.state.gate.open();
         self.server.stop();

@@ -15,7 +15,7 @@ use anyhow::Context;
 use clap::Args;
 use serde::{Deserialize, Serialize};
 use tw_export::output::Format;
-use tw_export::{Client, Dataset, Raw};
+use tw_export::{Client, Dataset};
 
 use crate::cli::args::{
     self, ConnectionArgs, DatasetArgs, DialectArg, EmployeeFilterArgs, FormatArg,
@@ -347,7 +347,7 @@ fn run_dataset<A: DatasetArgs>(ctx: &Ctx<'_>) -> anyhow::Result<Done> {
         Resume::No
     };
     let written: Written = job
-        .into_file::<Raw>(&path, &options, resume)
+        .into_file(&path, &options, resume)
         .inspect_err(|_| progress.bar.finish_and_clear())?;
     progress.bar.finish_and_clear();
     let written = written.with_sha256_of(&path)?;

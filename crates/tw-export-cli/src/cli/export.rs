@@ -9,9 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use tw_export::output::{CsvDialect, Format, RecordWriter};
-use tw_export::{
-    Checkpoint, Client, Cursor, Dataset, ExportRequest, Raw, RawRecord, Repr, RetryPolicy, Secret,
-};
+use tw_export::{Checkpoint, Client, Cursor, Dataset, ExportRequest, Raw, RetryPolicy, Secret};
 
 use crate::cli::args::{
     ConnectionArgs, DatasetArgs, DialectArg, ExportArgs, FormatArg, OutputArgs,
@@ -504,11 +502,9 @@ fn export_and_report<A: DatasetArgs>(
     } else {
         Resume::No
     };
-    let result = match (to_file, format) {
-        // Every format reads the records as checked JSON text; CSV views
-        // each one as it writes its rows (RecordWriter::write_raw).
-        (None, _) => job.into_stdout::<Raw>(),
-        (Some(path), _) => job.into_file::<Raw>(path, &options, resume),
+    let result = match to_file {
+        None => job.into_stdout(),
+        Some(path) => job.into_file(path, &options, resume),
     };
     report.retries = connection.client.retries();
     progress.bar.finish_and_clear();
@@ -743,31 +739,6 @@ impl Drift {
     }
 }
 
-/// How a representation's records are written: typed records through
-/// their table or serialization, raw records as the server's text.
-pub(crate) trait Writes<D: Dataset>: Repr<D> {
-    fn write<W: Write>(
-        item: &Self::Item,
-        writer: &mut RecordWriter<W, D::Record>,
-    ) -> io::Result<()>;
-
-    /// The record as JSON text.
-    fn text(item: &Self::Item) -> std::borrow::Cow<'_, [u8]>;
-}
-
-impl<D: Dataset> Writes<D> for Raw {
-    fn write<W: Write>(
-        item: &RawRecord,
-        writer: &mut RecordWriter<W, D::Record>,
-    ) -> io::Result<()> {
-        writer.write_raw_record(item)
-    }
-
-    fn text(item: &RawRecord) -> std::borrow::Cow<'_, [u8]> {
-        std::borrow::Cow::Borrowed(item.as_bytes())
-    }
-}
-
 /// One export: where it starts, what it asks, how it shows progress.
 pub(crate) struct Job<'a, D: Dataset> {
     pub client: &'a Client,
@@ -804,8 +775,10 @@ impl<D: Dataset> Job<'_, D> {
     /// would wait anyway), when the last one is [`CHECKPOINT_MAX_AGE`]
     /// old, and before the loop stops on an error or a signal, so the
     /// last checkpoint always names the last page written when the export
-    /// waits or stops. Errors get `on_error`'s context.
-    fn pump<R, W>(
+    /// waits or stops. Errors get `on_error`'s context. Every format reads
+    /// the records as checked JSON text (`Raw`): JSON writes it as sent,
+    /// CSV views each record from it as it writes its rows.
+    fn pump<W>(
         mut self,
         writer: &mut RecordWriter<W, D::Record>,
         mut after_page: impl FnMut(
@@ -817,13 +790,12 @@ impl<D: Dataset> Job<'_, D> {
         what: &dyn Fn() -> String,
     ) -> anyhow::Result<(u64, Option<Drift>)>
     where
-        R: Writes<D>,
         W: Write,
     {
         let mut drift = self.drift.take();
         let mut pages = self
             .client
-            .pages::<D, R>(self.request, self.start, self.max_records);
+            .pages::<D, Raw>(self.request, self.start, self.max_records);
         // A page taken while deciding whether to checkpoint, not yet
         // written: `pages.checkpoint()` is already past it.
         let mut next = None;
@@ -839,9 +811,9 @@ impl<D: Dataset> Job<'_, D> {
                 }
             };
             for record in &batch {
-                R::write(record, writer).with_context(what)?;
+                writer.write_raw_record(record).with_context(what)?;
                 if let Some(drift) = &mut drift {
-                    drift.observe(&R::text(record));
+                    drift.observe(record.as_bytes());
                 }
             }
             pages.recycle(batch);
@@ -867,10 +839,7 @@ impl<D: Dataset> Job<'_, D> {
         Ok((pages.checkpoint().pages, drift))
     }
 
-    fn into_stdout<R>(self) -> anyhow::Result<Written>
-    where
-        R: Writes<D>,
-    {
+    fn into_stdout(self) -> anyhow::Result<Written> {
         let what = || "writing to stdout".to_owned();
         let mut out = Tracked::new(io::stdout().lock(), 0);
         if self.bom {
@@ -878,7 +847,7 @@ impl<D: Dataset> Job<'_, D> {
         }
         let mut writer = RecordWriter::for_dataset::<D>(out, self.format, 0);
         writer.begin().with_context(what)?;
-        let (pages, drift) = self.pump::<R, _>(
+        let (pages, drift) = self.pump(
             &mut writer,
             |writer, _, _| writer.flush().with_context(what),
             |err, _| anyhow::Error::new(err),
@@ -897,15 +866,12 @@ impl<D: Dataset> Job<'_, D> {
 
     /// Exports to `path` through `path.partial` and its checkpoint, and
     /// renames it into place once complete.
-    pub(crate) fn into_file<R>(
+    pub(crate) fn into_file(
         mut self,
         path: &Path,
         options: &serde_json::Value,
         resume: Resume,
-    ) -> anyhow::Result<Written>
-    where
-        R: Writes<D>,
-    {
+    ) -> anyhow::Result<Written> {
         let paths = Paths::for_output(path);
         let resume = match resume {
             Resume::IfAny => paths.checkpoint.exists() && paths.partial.exists(),
@@ -965,7 +931,7 @@ impl<D: Dataset> Job<'_, D> {
         };
         let parquet = self.parquet;
         let (pages, drift) = self
-            .pump::<R, _>(&mut writer, save, on_error, &what)
+            .pump(&mut writer, save, on_error, &what)
             .map_err(|err| {
                 if err.is::<crate::cli::signals::Interrupted>() {
                     let hint = format!(

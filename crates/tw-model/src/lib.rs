@@ -106,7 +106,7 @@ pub use crate::decode_into::DecodeInto;
 pub use crate::decode_into::decode_page_into;
 pub use crate::enums::{SkillSource, ValidationState};
 pub use crate::error::{DecodeError, RequestError};
-pub use crate::page::{AsDocument, ExportPage};
+pub use crate::page::{AsDocument, ExportPage, peek_next_cursor};
 pub use crate::request::{
     CURSOR_MAX_LEN, ExportRequest, Filter, FilteredBody, FiltersOnly, HasFilters, HasInclude,
     NoBody, NoQuery, Operator, PageBody, PageLimit, PageRequest, check_cursor, query_pairs,

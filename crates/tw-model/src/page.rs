@@ -125,6 +125,40 @@ impl<T> ExportPage<T> {
     }
 }
 
+/// The cursor a cursor page's body names for its next page, read from the
+/// body's two ends without walking its records, so that the next request
+/// can go out while this page is still being checked.
+///
+/// It answers only for a page laid out as the documented example and the
+/// sandbox lay it out, compact, `has_next` first and `true`, the cursor last
+/// and a plain string (`{"has_next":true,` … `,"next_starting_after":"c"}`,
+/// whitespace around the whole allowed): `None` for anything else, and the
+/// caller waits for the page's own walk. For a body that is valid JSON the
+/// answer is the cursor decoding reads (the closing quote and brace end the
+/// top-level object's last member, and a plain string holds no quote); for
+/// one that is not, decoding fails and the answer is not used. Callers still
+/// compare it with the decoded cursor before they use what they fetched.
+///
+/// ```
+/// let body = br#"{"has_next":true,"records":[{"external_id":"e1"}],"next_starting_after":"c1"}"#;
+/// assert_eq!(tw_model::peek_next_cursor(body), Some("c1"));
+/// // The last page, and a layout this does not read: the walk decides.
+/// assert_eq!(tw_model::peek_next_cursor(br#"{"has_next":false,"records":[]}"#), None);
+/// assert_eq!(tw_model::peek_next_cursor(br#"{"records":[],"has_next":true,"next_starting_after":"c1"}"#), None);
+/// ```
+pub fn peek_next_cursor(body: &[u8]) -> Option<&str> {
+    const HEAD: &[u8] = b"{\"has_next\":true,";
+    const TAIL_KEY: &[u8] = b",\"next_starting_after\":\"";
+    let inner = body.trim_ascii().strip_prefix(HEAD)?.strip_suffix(b"\"}")?;
+    let open = inner.iter().rposition(|&b| b == b'"')?;
+    let cursor = &inner[open + 1..];
+    let plain = !cursor.is_empty() && cursor.iter().all(|&b| b >= 0x20 && b != b'\\');
+    if !plain || !inner[..=open].ends_with(TAIL_KEY) {
+        return None;
+    }
+    std::str::from_utf8(cursor).ok()
+}
+
 /// An [`ExportPage`] serialized as a document; see [`ExportPage::as_document`].
 #[derive(Debug)]
 pub struct AsDocument<'a, T> {

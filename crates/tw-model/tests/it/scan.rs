@@ -348,6 +348,40 @@ proptest! {
         record_viewed_like_decoded(&edited(&text, at, cut, edit))?;
     }
 
+    /// A page laid out as the sandbox sends it (`has_next` first, the
+    /// cursor last), edited anywhere: whenever the cursor is read from the
+    /// body's ends, decoding either fails or reads the same cursor, with
+    /// `has_next` true; and the unedited page's cursor is read there
+    /// whenever it is a plain string on a page with a next one.
+    #[test]
+    fn a_cursor_read_from_the_ends_is_the_decoded_cursor(
+        doc in page_doc(),
+        cursor in "[a-zA-Z0-9_=+/-]{1,12}",
+        at in any::<usize>(),
+        cut in 0usize..3,
+        edit in prop::sample::select(EDITS),
+    ) {
+        let Value::Object(mut fields) = doc else { unreachable!() };
+        let has_next = fields.remove("has_next").unwrap();
+        let records = fields.remove("records").unwrap();
+        fields.remove("next_starting_after");
+        let mut text = format!(r#"{{"has_next":{has_next},"records":{records}"#);
+        for (key, value) in &fields {
+            text += &format!(",{}:{value}", Value::from(key.as_str()));
+        }
+        text += &format!(r#","next_starting_after":"{cursor}"}}"#);
+        let peeked = tw_model::peek_next_cursor(text.as_bytes());
+        prop_assert_eq!(peeked, (has_next == Value::Bool(true)).then_some(cursor.as_str()));
+        for text in [text.clone(), edited(&text, at, cut, edit)] {
+            if let Some(peeked) = tw_model::peek_next_cursor(text.as_bytes())
+                && let Ok(page) = decode_page::<SkillClusters>(text.as_bytes())
+            {
+                prop_assert!(page.has_next, "{}", text);
+                prop_assert_eq!(page.next_starting_after.as_deref(), Some(peeked), "{}", text);
+            }
+        }
+    }
+
     /// Any byte of a valid page replaced by any byte (UTF-8 or not).
     #[test]
     fn pages_with_any_byte_replaced_are_never_accepted_wrongly(

@@ -14,6 +14,7 @@ use tw_transport::{
 };
 
 use crate::Error;
+use crate::prefetch::Prefetch;
 
 type RetryHook = Arc<dyn Fn(&RetryEvent<'_>) + Send + Sync>;
 
@@ -421,6 +422,10 @@ impl Client {
             page: checkpoint.pages,
             pool,
             repr: PhantomData,
+            prefetch: self
+                .read_ahead
+                .then(|| Prefetch::new(self.transport.clone())),
+            room: max_records.map(|max| max.saturating_sub(checkpoint.items)),
         };
         let mut paginator = Paginator::resume(source, checkpoint);
         if let Some(max) = max_records {
@@ -642,6 +647,13 @@ struct Source<D: Dataset, R: Repr<D>> {
     page: u64,
     pool: Pool<R::Item>,
     repr: PhantomData<R>,
+    /// With read-ahead: the next page's request, sent while this page is
+    /// decoded (see [`crate::prefetch`]).
+    prefetch: Option<Prefetch>,
+    /// Records left before `max_records` (none: no cap), as far as the
+    /// pages decoded so far tell: no request is sent ahead that a full
+    /// page could make unnecessary.
+    room: Option<u64>,
 }
 
 impl<D: Dataset, R: Repr<D>> std::fmt::Debug for Source<D, R> {
@@ -654,6 +666,37 @@ impl<D: Dataset, R: Repr<D>> std::fmt::Debug for Source<D, R> {
 }
 
 impl<D: Dataset, R: Repr<D>> Source<D, R> {
+    /// With read-ahead, sends the request for the page after the one in
+    /// `body` from the helper thread, when the body names its cursor at
+    /// its ends and the page after it cannot be past `max_records`.
+    fn send_ahead(&mut self, body: &[u8]) {
+        let limit = u64::from(self.request.limit().get());
+        if self.prefetch.is_none()
+            || D::PAGING != Paging::Cursor
+            || self.room.is_some_and(|room| room <= limit)
+        {
+            return;
+        }
+        let Some(next) =
+            tw_model::peek_next_cursor(body).and_then(|c| next_cursor(Some(c.to_owned())))
+        else {
+            return;
+        };
+        self.page += 1;
+        let request = self.http_request(Some(&next));
+        self.page -= 1;
+        if let (Ok(request), Some(prefetch)) = (request, &mut self.prefetch) {
+            prefetch.start(request);
+        }
+    }
+
+    /// Waits for a request sent ahead to finish, dropping its answer.
+    fn settle(&mut self) {
+        if let Some(prefetch) = &mut self.prefetch {
+            prefetch.settle();
+        }
+    }
+
     /// The HTTP request for the page after `cursor` (page number `self.page`).
     fn http_request(&self, cursor: Option<&Cursor>) -> Result<Request, Error> {
         let mut request = match (D::PAGING, D::METHOD) {
@@ -705,21 +748,40 @@ impl<D: Dataset, R: Repr<D>> PageSource for Source<D, R> {
     fn fetch(&mut self, cursor: Option<&Cursor>) -> Result<Page<R::Item>, Error> {
         self.page += 1;
         let started = std::time::Instant::now();
-        let request = self.http_request(cursor)?;
-        let response = self.transport.send(&request)?;
-        let bytes = response.body.len();
-        let decode_error = |source| Error::Decode {
-            page: self.page,
-            source,
-            checkpoint: None,
+        let request = match self.http_request(cursor) {
+            Ok(request) => request,
+            Err(err) => {
+                self.settle();
+                return Err(err);
+            }
         };
+        let response = match &mut self.prefetch {
+            Some(prefetch) => prefetch.send(&request)?,
+            None => self.transport.send(&request)?,
+        };
+        let bytes = response.body.len();
+        self.send_ahead(&response.body);
         let reuse = self
             .pool
             .lock()
             .ok()
             .and_then(|mut pool| pool.pop())
             .unwrap_or_default();
-        let page = R::decode_page(response.body, reuse).map_err(decode_error)?;
+        let page = match R::decode_page(response.body, reuse) {
+            Ok(page) => page,
+            Err(source) => {
+                // No request outlives a failed page.
+                self.settle();
+                return Err(Error::Decode {
+                    page: self.page,
+                    source,
+                    checkpoint: None,
+                });
+            }
+        };
+        if let Some(room) = &mut self.room {
+            *room = room.saturating_sub(page.items.len() as u64);
+        }
         tracing::debug!(
             dataset = D::NAME,
             page = self.page,
@@ -870,3 +932,160 @@ impl<D: Dataset, R: Repr<D>> Iterator for Pages<D, R> {
 }
 
 impl<D: Dataset, R: Repr<D>> std::iter::FusedIterator for Pages<D, R> {}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::sync::mpsc::{Sender, channel};
+    use std::time::Duration;
+
+    use tw_transport::testing::ScriptedTransport;
+    use tw_transport::{Response, Transport};
+
+    use super::*;
+
+    /// A client over `transport` that reads ahead, as the `tw-export`
+    /// command's does.
+    fn reading_ahead(transport: Arc<dyn Transport>) -> Client {
+        Client {
+            transport,
+            retries: Arc::new(AtomicU64::new(0)),
+            connections: None,
+            base_url: String::new(),
+            read_ahead: true,
+            derive_missing_cursors: false,
+        }
+    }
+
+    /// A page of skill clusters with one record per id, laid out as the
+    /// sandbox lays pages out.
+    fn page(ids: &[&str], next: Option<&str>) -> String {
+        let records: Vec<String> = ids
+            .iter()
+            .map(|id| format!(r#"{{"external_id":"{id}"}}"#))
+            .collect();
+        let records = records.join(",");
+        match next {
+            Some(next) => format!(
+                r#"{{"has_next":true,"records":[{records}],"next_starting_after":"{next}"}}"#
+            ),
+            None => format!(r#"{{"has_next":false,"records":[{records}]}}"#),
+        }
+    }
+
+    fn scripted(pages: &[String]) -> Arc<ScriptedTransport> {
+        let scripted = Arc::new(ScriptedTransport::new());
+        for body in pages {
+            scripted.push_json(200, body);
+        }
+        scripted
+    }
+
+    fn ids(client: &Client, max_records: Option<u64>) -> Vec<String> {
+        let request = ExportRequest::<SkillClusters>::new(2).unwrap();
+        client
+            .pages::<SkillClusters, crate::Raw>(request, Checkpoint::start(), max_records)
+            .flat_map(|page| page.unwrap())
+            .map(|record| string_field(record.as_bytes(), "external_id").unwrap())
+            .collect()
+    }
+
+    fn five_pages() -> Vec<String> {
+        vec![
+            page(&["a", "b"], Some("c1")),
+            page(&["c", "d"], Some("c2")),
+            page(&["e", "f"], Some("c3")),
+            page(&["g", "h"], Some("c4")),
+            page(&["i"], None),
+        ]
+    }
+
+    #[test]
+    fn reading_ahead_sends_the_requests_it_would_send_without() {
+        let pages = five_pages();
+        let alone = scripted(&pages);
+        let ahead = scripted(&pages);
+        let expected = ids(&Client::with_transport(alone.clone()), None);
+        assert_eq!(expected, ["a", "b", "c", "d", "e", "f", "g", "h", "i"]);
+        assert_eq!(ids(&reading_ahead(ahead.clone()), None), expected);
+        assert_eq!(alone.requests().len(), 5);
+        assert_eq!(ahead.requests(), alone.requests());
+    }
+
+    #[test]
+    fn no_request_goes_out_ahead_that_max_records_may_not_need() {
+        let pages = five_pages();
+        for max in [1, 3, 4, 5] {
+            let alone = scripted(&pages);
+            let ahead = scripted(&pages);
+            let expected = ids(&Client::with_transport(alone.clone()), Some(max));
+            assert_eq!(expected.len() as u64, max);
+            assert_eq!(ids(&reading_ahead(ahead.clone()), Some(max)), expected);
+            assert_eq!(ahead.requests(), alone.requests(), "max_records {max}");
+        }
+    }
+
+    #[test]
+    fn a_request_sent_ahead_is_answered_before_a_bad_page_is_reported() {
+        // The first page's record lacks its required id; its ends still
+        // name a next page.
+        let bad = r#"{"has_next":true,"records":[{"team":"x"}],"next_starting_after":"c1"}"#;
+        let scripted = scripted(&[bad.to_owned(), page(&["b"], None)]);
+        let client = reading_ahead(scripted.clone());
+        let request = ExportRequest::<SkillClusters>::new(2).unwrap();
+        let mut pages =
+            client.pages::<SkillClusters, crate::Raw>(request, Checkpoint::start(), None);
+        let err = pages.next().unwrap().unwrap_err();
+        assert!(matches!(err, Error::Decode { page: 1, .. }), "{err:?}");
+        // The guessed request was sent and its answer taken (dropped):
+        // nothing is in flight once the error is out.
+        assert_eq!(scripted.requests().len(), 2);
+        assert_eq!(scripted.remaining(), 0);
+        assert!(pages.next().is_none());
+    }
+
+    /// A transport that tells `sent` the body of each request as it
+    /// arrives, then answers from a script.
+    struct Telling {
+        sent: Mutex<Sender<String>>,
+        script: ScriptedTransport,
+    }
+
+    impl Transport for Telling {
+        fn send(&self, request: &Request) -> Result<Response, tw_transport::Error> {
+            let body = String::from_utf8_lossy(request.body.as_deref().unwrap_or_default());
+            let _ = self.sent.lock().unwrap().send(body.into_owned());
+            self.script.send(request)
+        }
+    }
+
+    #[test]
+    fn the_next_request_goes_out_before_the_page_is_taken() {
+        let (sent, arrived) = channel();
+        let script = ScriptedTransport::new();
+        for body in five_pages() {
+            script.push_json(200, &body);
+        }
+        let client = reading_ahead(Arc::new(Telling {
+            sent: Mutex::new(sent),
+            script,
+        }));
+        let request = ExportRequest::<SkillClusters>::new(2).unwrap();
+        let mut pages =
+            client.pages::<SkillClusters, crate::Raw>(request, Checkpoint::start(), None);
+        // Nothing is taken yet: the read-ahead thread holds the first page
+        // and the helper has already asked for the second. (The wait only
+        // ends a test that would otherwise hang.)
+        let bodies: Vec<String> = (0..2)
+            .map(|_| arrived.recv_timeout(Duration::from_secs(60)).unwrap())
+            .collect();
+        assert!(!bodies[0].contains("starting_after"), "{}", bodies[0]);
+        assert!(
+            bodies[1].contains(r#""starting_after":"c1""#),
+            "{}",
+            bodies[1]
+        );
+        assert_eq!(pages.next().unwrap().unwrap().len(), 2);
+        assert_eq!(pages.by_ref().map(|p| p.unwrap().len()).sum::<usize>(), 7);
+    }
+}

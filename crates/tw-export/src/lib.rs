@@ -49,6 +49,7 @@ mod client;
 pub mod env;
 mod error;
 pub mod output;
+mod prefetch;
 
 pub use crate::client::{
     Client, ClientBuilder, Pages, Raw, RawRecord, Records, Repr, Typed, Viewed, ViewedRecord,

@@ -1,0 +1,139 @@
+//! The next page's request, sent while this page is checked.
+//!
+//! A cursor page names the next page inside its own body, so a reader that
+//! fetches a page, walks it, then asks for the next one leaves the network
+//! idle while it walks, and its own core idle while it waits. With
+//! read-ahead on, a page source reads the next cursor from the body's two
+//! ends first ([`tw_model::peek_next_cursor`]), hands that request to a
+//! helper thread, and walks the page meanwhile: fetching and checking
+//! overlap, and an export takes about the longer of the two, not their sum.
+//!
+//! The guess never decides anything. The answer is used only for the
+//! request the paginator then makes, compared whole; any other request
+//! waits for the one in flight, drops its answer and goes out as usual.
+//! There is at most one request in flight, so the server sees the same
+//! sequence of requests as without the helper, except for a guessed one
+//! whose answer goes unused: a page that fails to decode, or an export that
+//! stops after the page (a caller that drops the pages). A source waits
+//! for a request in flight before it reports a decode error, and when it is
+//! dropped, so no request outlives the source.
+
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::thread::JoinHandle;
+
+use tw_transport::{Request, Response, Transport};
+
+type Answer = Result<Response, tw_transport::Error>;
+
+/// The helper thread and the request it was given, if its answer is not
+/// taken yet. The thread starts with the first guess, so an export of one
+/// page never starts it.
+pub(crate) struct Prefetch {
+    transport: Arc<dyn Transport>,
+    helper: Option<Helper>,
+    /// The request in flight (or answered and waiting).
+    pending: Option<Request>,
+}
+
+struct Helper {
+    requests: Sender<Request>,
+    answers: Receiver<Answer>,
+    thread: JoinHandle<()>,
+}
+
+impl Prefetch {
+    pub(crate) fn new(transport: Arc<dyn Transport>) -> Prefetch {
+        Prefetch {
+            transport,
+            helper: None,
+            pending: None,
+        }
+    }
+
+    /// Sends `request` from the helper thread; [`Prefetch::send`] takes
+    /// its answer. Does nothing while another request is in flight, or
+    /// when the thread cannot be started (the request then goes out when
+    /// it is asked for).
+    pub(crate) fn start(&mut self, request: Request) {
+        if self.pending.is_some() {
+            return;
+        }
+        if self.helper.is_none() {
+            self.helper = Helper::spawn(self.transport.clone());
+        }
+        if let Some(helper) = &self.helper
+            && helper.requests.send(request.clone()).is_ok()
+        {
+            self.pending = Some(request);
+        }
+    }
+
+    /// The answer to `request`: the helper's, when it was given this very
+    /// request; else sent now, from this thread, once a request in flight
+    /// has finished (its answer is dropped).
+    pub(crate) fn send(&mut self, request: &Request) -> Answer {
+        if let Some(pending) = self.pending.take()
+            && let Some(answer) = self.answer()
+            && pending == *request
+        {
+            return answer;
+        }
+        self.transport.send(request)
+    }
+
+    /// Waits for a request in flight to finish and drops its answer.
+    pub(crate) fn settle(&mut self) {
+        if self.pending.take().is_some() {
+            self.answer();
+        }
+    }
+
+    fn answer(&mut self) -> Option<Answer> {
+        let answer = self.helper.as_ref()?.answers.recv().ok();
+        if answer.is_none() {
+            // The helper panicked in the transport; its request goes out
+            // again from the caller's thread, and later ones too.
+            self.helper = None;
+        }
+        answer
+    }
+}
+
+impl Helper {
+    fn spawn(transport: Arc<dyn Transport>) -> Option<Helper> {
+        let (requests, inbox) = channel::<Request>();
+        let (outbox, answers) = channel();
+        let thread = std::thread::Builder::new()
+            .name("tw-export-prefetch".into())
+            .spawn(move || {
+                for request in inbox {
+                    if outbox.send(transport.send(&request)).is_err() {
+                        return;
+                    }
+                }
+            })
+            .ok()?;
+        Some(Helper {
+            requests,
+            answers,
+            thread,
+        })
+    }
+}
+
+impl Drop for Prefetch {
+    /// Ends the helper thread once its request in flight is answered.
+    fn drop(&mut self) {
+        if let Some(Helper {
+            requests,
+            answers,
+            thread,
+        }) = self.helper.take()
+        {
+            drop(requests);
+            drop(answers);
+            let _ = thread.join();
+        }
+    }
+}

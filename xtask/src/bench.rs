@@ -166,6 +166,28 @@ fn export_dataset(
 }
 
 /// Deletes `path` if it exists; returns how long that took, in seconds.
+/// Measures `dd` writing `bytes` zero bytes to a new file at `out` in
+/// 256 KiB blocks, then `fdatasync`: what the disk alone takes for an
+/// export's bytes. The file is deleted afterwards, untimed.
+fn disk_floor(out: &str, bytes: u64) -> anyhow::Result<Usage> {
+    const BLOCK: u64 = 256 << 10;
+    remove_if_there(Path::new(out))?;
+    let usage = measure(
+        Path::new("dd"),
+        &[
+            "if=/dev/zero",
+            &format!("of={out}"),
+            &format!("bs={BLOCK}"),
+            &format!("count={}", bytes.div_ceil(BLOCK)),
+            "conv=fdatasync",
+            "status=none",
+        ],
+        &[],
+    )?;
+    remove_if_there(Path::new(out))?;
+    Ok(usage)
+}
+
 fn remove_if_there(path: &Path) -> anyhow::Result<f64> {
     let started = std::time::Instant::now();
     match std::fs::remove_file(path) {
@@ -371,7 +393,7 @@ pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
     let sandbox = SandboxProcess::start(&exporter, sizes.export, 0)?;
     let peer = root.join("bench/peer.py");
     let python = PathBuf::from("python3");
-    let mut runs: [Vec<Usage>; 8] = Default::default();
+    let mut runs: [Vec<Usage>; 9] = Default::default();
     let mut deletes = Vec::new();
     let mut deleted_mb = 0.0;
     for _ in 0..sizes.reps {
@@ -385,8 +407,11 @@ pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
             &[],
             &out("a.jsonl"),
         )?);
-        deleted_mb = std::fs::metadata(out("a.jsonl"))?.len() as f64 / 1e6;
+        let jsonl_bytes = std::fs::metadata(out("a.jsonl"))?.len();
+        deleted_mb = jsonl_bytes as f64 / 1e6;
         deletes.push(remove_if_there(Path::new(&out("a.jsonl")))?);
+        // The disk alone: as many bytes, written and synced, no network.
+        runs[8].push(disk_floor(&out("disk"), jsonl_bytes)?);
         // To stdout (discarded): the exporter without the disk.
         runs[6].push(measure(
             &exporter,
@@ -451,6 +476,7 @@ pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
         profiles_csv,
         jsonl_stdout,
         jsonl_replacing,
+        disk,
     ] = runs.map(|r| median_usage(&r));
     let delete = median(deletes);
     writeln!(
@@ -478,6 +504,10 @@ pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
             peer_usage,
         ),
         ("fetch-only floor (same transport, pages discarded)", floor),
+        (
+            "disk floor: `dd` of as many bytes as the JSONL file, fdatasync (no network)",
+            disk,
+        ),
         ("`tw-export skill-profiles` → JSONL", profiles_jsonl),
         ("`tw-export skill-profiles` → CSV", profiles_csv),
     ] {
@@ -489,8 +519,8 @@ pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
     }
     writeln!(
         md,
-        "\nThe first six rows export skill clusters; the skill-profiles rows export the same \
-         employees' profiles (all default includes) through the same generic path. A file \
+        "\nThe first six rows export skill clusters, and the disk row writes as many bytes as the \
+         JSONL file holds, with no network, and syncs them; the skill-profiles rows export the same employees' profiles (all default includes) through the same generic path. A file \
          export writes a new file (the run before's is deleted first, untimed) and ends with \
          an fsync before the rename that puts the complete file in place; its bytes are \
          written back to disk in the background as it runs. The replacing row exports over \
@@ -536,6 +566,14 @@ pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
         verdict(floor_ratio <= 2.0),
         jsonl_replacing.wall / floor.wall,
         jsonl_stdout.wall / floor.wall
+    )?;
+    writeln!(
+        md,
+        "  * The disk alone: writing and syncing as many bytes takes {:.2} s ({:.2}x the fetch-only \
+         floor); the JSONL file export takes {:.2}x the slower of the two floors",
+        disk.wall,
+        disk.wall / floor.wall,
+        jsonl.wall / disk.wall.max(floor.wall)
     )?;
     writeln!(md)?;
 

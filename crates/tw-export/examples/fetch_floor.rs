@@ -1,8 +1,8 @@
 //! Benchmark helper for `cargo xtask bench`: the floor of sequential cursor
 //! pagination. Requests every page of the skill-clusters export over one
 //! connection (the same HTTP transport the exporter uses) and discards it:
-//! no decoding, no writing. The cursor is read from the end of the body,
-//! which is where the sandbox puts it.
+//! no decoding, no writing. The cursor is read from the body's ends
+//! ([`tw_export::model::peek_next_cursor`]), where the sandbox puts it.
 //!
 //! `fetch_floor <base-url> <bearer-token>`
 
@@ -29,11 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         )?;
         pages += 1;
         bytes += response.body.len() as u64;
-        let tail = &response.body[response.body.len().saturating_sub(80)..];
-        let tail = String::from_utf8_lossy(tail);
-        cursor = tail
-            .rsplit_once("\"next_starting_after\":\"")
-            .map(|(_, rest)| rest.trim_end_matches("\"}").to_owned());
+        cursor = tw_export::model::peek_next_cursor(&response.body).map(str::to_owned);
         if cursor.is_none() {
             break;
         }

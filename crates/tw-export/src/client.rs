@@ -1059,6 +1059,28 @@ mod tests {
         }
     }
 
+    /// A transport with a bug.
+    struct Panicking;
+
+    impl Transport for Panicking {
+        fn send(&self, _: &Request) -> Result<Response, tw_transport::Error> {
+            panic!("a transport bug");
+        }
+    }
+
+    #[test]
+    fn a_panic_in_the_transport_reaches_the_caller() {
+        let client = reading_ahead(Arc::new(Panicking));
+        let request = ExportRequest::<SkillClusters>::new(2).unwrap();
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            client
+                .pages::<SkillClusters, crate::Raw>(request, Checkpoint::start(), None)
+                .count()
+        }));
+        let panic = caught.expect_err("the panic is raised, not taken for the end");
+        assert_eq!(panic.downcast_ref::<&str>(), Some(&"a transport bug"));
+    }
+
     #[test]
     fn the_next_request_goes_out_before_the_page_is_taken() {
         let (sent, arrived) = channel();

@@ -177,7 +177,12 @@ impl ClientBuilder {
     }
 
     /// Fetch the next page on a background thread while the current one is
-    /// consumed (default on; pages arrive exactly as without).
+    /// consumed (default on; pages arrive exactly as without). Requests
+    /// then go out from a helper thread of their own, and the request for
+    /// the page after next goes out while the next page is checked, when
+    /// a page names its cursor at its ends (the documented layout); the
+    /// server sees the same requests in the same order, at most one at a
+    /// time.
     pub fn read_ahead(mut self, on: bool) -> Self {
         self.read_ahead = on;
         self

@@ -687,10 +687,10 @@ impl<D: Dataset, R: Repr<D>> Source<D, R> {
         else {
             return;
         };
-        self.page += 1;
-        let request = self.http_request(Some(&next));
-        self.page -= 1;
-        if let (Ok(request), Some(prefetch)) = (request, &mut self.prefetch) {
+        // A request that cannot be made is not guessed: the paginator's
+        // own request for that cursor reports why.
+        if let (Ok(request), Some(prefetch)) = (self.http_request(Some(&next)), &mut self.prefetch)
+        {
             prefetch.start(request);
         }
     }

@@ -624,6 +624,138 @@ impl<D: Dataset> Repr<D> for Viewed {
     }
 }
 
+/// Records whose table rows are written, in CSV dialect `L`, as their
+/// page is decoded ([`RowsRecord`]): what a CSV export reads. With
+/// read-ahead, a page is walked, checked and turned into rows on the
+/// read-ahead thread, one record at a time over one view while the
+/// record is in the cache, and the consumer copies finished rows. The
+/// page's verdict is [`Typed`]'s.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Rows<L>(PhantomData<L>);
+
+/// One record with its table's rows (see [`Rows`]).
+#[derive(Clone)]
+pub struct RowsRecord {
+    page: Arc<RowsPage>,
+    json: std::ops::Range<usize>,
+    rows: std::ops::Range<usize>,
+}
+
+/// A page of [`RowsRecord`]s: its text and its records' rows.
+#[derive(Debug, Default)]
+struct RowsPage {
+    text: String,
+    rows: Vec<u8>,
+    /// `None` only for a released page.
+    dialect: Option<crate::output::CsvDialect>,
+}
+
+impl RowsRecord {
+    /// The record's JSON text (as the server sent it, unless the page had
+    /// to be decoded by serde: then as it writes the record).
+    pub fn as_str(&self) -> &str {
+        &self.page.text[self.json.clone()]
+    }
+
+    /// The record's rows, line ends included, in [`RowsRecord::dialect`].
+    pub fn rows(&self) -> &[u8] {
+        &self.page.rows[self.rows.clone()]
+    }
+
+    /// The CSV dialect of the rows.
+    pub fn dialect(&self) -> Option<crate::output::CsvDialect> {
+        self.page.dialect
+    }
+}
+
+impl std::fmt::Debug for RowsRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("RowsRecord").field(&self.as_str()).finish()
+    }
+}
+
+impl<D, L> Repr<D> for Rows<L>
+where
+    D: Dataset,
+    D::Record: tw_model::Table,
+    L: crate::output::Dialect,
+{
+    type Item = RowsRecord;
+
+    fn decode_page(
+        body: Vec<u8>,
+        mut reuse: Vec<RowsRecord>,
+    ) -> Result<Page<RowsRecord>, tw_model::DecodeError> {
+        use tw_model::EachRecord;
+        // The rows buffer of a page already written, when it came back.
+        let mut buffer = reuse
+            .first_mut()
+            .and_then(|item| Arc::get_mut(&mut item.page))
+            .map(|page| std::mem::take(&mut page.rows))
+            .unwrap_or_default();
+        buffer.clear();
+        let mut items = reuse;
+        items.clear();
+        let mut csv = crate::output::CsvWriter::in_memory(buffer, L::DIALECT);
+        let mut ends = Vec::new();
+        let page = tw_model::view_page_each::<D>(body, |record| match record {
+            EachRecord::Record(view, text) => {
+                crate::output::write_rows(&mut csv, |emit| {
+                    <D::Record as tw_model::Table>::view_rows(view, text, emit)
+                })
+                .expect("rows written to memory");
+                ends.push(csv.buffered().len());
+            }
+            EachRecord::Restart => {
+                csv.clear();
+                ends.clear();
+            }
+        })?;
+        let shared = Arc::new(RowsPage {
+            text: page.text,
+            rows: csv.into_buffer(),
+            dialect: Some(L::DIALECT),
+        });
+        let mut start = 0;
+        items.extend(page.records.into_iter().zip(ends).map(|(json, end)| {
+            let rows = start..end;
+            start = end;
+            RowsRecord {
+                page: shared.clone(),
+                json,
+                rows,
+            }
+        }));
+        Ok(Page {
+            items,
+            has_next: page.has_next,
+            next_cursor: next_cursor(page.next_starting_after),
+        })
+    }
+
+    fn key(item: &RowsRecord, field: &str) -> Option<String> {
+        string_field(item.as_str().as_bytes(), field)
+    }
+
+    fn release(items: &mut Vec<RowsRecord>) {
+        // One record stays, holding the page's rows buffer for the next
+        // page to write into; the page's text goes.
+        items.truncate(1);
+        if let Some(item) = items.first_mut() {
+            match Arc::get_mut(&mut item.page) {
+                Some(page) => {
+                    page.text = String::new();
+                    page.rows.clear();
+                    page.dialect = None;
+                    item.json = 0..0;
+                    item.rows = 0..0;
+                }
+                None => items.clear(),
+            }
+        }
+    }
+}
+
 /// The text of string field `field` of a record's JSON text.
 fn string_field(record: &[u8], field: &str) -> Option<String> {
     match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(record)

@@ -52,7 +52,8 @@ pub mod output;
 mod prefetch;
 
 pub use crate::client::{
-    Client, ClientBuilder, Pages, Raw, RawRecord, Records, Repr, Typed, Viewed, ViewedRecord,
+    Client, ClientBuilder, Pages, Raw, RawRecord, Records, Repr, Rows, RowsRecord, Typed, Viewed,
+    ViewedRecord,
 };
 pub use crate::error::Error;
 pub use tw_model as model;

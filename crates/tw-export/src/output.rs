@@ -45,6 +45,30 @@ pub enum CsvDialect {
     Rfc4180,
 }
 
+/// A [`CsvDialect`] as a type, for [`crate::Rows`]: a page's rows are
+/// written on the read-ahead thread, when the page is decoded, and only
+/// the representation's type reaches that far.
+pub trait Dialect: Send + Sync + 'static {
+    /// The dialect.
+    const DIALECT: CsvDialect;
+}
+
+/// [`CsvDialect::Techwolf`] as a type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct TechwolfCsv;
+
+impl Dialect for TechwolfCsv {
+    const DIALECT: CsvDialect = CsvDialect::Techwolf;
+}
+
+/// [`CsvDialect::Rfc4180`] as a type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Rfc4180Csv;
+
+impl Dialect for Rfc4180Csv {
+    const DIALECT: CsvDialect = CsvDialect::Rfc4180;
+}
+
 /// `text` (valid JSON) without the whitespace between its tokens. Line
 /// breaks can only be such whitespace: inside strings JSON escapes them.
 pub fn compact_json(text: &str) -> String {
@@ -133,6 +157,21 @@ pub struct CsvWriter<W: Write> {
     scratch: Vec<u8>,
 }
 
+impl CsvWriter<io::Sink> {
+    /// A writer that keeps every row in memory, after what `buf` holds
+    /// (see [`CsvWriter::into_buffer`]).
+    pub(crate) fn in_memory(buf: Vec<u8>, dialect: CsvDialect) -> Self {
+        CsvWriter {
+            buf,
+            out: None,
+            dialect,
+            last_row: None,
+            ends: Vec::new(),
+            scratch: Vec::new(),
+        }
+    }
+}
+
 impl<W: Write> CsvWriter<W> {
     /// A writer of `dialect` to `out`, buffered.
     pub fn new(out: W, dialect: CsvDialect) -> Self {
@@ -144,6 +183,33 @@ impl<W: Write> CsvWriter<W> {
             ends: Vec::new(),
             scratch: Vec::new(),
         }
+    }
+
+    /// The bytes written so far, in memory.
+    pub(crate) fn buffered(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// Forgets the bytes written so far (of a writer in memory).
+    pub(crate) fn clear(&mut self) {
+        self.buf.clear();
+        self.last_row = None;
+    }
+
+    /// The bytes of a writer [`CsvWriter::in_memory`].
+    pub(crate) fn into_buffer(mut self) -> Vec<u8> {
+        std::mem::take(&mut self.buf)
+    }
+
+    /// Appends whole rows that a writer of the same dialect wrote (line
+    /// ends included), as they are.
+    pub(crate) fn write_written(&mut self, rows: &[u8]) -> io::Result<()> {
+        self.last_row = None;
+        self.buf.extend_from_slice(rows);
+        if self.out.is_some() && self.buf.len() >= BUFFER - ROOM {
+            self.write_buffer()?;
+        }
+        Ok(())
     }
 
     /// Writes one row: the fields (strings, or a table's
@@ -238,8 +304,9 @@ impl<W: Write> CsvWriter<W> {
         }
         self.last_row = Some(start);
         // Written out while a next row of up to ROOM bytes still fits, so
-        // the buffer never grows for rows of usual size.
-        if self.buf.len() >= BUFFER - ROOM {
+        // the buffer never grows for rows of usual size (a writer in
+        // memory keeps them all).
+        if self.out.is_some() && self.buf.len() >= BUFFER - ROOM {
             self.write_buffer()?;
         }
         Ok(())
@@ -393,7 +460,7 @@ fn push_quotes_doubled(buf: &mut Vec<u8>, text: &[u8]) {
 }
 
 /// Writes the rows one record's table emits through `rows`.
-fn write_rows<W: Write>(
+pub(crate) fn write_rows<W: Write>(
     out: &mut CsvWriter<W>,
     rows: impl FnOnce(&mut EmitRow<'_, io::Error>) -> io::Result<()>,
 ) -> io::Result<()> {
@@ -534,6 +601,22 @@ impl<W: Write, T: Table + Serialize + DeserializeOwned> RecordWriter<W, T> {
         })?;
         self.records += 1;
         Ok(())
+    }
+
+    /// Writes one record whose rows were written when its page was
+    /// decoded (see [`crate::Rows`]): for CSV of the same dialect, those
+    /// bytes as they are; otherwise as [`RecordWriter::write_raw`] writes
+    /// the record's JSON text. The output is [`RecordWriter::write`]'s for
+    /// the same record.
+    pub fn write_rows_record(&mut self, record: &crate::RowsRecord) -> io::Result<()> {
+        match &mut self.sink {
+            Sink::Csv(out) if Some(out.dialect) == record.dialect() => {
+                out.write_written(record.rows())?;
+                self.records += 1;
+                Ok(())
+            }
+            _ => self.write_raw(record.as_str()),
+        }
     }
 
     /// Writes one record given as the server's JSON text (already checked

@@ -1,11 +1,13 @@
-//! Raw records (checked JSON text, what every export of the command
+//! Raw records (checked JSON text, what a JSON export of the command
 //! reads) written as CSV: each record is viewed from its text as it is
 //! written, and its rows are exactly those typed and viewed records give,
-//! in both dialects, with and without read-ahead.
+//! in both dialects, with and without read-ahead. So are the rows of
+//! `Rows` records (what a CSV export reads), written as their page is
+//! decoded.
 
 use tw_export::model::{EmployeeSkillClusters, SkillClusters};
-use tw_export::output::{CsvDialect, Format, RecordWriter};
-use tw_export::{Checkpoint, Client, Raw, Repr, Secret, Typed, Viewed};
+use tw_export::output::{CsvDialect, Format, RecordWriter, Rfc4180Csv, TechwolfCsv};
+use tw_export::{Checkpoint, Client, Raw, Repr, Rows, RowsRecord, Secret, Typed, Viewed};
 
 mod common;
 
@@ -75,6 +77,22 @@ fn raw_records_write_the_rows_of_typed_records() {
             out.write_viewed(record).unwrap();
         });
         assert!(viewed == typed, "{dialect:?}: viewed rows differ");
+        // Rows written as pages are decoded, in either dialect: a writer
+        // of the other dialect writes the record from its text.
+        let with_rows = |records: Vec<RowsRecord>| {
+            csv(dialect, &records, |out, record| {
+                out.write_rows_record(record).unwrap();
+            })
+        };
+        for (records, what) in [
+            (items::<Rows<TechwolfCsv>>(&bodies), "techwolf rows"),
+            (items::<Rows<Rfc4180Csv>>(&bodies), "rfc4180 rows"),
+            (collect::<Rows<TechwolfCsv>>(&live), "techwolf rows, live"),
+            (collect::<Rows<Rfc4180Csv>>(&live), "rfc4180 rows, live"),
+        ] {
+            assert_eq!(records.len(), 300, "{what}");
+            assert!(with_rows(records) == typed, "{dialect:?}: {what} differ");
+        }
         for records in [items::<Raw>(&bodies), collect::<Raw>(&live)] {
             let raw = csv(dialect, &records, |out, record| {
                 out.write_raw_record(record).unwrap();
@@ -126,4 +144,35 @@ fn text_that_is_not_a_record_is_refused_and_writes_nothing() {
         &written[header..],
         b"\"e1\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\"\r\n"
     );
+}
+
+#[test]
+fn rows_of_a_page_the_walk_leaves_to_serde_are_written_once() {
+    // The second record's surrogate pair is left to serde once the first
+    // record's rows are written: those rows are forgotten, and every
+    // record's rows come again from the decoded page.
+    let body = br#"{"has_next":false,"records":[
+        {"external_id":"e1","skill_clusters":[{"skill_cluster_name":"Data","current_skills":[{"name":"SQL"},{"name":"=Rust"}]}]},
+        {"external_id":"\ud83d\ude00","skill_clusters":[{"skill_cluster_name":"Ops"}]}
+    ]}"#;
+    let bodies = [body.to_vec()];
+    let typed_records = items::<Typed>(&bodies);
+    assert_eq!(typed_records.len(), 2);
+    for dialect in [CsvDialect::Techwolf, CsvDialect::Rfc4180] {
+        let typed = csv(dialect, &typed_records, |out, record| {
+            out.write(record).unwrap();
+        });
+        for records in [
+            items::<Rows<TechwolfCsv>>(&bodies),
+            items::<Rows<Rfc4180Csv>>(&bodies),
+        ] {
+            let rows = csv(dialect, &records, |out, record| {
+                out.write_rows_record(record).unwrap();
+            });
+            assert_eq!(
+                String::from_utf8(rows).unwrap(),
+                String::from_utf8(typed.clone()).unwrap()
+            );
+        }
+    }
 }

@@ -577,17 +577,7 @@ pub fn decode_view_page<D: Dataset>(
     body: Vec<u8>,
     views: &mut Vec<<D::Record as Table>::View>,
 ) -> Result<ViewPage, DecodeError> {
-    if body.len() > MAX_VIEWED_BODY {
-        return Err(DecodeError::new(
-            ".".to_owned(),
-            serde::de::Error::custom(format_args!(
-                "a page of {} bytes is larger than a table export takes ({} MiB); \
-                 ask for smaller pages",
-                body.len(),
-                MAX_VIEWED_BODY >> 20
-            )),
-        ));
-    }
+    check_viewed_size(&body)?;
     let mut records = Vec::new();
     match String::from_utf8(body) {
         Ok(text) => {
@@ -596,17 +586,124 @@ pub fn decode_view_page<D: Dataset>(
                     view_records::<D>(views, &mut records, walk)
                 });
             match walked {
-                Some((has_next, next_starting_after)) => Ok(ViewPage {
-                    text,
-                    records,
-                    has_next,
-                    next_starting_after,
-                }),
+                Some(envelope) => Ok(ViewPage::walked(text, records, envelope)),
                 None => from_typed::<D>(text.as_bytes(), views),
             }
         }
         Err(err) => from_typed::<D>(err.as_bytes(), views),
     }
+}
+
+impl ViewPage {
+    /// A page the walk was sure of, with its envelope.
+    fn walked(
+        text: String,
+        records: Vec<Range<usize>>,
+        (has_next, next_starting_after): (bool, Option<String>),
+    ) -> ViewPage {
+        ViewPage {
+            text,
+            records,
+            has_next,
+            next_starting_after,
+        }
+    }
+}
+
+/// Refuses a body too large for spans (see [`MAX_VIEWED_BODY`]).
+fn check_viewed_size(body: &[u8]) -> Result<(), DecodeError> {
+    if body.len() <= MAX_VIEWED_BODY {
+        return Ok(());
+    }
+    Err(DecodeError::new(
+        ".".to_owned(),
+        serde::de::Error::custom(format_args!(
+            "a page of {} bytes is larger than a table export takes ({} MiB); \
+             ask for smaller pages",
+            body.len(),
+            MAX_VIEWED_BODY >> 20
+        )),
+    ))
+}
+
+/// What [`view_page_each`] hands its callback: the next record, or word
+/// that the records handed so far do not count.
+#[derive(Debug)]
+pub enum EachRecord<'a, V> {
+    /// The next record: its view, and the text its spans point into.
+    Record(&'a V, &'a str),
+    /// The walk turned out unsure of the page after some records were
+    /// handed: forget them; every record comes again, viewed from its
+    /// typed decoding (or the page's error is returned).
+    Restart,
+}
+
+/// Views a response body of dataset `D` one record at a time, with one
+/// view reused from record to record (the thread's, as in
+/// [`view_record`]), and calls `each` with every record in order while
+/// the page is walked: a table's rows can be written while the record's
+/// view is in the cache, and nothing is kept per record but where it is.
+/// The page and its verdict are [`decode_view_page`]'s; on an error,
+/// whatever `each` was given does not count.
+///
+/// ```
+/// use tw_model::{EachRecord, SkillClusters, view_page_each};
+///
+/// let body = br#"{"has_next":false,"records":[{"external_id":"e1"},{"external_id":"e\"2"}]}"#;
+/// let mut ids = Vec::new();
+/// let page = view_page_each::<SkillClusters>(body.to_vec(), |record| match record {
+///     EachRecord::Record(view, text) => ids.push(view.external_id.text(text).into_owned()),
+///     EachRecord::Restart => ids.clear(),
+/// })?;
+/// assert_eq!(ids, ["e1", "e\"2"]);
+/// assert_eq!(&page.text[page.records[1].clone()], r#"{"external_id":"e\"2"}"#);
+/// # Ok::<(), tw_model::DecodeError>(())
+/// ```
+pub fn view_page_each<D: Dataset>(
+    body: Vec<u8>,
+    mut each: impl FnMut(EachRecord<'_, <D::Record as Table>::View>),
+) -> Result<ViewPage, DecodeError> {
+    check_viewed_size(&body)?;
+    let mut records = Vec::new();
+    let text = match String::from_utf8(body) {
+        Ok(text) => text,
+        Err(err) => return each_from_typed::<D>(err.as_bytes(), &mut each),
+    };
+    let mut view = spares::take::<<D::Record as Table>::View>().unwrap_or_default();
+    let walked = crate::decode_into::walk_page(text.as_bytes(), &text, Layout::of::<D>(), |walk| {
+        records.clear();
+        walk.container(b'[', b']', |walk| {
+            let start = walk.i;
+            <D::Record as Table>::view_into(&mut view, walk)?;
+            records.push(start..walk.i);
+            each(EachRecord::Record(&view, walk.text));
+            Ok(())
+        })
+    });
+    spares::keep(view);
+    match walked {
+        Some(envelope) => Ok(ViewPage::walked(text, records, envelope)),
+        None => {
+            if !records.is_empty() {
+                each(EachRecord::Restart);
+            }
+            each_from_typed::<D>(text.as_bytes(), &mut each)
+        }
+    }
+}
+
+/// [`view_page_each`] of a page the walk was not sure of.
+#[cold]
+fn each_from_typed<D: Dataset>(
+    body: &[u8],
+    each: &mut impl FnMut(EachRecord<'_, <D::Record as Table>::View>),
+) -> Result<ViewPage, DecodeError> {
+    let mut views = Vec::new();
+    let page = from_typed::<D>(body, &mut views)?;
+    for view in &views {
+        each(EachRecord::Record(view, &page.text));
+    }
+    Ok(page)
 }
 
 /// Views one record given as its JSON text (a record a page scan checked,
@@ -767,6 +864,37 @@ mod tests {
         let record: serde_json::Value =
             serde_json::from_str(&page.text[page.records[0].clone()]).unwrap();
         assert_eq!(record["external_id"], "\u{1f600}");
+    }
+
+    #[test]
+    fn records_handed_before_the_walk_gave_up_are_handed_again_after_a_restart() {
+        // A surrogate pair: serde reads it, the walk leaves it to serde.
+        let body = br#"{"has_next":true,"records":[{"external_id":"e1"},{"external_id":"\ud83d\ude00"}],"next_starting_after":"c"}"#;
+        let mut seen = Vec::new();
+        let page = view_page_each::<SkillClusters>(body.to_vec(), |record| match record {
+            EachRecord::Record(view, text) => seen.push(view.external_id.text(text).into_owned()),
+            EachRecord::Restart => seen.push("restart".to_owned()),
+        })
+        .unwrap();
+        assert_eq!(seen, ["e1", "restart", "e1", "\u{1f600}"]);
+        assert!(page.has_next);
+        assert_eq!(page.next_starting_after.as_deref(), Some("c"));
+        assert_eq!(
+            &page.text[page.records[0].clone()],
+            r#"{"external_id":"e1"}"#
+        );
+
+        // A bad record after a good one: the decoders' error, after a
+        // restart.
+        let bad = br#"{"has_next":false,"records":[{"external_id":"e1"},{"external_id":2}]}"#;
+        let mut restarts = 0;
+        let err = view_page_each::<SkillClusters>(bad.to_vec(), |record| {
+            restarts += usize::from(matches!(record, EachRecord::Restart));
+        })
+        .unwrap_err();
+        let decoded = crate::decode_page::<SkillClusters>(bad).unwrap_err();
+        assert_eq!(err.to_string(), decoded.to_string());
+        assert_eq!(restarts, 1);
     }
 
     #[test]

@@ -8,8 +8,13 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use tw_export::model::Table;
 use tw_export::output::{CsvDialect, Format, RecordWriter};
-use tw_export::{Checkpoint, Client, Cursor, Dataset, ExportRequest, Raw, RetryPolicy, Secret};
+use tw_export::output::{Rfc4180Csv, TechwolfCsv};
+use tw_export::{
+    Checkpoint, Client, Cursor, Dataset, ExportRequest, Raw, RawRecord, Repr, RetryPolicy, Rows,
+    RowsRecord, Secret,
+};
 
 use crate::cli::args::{
     ConnectionArgs, DatasetArgs, DialectArg, ExportArgs, FormatArg, OutputArgs,
@@ -768,6 +773,46 @@ const NEXT_PAGE_WAIT: Duration = Duration::from_millis(10);
 /// redoes at most this much work (plus one page).
 const CHECKPOINT_MAX_AGE: Duration = Duration::from_secs(1);
 
+/// What the export loop runs after a page (see [`Job::pump`]): a flush,
+/// or a checkpoint.
+trait AfterPage<W: Write, T>:
+    FnMut(&mut RecordWriter<W, T>, &Checkpoint, Option<&Drift>) -> anyhow::Result<()>
+{
+}
+
+impl<W: Write, T, F> AfterPage<W, T> for F where
+    F: FnMut(&mut RecordWriter<W, T>, &Checkpoint, Option<&Drift>) -> anyhow::Result<()>
+{
+}
+
+/// A record as the export loop takes it from a page and writes it.
+trait Pumped<T: Table + serde::Serialize + serde::de::DeserializeOwned> {
+    /// Writes the record.
+    fn write_to<W: Write>(&self, writer: &mut RecordWriter<W, T>) -> io::Result<()>;
+    /// The record's JSON text.
+    fn json(&self) -> &[u8];
+}
+
+impl<T: Table + serde::Serialize + serde::de::DeserializeOwned> Pumped<T> for RawRecord {
+    fn write_to<W: Write>(&self, writer: &mut RecordWriter<W, T>) -> io::Result<()> {
+        writer.write_raw_record(self)
+    }
+
+    fn json(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl<T: Table + serde::Serialize + serde::de::DeserializeOwned> Pumped<T> for RowsRecord {
+    fn write_to<W: Write>(&self, writer: &mut RecordWriter<W, T>) -> io::Result<()> {
+        writer.write_rows_record(self)
+    }
+
+    fn json(&self) -> &[u8] {
+        self.as_str().as_bytes()
+    }
+}
+
 impl<D: Dataset> Job<'_, D> {
     /// The export loop: every page is written; `after_page` (a flush, or a
     /// checkpoint) runs after a page whenever the next one is not there
@@ -775,27 +820,48 @@ impl<D: Dataset> Job<'_, D> {
     /// would wait anyway), when the last one is [`CHECKPOINT_MAX_AGE`]
     /// old, and before the loop stops on an error or a signal, so the
     /// last checkpoint always names the last page written when the export
-    /// waits or stops. Errors get `on_error`'s context. Every format reads
-    /// the records as checked JSON text (`Raw`): JSON writes it as sent,
-    /// CSV views each record from it as it writes its rows.
+    /// waits or stops. Errors get `on_error`'s context. JSON reads the
+    /// records as checked JSON text (`Raw`) and writes it as sent; CSV
+    /// reads them with their rows (`Rows`), written as each page is
+    /// decoded (on the read-ahead thread), and copies the rows.
     fn pump<W>(
-        mut self,
+        self,
         writer: &mut RecordWriter<W, D::Record>,
-        mut after_page: impl FnMut(
-            &mut RecordWriter<W, D::Record>,
-            &Checkpoint,
-            Option<&Drift>,
-        ) -> anyhow::Result<()>,
+        after_page: impl AfterPage<W, D::Record>,
         on_error: impl Fn(tw_export::Error, u64) -> anyhow::Error,
         what: &dyn Fn() -> String,
     ) -> anyhow::Result<(u64, Option<Drift>)>
     where
         W: Write,
     {
+        match self.format {
+            Format::Csv(CsvDialect::Techwolf) => {
+                self.pump_as::<W, Rows<TechwolfCsv>>(writer, after_page, on_error, what)
+            }
+            Format::Csv(CsvDialect::Rfc4180) => {
+                self.pump_as::<W, Rows<Rfc4180Csv>>(writer, after_page, on_error, what)
+            }
+            _ => self.pump_as::<W, Raw>(writer, after_page, on_error, what),
+        }
+    }
+
+    /// [`Job::pump`] with the records in representation `R`.
+    fn pump_as<W, R>(
+        mut self,
+        writer: &mut RecordWriter<W, D::Record>,
+        mut after_page: impl AfterPage<W, D::Record>,
+        on_error: impl Fn(tw_export::Error, u64) -> anyhow::Error,
+        what: &dyn Fn() -> String,
+    ) -> anyhow::Result<(u64, Option<Drift>)>
+    where
+        W: Write,
+        R: Repr<D>,
+        R::Item: Pumped<D::Record>,
+    {
         let mut drift = self.drift.take();
         let mut pages = self
             .client
-            .pages::<D, Raw>(self.request, self.start, self.max_records);
+            .pages::<D, R>(self.request, self.start, self.max_records);
         // A page taken while deciding whether to checkpoint, not yet
         // written: `pages.checkpoint()` is already past it.
         let mut next = None;
@@ -811,9 +877,9 @@ impl<D: Dataset> Job<'_, D> {
                 }
             };
             for record in &batch {
-                writer.write_raw_record(record).with_context(what)?;
+                record.write_to(writer).with_context(what)?;
                 if let Some(drift) = &mut drift {
-                    drift.observe(record.as_bytes());
+                    drift.observe(record.json());
                 }
             }
             pages.recycle(batch);

@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use serde_json::Value;
 use tw_model::{
-    Dataset, Describe, EmployeeSkillClusters, SkillClusters, Table, UnknownFields, Validate,
-    decode_page, decode_raw_page, decode_view_page, scan_raw_page, view_record,
+    Dataset, Describe, EachRecord, EmployeeSkillClusters, SkillClusters, Table, UnknownFields,
+    Validate, ViewPage, decode_page, decode_raw_page, decode_view_page, scan_raw_page,
+    view_page_each, view_record,
 };
 
 use crate::props::page_doc;
@@ -99,6 +100,25 @@ pub(crate) fn viewed_rows<T: Table>(view: &T::View, text: &str) -> Vec<(Vec<Stri
     rows
 }
 
+/// The rows of a record as text, with each row's repeat hint.
+type Rows = Vec<(Vec<String>, usize)>;
+
+/// A body viewed one record at a time by [`view_page_each`]: the page,
+/// and the rows of each record handed (those handed before a restart
+/// forgotten, as a caller must), or the error's text.
+pub(crate) fn each_rows<D: Dataset>(body: &[u8]) -> Result<(ViewPage, Vec<Rows>), String> {
+    let mut rows = Vec::new();
+    let page = view_page_each::<D>(body.to_vec(), |record| match record {
+        EachRecord::Record(view, text) => rows.push(viewed_rows::<D::Record>(view, text)),
+        EachRecord::Restart => {
+            assert!(!rows.is_empty(), "a restart before any record");
+            rows.clear();
+        }
+    })
+    .map_err(|err| err.to_string())?;
+    Ok((page, rows))
+}
+
 /// Viewing generated pages of `D` (over the views of another generated
 /// page) gives the records' texts and table rows that decoding gives,
 /// with the same verdict.
@@ -125,6 +145,13 @@ pub(crate) fn pages_viewed_give_the_rows_of_decoded_ones<D: Dataset>() {
             });
             prop_assert_eq!(one.unwrap(), typed_rows(record));
         }
+        // One record at a time over one view gives the same records.
+        let (each, rows) = each_rows::<D>(second.as_bytes()).unwrap();
+        prop_assert_eq!(&each.records, &page.records);
+        prop_assert_eq!(each.has_next, page.has_next);
+        prop_assert_eq!(&each.next_starting_after, &page.next_starting_after);
+        let typed: Vec<_> = fresh.records.iter().map(typed_rows).collect();
+        prop_assert_eq!(rows, typed);
         Ok(())
     });
 }
@@ -241,6 +268,23 @@ fn accepted_only_if_decoded(text: &str) -> Result<(), TestCaseError> {
         }
         Err(err) => prop_assert_eq!(err.to_string(), viewed.unwrap_err().to_string()),
     }
+    // One record at a time too.
+    match (
+        decode_page::<SkillClusters>(text.as_bytes()),
+        each_rows::<SkillClusters>(text.as_bytes()),
+    ) {
+        (Ok(page), Ok((_, rows))) => {
+            let typed: Vec<_> = page.records.iter().map(typed_rows).collect();
+            prop_assert_eq!(rows, typed);
+        }
+        (Err(err), Err(each)) => prop_assert_eq!(err.to_string(), each),
+        (typed, each) => prop_assert!(
+            false,
+            "decoding said {:?}, viewing one at a time {:?}",
+            typed.map(drop),
+            each.map(drop)
+        ),
+    }
     crate::validate::same_verdict_for::<SkillClusters>(text)
 }
 
@@ -260,7 +304,9 @@ fn bytes_accepted_only_if_decoded(body: &[u8]) -> Result<(), TestCaseError> {
         .map(drop)
         .map_err(|e| e.to_string());
     prop_assert!(typed.is_err());
-    prop_assert_eq!(typed, raw);
+    prop_assert_eq!(&typed, &raw);
+    let each = each_rows::<SkillClusters>(body).map(drop);
+    prop_assert_eq!(typed, each);
     Ok(())
 }
 

@@ -668,6 +668,24 @@ impl RowsRecord {
     }
 }
 
+/// How many leading `records` (at least one, when there are any) have
+/// rows that follow each other in one page's buffer, and those rows.
+pub(crate) fn rows_run(records: &[RowsRecord]) -> (usize, &[u8]) {
+    let Some(first) = records.first() else {
+        return (0, &[]);
+    };
+    let mut end = first.rows.end;
+    let run = 1 + records[1..]
+        .iter()
+        .take_while(|record| {
+            let follows = Arc::ptr_eq(&record.page, &first.page) && record.rows.start == end;
+            end = if follows { record.rows.end } else { end };
+            follows
+        })
+        .count();
+    (run, &first.page.rows[first.rows.start..end])
+}
+
 impl std::fmt::Debug for RowsRecord {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_tuple("RowsRecord").field(&self.as_str()).finish()

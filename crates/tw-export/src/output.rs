@@ -202,9 +202,16 @@ impl<W: Write> CsvWriter<W> {
     }
 
     /// Appends whole rows that a writer of the same dialect wrote (line
-    /// ends included), as they are.
+    /// ends included), as they are. Rows of `ROOM` bytes or more (a
+    /// page's) go straight to the output after what is buffered, without
+    /// a copy into the buffer.
     pub(crate) fn write_written(&mut self, rows: &[u8]) -> io::Result<()> {
         self.last_row = None;
+        if self.out.is_some() && rows.len() >= ROOM {
+            self.write_buffer()?;
+            let out = self.out.as_mut().expect("checked above");
+            return out.write_all(rows);
+        }
         self.buf.extend_from_slice(rows);
         if self.out.is_some() && self.buf.len() >= BUFFER - ROOM {
             self.write_buffer()?;
@@ -617,6 +624,30 @@ impl<W: Write, T: Table + Serialize + DeserializeOwned> RecordWriter<W, T> {
             }
             _ => self.write_raw(record.as_str()),
         }
+    }
+
+    /// Writes the records of a page of [`crate::Rows`] records, as
+    /// [`RecordWriter::write_rows_record`] writes each: the rows of the
+    /// records of one page follow each other in one buffer, and are
+    /// written in one go.
+    pub fn write_rows_page(&mut self, records: &[crate::RowsRecord]) -> io::Result<()> {
+        let mut records = records;
+        while let Some(first) = records.first() {
+            let (run, rows) = crate::client::rows_run(records);
+            match &mut self.sink {
+                Sink::Csv(out) if Some(out.dialect) == first.dialect() => {
+                    out.write_written(rows)?;
+                    self.records += run as u64;
+                }
+                _ => {
+                    for record in &records[..run] {
+                        self.write_rows_record(record)?;
+                    }
+                }
+            }
+            records = &records[run..];
+        }
+        Ok(())
     }
 
     /// Writes one record given as the server's JSON text (already checked

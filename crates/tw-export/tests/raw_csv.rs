@@ -80,9 +80,22 @@ fn raw_records_write_the_rows_of_typed_records() {
         // Rows written as pages are decoded, in either dialect: a writer
         // of the other dialect writes the record from its text.
         let with_rows = |records: Vec<RowsRecord>| {
-            csv(dialect, &records, |out, record| {
+            let one_by_one = csv(dialect, &records, |out, record| {
                 out.write_rows_record(record).unwrap();
-            })
+            });
+            // All at once: runs of one page's records go out in one go,
+            // each run ending where the next page starts.
+            let mut out =
+                RecordWriter::<_, EmployeeSkillClusters>::new(Vec::new(), Format::Csv(dialect));
+            out.begin().unwrap();
+            out.write_rows_page(&records).unwrap();
+            assert_eq!(out.records(), records.len() as u64);
+            let at_once = out.finish().unwrap();
+            assert!(
+                at_once == one_by_one,
+                "{dialect:?}: rows of a page at once differ"
+            );
+            one_by_one
         };
         for (records, what) in [
             (items::<Rows<TechwolfCsv>>(&bodies), "techwolf rows"),

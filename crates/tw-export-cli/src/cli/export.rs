@@ -786,16 +786,17 @@ impl<W: Write, T, F> AfterPage<W, T> for F where
 }
 
 /// A record as the export loop takes it from a page and writes it.
-trait Pumped<T: Table + serde::Serialize + serde::de::DeserializeOwned> {
-    /// Writes the record.
-    fn write_to<W: Write>(&self, writer: &mut RecordWriter<W, T>) -> io::Result<()>;
+trait Pumped<T: Table + serde::Serialize + serde::de::DeserializeOwned>: Sized {
+    /// Writes the records of a page.
+    fn write_page<W: Write>(page: &[Self], writer: &mut RecordWriter<W, T>) -> io::Result<()>;
     /// The record's JSON text.
     fn json(&self) -> &[u8];
 }
 
 impl<T: Table + serde::Serialize + serde::de::DeserializeOwned> Pumped<T> for RawRecord {
-    fn write_to<W: Write>(&self, writer: &mut RecordWriter<W, T>) -> io::Result<()> {
-        writer.write_raw_record(self)
+    fn write_page<W: Write>(page: &[Self], writer: &mut RecordWriter<W, T>) -> io::Result<()> {
+        page.iter()
+            .try_for_each(|record| writer.write_raw_record(record))
     }
 
     fn json(&self) -> &[u8] {
@@ -804,8 +805,8 @@ impl<T: Table + serde::Serialize + serde::de::DeserializeOwned> Pumped<T> for Ra
 }
 
 impl<T: Table + serde::Serialize + serde::de::DeserializeOwned> Pumped<T> for RowsRecord {
-    fn write_to<W: Write>(&self, writer: &mut RecordWriter<W, T>) -> io::Result<()> {
-        writer.write_rows_record(self)
+    fn write_page<W: Write>(page: &[Self], writer: &mut RecordWriter<W, T>) -> io::Result<()> {
+        writer.write_rows_page(page)
     }
 
     fn json(&self) -> &[u8] {
@@ -876,9 +877,9 @@ impl<D: Dataset> Job<'_, D> {
                     return Err(on_error(err, writer.records()));
                 }
             };
-            for record in &batch {
-                record.write_to(writer).with_context(what)?;
-                if let Some(drift) = &mut drift {
+            R::Item::write_page(&batch, writer).with_context(what)?;
+            if let Some(drift) = &mut drift {
+                for record in &batch {
                     drift.observe(record.json());
                 }
             }

@@ -26,8 +26,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use tw_export::model::{Dataset, ExportRequest};
-use tw_export::output::{CsvDialect, Format, RecordWriter};
-use tw_export::{Checkpoint, Client, Raw, Repr};
+use tw_export::output::{CsvDialect, Format, RecordWriter, TechwolfCsv};
+use tw_export::{Checkpoint, Client, Raw, Repr, Rows};
 use tw_model::{EmployeeSkillClusters, SkillClusters, SkillClustersPage};
 use tw_transport::testing::RecordingTransport;
 use tw_transport::{BaseUrl, HttpTransport, Request, Transport};
@@ -138,11 +138,12 @@ fn main() {
         black_box(&records);
     };
     // The two export paths without the network or the disk, as the
-    // command runs them: each page scanned over the last page's items
-    // (checked record ranges), then each record written as JSON Lines or
-    // viewed from its text and written as TechWolf CSV rows, to
-    // `io::sink()`. Both copy the page body first (the command owns it;
-    // here it is borrowed).
+    // command runs them: for JSON Lines, each page scanned over the last
+    // page's items (checked record ranges), then each record written; for
+    // CSV, each page's records viewed one at a time and their TechWolf
+    // rows written as the page is decoded, then the page's rows copied.
+    // Both write to `io::sink()` and copy the page body first (the command
+    // owns it; here it is borrowed).
     let mut jsonl = RecordWriter::<_, EmployeeSkillClusters>::new(std::io::sink(), Format::Jsonl);
     let mut raw_items = Vec::new();
     let mut jsonl_out = |b: &[u8]| {
@@ -160,12 +161,13 @@ fn main() {
     );
     let mut csv_items = Vec::new();
     let mut csv_out = |b: &[u8]| {
-        let page =
-            <Raw as Repr<SkillClusters>>::decode_page(b.to_vec(), std::mem::take(&mut csv_items))
-                .unwrap();
-        for record in &page.items {
-            csv.write_raw_record(record).unwrap();
-        }
+        let mut page = <Rows<TechwolfCsv> as Repr<SkillClusters>>::decode_page(
+            b.to_vec(),
+            std::mem::take(&mut csv_items),
+        )
+        .unwrap();
+        csv.write_rows_page(&page.items).unwrap();
+        <Rows<TechwolfCsv> as Repr<SkillClusters>>::release(&mut page.items);
         csv_items = page.items;
     };
     let mut runs: [Run<'_>; 8] = [

@@ -325,8 +325,24 @@ impl FieldText for Cell<'_> {
 
     /// Plain text, numbers, booleans, blanks, and lists of strings sent
     /// without escapes are written; other cells are not known to be plain.
-    #[inline]
+    #[inline(always)]
     fn write_plain(&self, out: &mut Vec<u8>) -> bool {
+        // Most cells: inline in the writer's loop.
+        match *self {
+            Cell::Plain(text) => {
+                out.extend_from_slice(text.as_bytes());
+                true
+            }
+            _ => self.write_other_plain(out),
+        }
+    }
+}
+
+impl Cell<'_> {
+    /// [`FieldText::write_plain`] for cells other than [`Cell::Plain`],
+    /// out of line.
+    #[inline(never)]
+    fn write_other_plain(&self, out: &mut Vec<u8>) -> bool {
         match *self {
             Cell::Plain(text) => out.extend_from_slice(text.as_bytes()),
             Cell::Text("") => {}

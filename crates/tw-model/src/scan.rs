@@ -415,6 +415,10 @@ pub struct Walk<'a, 'c> {
     pub(crate) depth: u32,
     /// A line break was skipped as whitespace.
     breaks: bool,
+    /// How many elements beyond its length a viewed list keeps in place
+    /// (see `crate::view::List`): a few when one view is reused record
+    /// after record, none for a page of views.
+    pub(crate) in_place: usize,
     count: Option<&'c mut UnknownFields>,
 }
 
@@ -426,6 +430,7 @@ impl<'a, 'c> Walk<'a, 'c> {
             i: 0,
             depth: 0,
             breaks: false,
+            in_place: 0,
             count,
         }
     }

@@ -120,6 +120,10 @@ impl Span {
     }
 }
 
+/// How many elements beyond its length a [`List`] of the one view that
+/// [`view_page_each`] and [`view_record`] reuse keeps in place.
+const IN_PLACE: usize = 4;
+
 /// A list of views, reused from record to record: elements beyond its
 /// length go to the thread's spares and new ones come from there (see the
 /// module docs), so viewing the next record over it reuses allocations. Reads
@@ -232,11 +236,15 @@ impl<T: 'static> List<T> {
         &mut self.items[at]
     }
 
-    /// Hands the elements beyond the list's length to the spare pool.
-    fn end(&mut self) {
-        let len = self.len as usize;
-        if self.items.len() > len {
-            spares::keep_from(&mut self.items, len);
+    /// Hands the elements beyond the list's length to the spare pool, but
+    /// for `in_place` of them: those stay for the list's next record, with
+    /// no trip to the spares (for one view reused record after record,
+    /// whose lists' lengths go up and down by a few; a page of views
+    /// keeps none, or its views would hold that many more each).
+    fn end(&mut self, in_place: usize) {
+        let keep = self.len as usize + in_place;
+        if self.items.len() > keep {
+            spares::keep_from(&mut self.items, keep);
         }
     }
 }
@@ -508,7 +516,7 @@ impl<T: Viewable + serde::Serialize> Viewable for Vec<T> {
             T::view_into(view.next_slot(T::fresh), walk)
         })?;
         view.json = Span::new(start, walk.i, false).ok_or(Unsure)?;
-        view.end();
+        view.end(walk.in_place);
         Ok(())
     }
 
@@ -520,7 +528,7 @@ impl<T: Viewable + serde::Serialize> Viewable for Vec<T> {
         for item in value {
             T::view_of(item, text, view.next_slot(T::fresh));
         }
-        view.end();
+        view.end(0);
     }
 
     fn write_json(view: &List<T::View>, text: &str, out: &mut Vec<u8>) -> bool {
@@ -672,6 +680,7 @@ pub fn view_page_each<D: Dataset>(
     let mut view = spares::take::<<D::Record as Table>::View>().unwrap_or_default();
     let walked = crate::decode_into::walk_page(text.as_bytes(), &text, Layout::of::<D>(), |walk| {
         records.clear();
+        walk.in_place = IN_PLACE;
         walk.container(b'[', b']', |walk| {
             let start = walk.i;
             <D::Record as Table>::view_into(&mut view, walk)?;
@@ -732,6 +741,7 @@ pub fn view_record<T: Table + serde::de::DeserializeOwned, R>(
     let mut view = spares::take::<T::View>().unwrap_or_default();
     let mut walk = Walk::new(text.as_bytes(), None);
     walk.text = text;
+    walk.in_place = IN_PLACE;
     let result = match walk.whole(|walk| T::view_into(&mut view, walk)) {
         Ok(()) => Ok(f(&view, text)),
         Err(Unsure) => view_decoded::<T, R>(text, &mut view, f),
@@ -925,24 +935,57 @@ mod tests {
     }
 
     #[test]
+    fn one_view_reused_record_after_record_keeps_a_few_surplus_elements_in_place() {
+        let spare_clusters = spares::count::<SkillClusterView>;
+        let before = spare_clusters();
+        let long =
+            r#"{"external_id":"a","skill_clusters":[{},{},{},{},{},{},{"domain_name":"d"}]}"#;
+        let short = r#"{"external_id":"b","skill_clusters":[{"domain_name":"e"}]}"#;
+        let body = format!(r#"{{"has_next":false,"records":[{long},{short}]}}"#);
+        let mut domains = Vec::new();
+        view_page_each::<SkillClusters>(body.into_bytes(), |record| {
+            if let EachRecord::Record(view, text) = record {
+                let clusters = view.skill_clusters.as_deref().unwrap();
+                let last = clusters.last().unwrap();
+                domains.push((
+                    clusters.len(),
+                    last.domain_name.unwrap().text(text).into_owned(),
+                ));
+            }
+        })
+        .unwrap();
+        assert_eq!(domains, [(7, "d".to_owned()), (1, "e".to_owned())]);
+        // Of the six the short list let go of, all but IN_PLACE went to
+        // the spares.
+        assert_eq!(spare_clusters(), before + 6 - IN_PLACE);
+        // One record at a time from its text, over the same view.
+        let len = view_record::<EmployeeSkillClusters, _>(long, |view, _| {
+            view.skill_clusters.as_deref().unwrap().len()
+        })
+        .unwrap();
+        assert_eq!(len, 7);
+        assert_eq!(spare_clusters(), before, "the longer list took them back");
+    }
+
+    #[test]
     fn a_shorter_list_hands_its_surplus_to_the_spares_and_a_longer_one_takes_it_back() {
         let spare_clusters = spares::count::<SkillClusterView>;
         let before = spare_clusters();
         let mut views = Vec::new();
-        let long = br#"{"has_next":false,"records":[{"external_id":"a","skill_clusters":[{"sources":["project"]},{},{}]}]}"#;
+        let long = br#"{"has_next":false,"records":[{"external_id":"a","skill_clusters":[{"sources":["project"]},{},{},{},{},{},{}]}]}"#;
         decode_view_page::<SkillClusters>(long.to_vec(), &mut views).unwrap();
         let short = br#"{"has_next":false,"records":[{"external_id":"b","skill_clusters":[{}]}]}"#;
         let page = decode_view_page::<SkillClusters>(short.to_vec(), &mut views).unwrap();
         let clusters = views[0].skill_clusters.as_ref().unwrap();
         assert_eq!(clusters.len(), 1);
         assert_eq!(clusters.items.len(), 1, "the surplus left the list");
-        assert_eq!(spare_clusters(), before + 2);
+        assert_eq!(spare_clusters(), before + 6);
         assert_eq!(views[0].external_id.text(&page.text), "b");
 
         // A longer list takes the spares back, and the record reads right.
         let page = decode_view_page::<SkillClusters>(long.to_vec(), &mut views).unwrap();
         let clusters = views[0].skill_clusters.as_ref().unwrap();
-        assert_eq!(clusters.len(), 3);
+        assert_eq!(clusters.len(), 7);
         assert_eq!(spare_clusters(), before);
         let sources = clusters[0].sources.as_ref().unwrap();
         assert_eq!(sources.len(), 1);

@@ -630,8 +630,40 @@ impl<D: Dataset> Repr<D> for Viewed {
 /// read-ahead thread, one record at a time over one view while the
 /// record is in the cache, and the consumer copies finished rows. The
 /// page's verdict is [`Typed`]'s.
+///
+/// `J` says whether the records keep their JSON text: [`WithJson`] (the
+/// default) keeps the page's body until the page is handed back;
+/// [`NoJson`] lets go of it as soon as the rows are written, so a page
+/// waiting for the writer holds only its rows (about as many bytes as
+/// the body). The `tw-export` command reads `NoJson` records unless it
+/// counts unknown fields (`--stats`, `-v`, `all`), which reads the text.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Rows<L>(PhantomData<L>);
+pub struct Rows<L, J = WithJson>(PhantomData<(L, J)>);
+
+/// Whether [`Rows`] records keep their JSON text.
+pub trait RecordJson: Send + Sync + 'static {
+    /// `true` to keep it.
+    const KEEP: bool;
+}
+
+/// [`Rows`] records keep their JSON text ([`RowsRecord::as_str`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WithJson;
+
+impl RecordJson for WithJson {
+    const KEEP: bool = true;
+}
+
+/// [`Rows`] records keep only their rows: [`RowsRecord::as_str`] is
+/// empty but for a page's last record, whose text stays for the cursor
+/// fallback (see [`ClientBuilder::derive_missing_cursors`]). Such records
+/// go only into a CSV writer of their own dialect.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoJson;
+
+impl RecordJson for NoJson {
+    const KEEP: bool = false;
+}
 
 /// One record with its table's rows (see [`Rows`]).
 #[derive(Clone)]
@@ -652,7 +684,8 @@ struct RowsPage {
 
 impl RowsRecord {
     /// The record's JSON text (as the server sent it, unless the page had
-    /// to be decoded by serde: then as it writes the record).
+    /// to be decoded by serde: then as it writes the record); empty for a
+    /// [`NoJson`] record that is not its page's last.
     pub fn as_str(&self) -> &str {
         &self.page.text[self.json.clone()]
     }
@@ -692,11 +725,12 @@ impl std::fmt::Debug for RowsRecord {
     }
 }
 
-impl<D, L> Repr<D> for Rows<L>
+impl<D, L, J> Repr<D> for Rows<L, J>
 where
     D: Dataset,
     D::Record: tw_model::Table,
     L: crate::output::Dialect,
+    J: RecordJson,
 {
     type Item = RowsRecord;
 
@@ -729,13 +763,26 @@ where
                 ends.clear();
             }
         })?;
+        let mut records = page.records;
+        let text = if J::KEEP {
+            page.text
+        } else {
+            // The body goes; the last record's text stays, alone.
+            let last = records.last().map_or("", |json| &page.text[json.clone()]);
+            let text = last.to_owned();
+            let count = records.len();
+            for (i, json) in records.iter_mut().enumerate() {
+                *json = if i + 1 == count { 0..text.len() } else { 0..0 };
+            }
+            text
+        };
         let shared = Arc::new(RowsPage {
-            text: page.text,
+            text,
             rows: csv.into_buffer(),
             dialect: Some(L::DIALECT),
         });
         let mut start = 0;
-        items.extend(page.records.into_iter().zip(ends).map(|(json, end)| {
+        items.extend(records.into_iter().zip(ends).map(|(json, end)| {
             let rows = start..end;
             start = end;
             RowsRecord {

@@ -7,7 +7,7 @@
 
 use tw_export::model::{EmployeeSkillClusters, SkillClusters};
 use tw_export::output::{CsvDialect, Format, RecordWriter, Rfc4180Csv, TechwolfCsv};
-use tw_export::{Checkpoint, Client, Raw, Repr, Rows, RowsRecord, Secret, Typed, Viewed};
+use tw_export::{Checkpoint, Client, NoJson, Raw, Repr, Rows, RowsRecord, Secret, Typed, Viewed};
 
 mod common;
 
@@ -106,6 +106,22 @@ fn raw_records_write_the_rows_of_typed_records() {
             assert_eq!(records.len(), 300, "{what}");
             assert!(with_rows(records) == typed, "{dialect:?}: {what} differ");
         }
+        // Without their JSON, into a writer of their own dialect.
+        let records = match dialect {
+            CsvDialect::Techwolf => items::<Rows<TechwolfCsv, NoJson>>(&bodies),
+            CsvDialect::Rfc4180 => items::<Rows<Rfc4180Csv, NoJson>>(&bodies),
+        };
+        assert_eq!(records.len(), 300);
+        let texts: Vec<bool> = records.iter().map(|r| !r.as_str().is_empty()).collect();
+        let last_of_page: Vec<bool> = (0..300).map(|i| i % 100 == 99).collect();
+        assert_eq!(
+            texts, last_of_page,
+            "only a page's last record keeps its text"
+        );
+        assert!(
+            with_rows(records) == typed,
+            "{dialect:?}: rows without JSON differ"
+        );
         for records in [items::<Raw>(&bodies), collect::<Raw>(&live)] {
             let raw = csv(dialect, &records, |out, record| {
                 out.write_raw_record(record).unwrap();

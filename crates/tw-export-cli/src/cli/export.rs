@@ -12,8 +12,8 @@ use tw_export::model::Table;
 use tw_export::output::{CsvDialect, Format, RecordWriter};
 use tw_export::output::{Rfc4180Csv, TechwolfCsv};
 use tw_export::{
-    Checkpoint, Client, Cursor, Dataset, ExportRequest, Raw, RawRecord, Repr, RetryPolicy, Rows,
-    RowsRecord, Secret,
+    Checkpoint, Client, Cursor, Dataset, ExportRequest, NoJson, Raw, RawRecord, Repr, RetryPolicy,
+    Rows, RowsRecord, Secret,
 };
 
 use crate::cli::args::{
@@ -835,12 +835,19 @@ impl<D: Dataset> Job<'_, D> {
     where
         W: Write,
     {
-        match self.format {
-            Format::Csv(CsvDialect::Techwolf) => {
+        // CSV records keep their text only to count unknown fields.
+        match (self.format, self.drift.is_some()) {
+            (Format::Csv(CsvDialect::Techwolf), true) => {
                 self.pump_as::<W, Rows<TechwolfCsv>>(writer, after_page, on_error, what)
             }
-            Format::Csv(CsvDialect::Rfc4180) => {
+            (Format::Csv(CsvDialect::Techwolf), false) => {
+                self.pump_as::<W, Rows<TechwolfCsv, NoJson>>(writer, after_page, on_error, what)
+            }
+            (Format::Csv(CsvDialect::Rfc4180), true) => {
                 self.pump_as::<W, Rows<Rfc4180Csv>>(writer, after_page, on_error, what)
+            }
+            (Format::Csv(CsvDialect::Rfc4180), false) => {
+                self.pump_as::<W, Rows<Rfc4180Csv, NoJson>>(writer, after_page, on_error, what)
             }
             _ => self.pump_as::<W, Raw>(writer, after_page, on_error, what),
         }

@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
+use tw_export::output::TechwolfCsv;
 use tw_export::{Client, Error};
-use tw_export::{Raw, SkillClusters};
+use tw_export::{NoJson, Raw, Rows, SkillClusters};
 use tw_model::skill_clusters::Include;
 use tw_model::{Dataset, Filter, SkillClustersRequest};
 use tw_sandbox::{Faults, Sandbox, SandboxConfig};
@@ -290,7 +291,7 @@ fn derived_cursors_are_opt_in_and_use_the_last_external_id() {
 
     // On: the next request continues after the last record's external id
     // (which this sandbox, like the newer API, does not accept as a cursor).
-    for raw in [false, true] {
+    for repr in ["typed", "raw", "rows without their JSON"] {
         let sandbox = sandbox_with(30, {
             let mut f = Faults::default();
             f.missing_cursor = true;
@@ -303,23 +304,27 @@ fn derived_cursors_are_opt_in_and_use_the_last_external_id() {
             .build()
             .unwrap();
         let last_id = sandbox.tenant().external_id(9).to_owned();
-        let err = if raw {
-            client
-                .pages::<SkillClusters, Raw>(all(10), tw_export::Checkpoint::start(), None)
+        let start = tw_export::Checkpoint::start;
+        let err = match repr {
+            "raw" => client
+                .pages::<SkillClusters, Raw>(all(10), start(), None)
                 .find_map(Result::err)
-                .unwrap()
-        } else {
-            client
+                .unwrap(),
+            "typed" => client
                 .skill_clusters(all(10))
                 .find_map(Result::err)
-                .unwrap()
+                .unwrap(),
+            _ => client
+                .pages::<SkillClusters, Rows<TechwolfCsv, NoJson>>(all(10), start(), None)
+                .find_map(Result::err)
+                .unwrap(),
         };
         assert!(
             matches!(&err, Error::Api { error, .. } if error.status() == Some(400)),
             "{err:?}"
         );
         let second: serde_json::Value = serde_json::from_str(&sandbox.requests()[1].body).unwrap();
-        assert_eq!(second["starting_after"], last_id.as_str());
+        assert_eq!(second["starting_after"], last_id.as_str(), "{repr}");
     }
 }
 

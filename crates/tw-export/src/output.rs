@@ -633,7 +633,9 @@ impl<W: Write, T: Table + Serialize + DeserializeOwned> RecordWriter<W, T> {
     /// decoded (see [`crate::Rows`]): for CSV of the same dialect, those
     /// bytes as they are; otherwise as [`RecordWriter::write_raw`] writes
     /// the record's JSON text. The output is [`RecordWriter::write`]'s for
-    /// the same record.
+    /// the same record. A record that kept no text ([`crate::NoJson`])
+    /// for a writer of another format or dialect is an
+    /// [`io::ErrorKind::InvalidInput`] error, and nothing is written.
     pub fn write_rows_record(&mut self, record: &crate::RowsRecord) -> io::Result<()> {
         match &mut self.sink {
             Sink::Csv(out) if Some(out.dialect) == record.dialect() => {
@@ -641,6 +643,18 @@ impl<W: Write, T: Table + Serialize + DeserializeOwned> RecordWriter<W, T> {
                 self.records += 1;
                 Ok(())
             }
+            _ if record.as_str().is_empty() => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "this record kept only its rows ({}), not its JSON text, and this \
+                     writer writes {}: read the pages as Rows<_, WithJson> to write them \
+                     in another format",
+                    record
+                        .dialect()
+                        .map_or("none left", |d| Format::Csv(d).name()),
+                    self.format.name()
+                ),
+            )),
             _ => self.write_raw(record.as_str()),
         }
     }

@@ -118,6 +118,18 @@ fn raw_records_write_the_rows_of_typed_records() {
             texts, last_of_page,
             "only a page's last record keeps its text"
         );
+        // Into another dialect: refused, with what to do, and nothing
+        // written.
+        let other = match dialect {
+            CsvDialect::Techwolf => CsvDialect::Rfc4180,
+            CsvDialect::Rfc4180 => CsvDialect::Techwolf,
+        };
+        let mut out = RecordWriter::<_, EmployeeSkillClusters>::new(Vec::new(), Format::Csv(other));
+        let err = out.write_rows_record(&records[0]).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("WithJson"), "{err}");
+        assert_eq!(out.records(), 0);
+        assert!(out.finish().unwrap().is_empty());
         assert!(
             with_rows(records) == typed,
             "{dialect:?}: rows without JSON differ"

@@ -464,6 +464,8 @@ fn push_quotes_doubled(buf: &mut Vec<u8>, text: &[u8]) {
     buf.resize(start + 2 * text.len(), 0);
     let out = &mut buf[start..];
     let mut at = 0;
+    // chunks_exact, with the tail after it: `chunks` with a length test
+    // per word measured 0.5% more instructions on the CSV path.
     let mut words = text.chunks_exact(8);
     for word in words.by_ref() {
         if !holds_any(word, [b'"']) {
@@ -630,39 +632,20 @@ impl<W: Write, T: Table + Serialize + DeserializeOwned> RecordWriter<W, T> {
     }
 
     /// Writes one record whose rows were written when its page was
-    /// decoded (see [`crate::Rows`]): for CSV of the same dialect, those
-    /// bytes as they are; otherwise as [`RecordWriter::write_raw`] writes
-    /// the record's JSON text. The output is [`RecordWriter::write`]'s for
-    /// the same record. A record that kept no text ([`crate::NoJson`])
-    /// for a writer of another format or dialect is an
-    /// [`io::ErrorKind::InvalidInput`] error, and nothing is written.
+    /// decoded (see [`crate::Rows`]), as [`RecordWriter::write_rows_page`]
+    /// writes a page of one.
     pub fn write_rows_record(&mut self, record: &crate::RowsRecord) -> io::Result<()> {
-        match &mut self.sink {
-            Sink::Csv(out) if Some(out.dialect) == record.dialect() => {
-                out.write_written(record.rows())?;
-                self.records += 1;
-                Ok(())
-            }
-            _ if record.as_str().is_empty() => Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "this record kept only its rows ({}), not its JSON text, and this \
-                     writer writes {}: read the pages as Rows<_, WithJson> to write them \
-                     in another format",
-                    record
-                        .dialect()
-                        .map_or("none left", |d| Format::Csv(d).name()),
-                    self.format.name()
-                ),
-            )),
-            _ => self.write_raw(record.as_str()),
-        }
+        self.write_rows_page(std::slice::from_ref(record))
     }
 
-    /// Writes the records of a page of [`crate::Rows`] records, as
-    /// [`RecordWriter::write_rows_record`] writes each: the rows of the
-    /// records of one page follow each other in one buffer, and are
-    /// written in one go.
+    /// Writes the records of a page of [`crate::Rows`] records: for CSV
+    /// of the same dialect, their rows as they are (the rows of one
+    /// page's records follow each other in one buffer, and are written in
+    /// one go); otherwise each as [`RecordWriter::write_raw`] writes its
+    /// JSON text. The output is [`RecordWriter::write`]'s for the same
+    /// records. A record that kept no text ([`crate::NoJson`]) for a
+    /// writer of another format or dialect is an
+    /// [`io::ErrorKind::InvalidInput`] error, and nothing of it is written.
     pub fn write_rows_page(&mut self, records: &[crate::RowsRecord]) -> io::Result<()> {
         let mut records = records;
         while let Some(first) = records.first() {
@@ -674,13 +657,33 @@ impl<W: Write, T: Table + Serialize + DeserializeOwned> RecordWriter<W, T> {
                 }
                 _ => {
                     for record in &records[..run] {
-                        self.write_rows_record(record)?;
+                        self.write_rows_as_text(record)?;
                     }
                 }
             }
             records = &records[run..];
         }
         Ok(())
+    }
+
+    /// A record of [`crate::Rows`] for a writer of another format or
+    /// dialect: written from its JSON text, which it must have kept.
+    fn write_rows_as_text(&mut self, record: &crate::RowsRecord) -> io::Result<()> {
+        if record.as_str().is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "this record kept only its rows ({}), not its JSON text, and this \
+                     writer writes {}: read the pages as Rows<_, WithJson> to write them \
+                     in another format",
+                    record
+                        .dialect()
+                        .map_or("none left", |d| Format::Csv(d).name()),
+                    self.format.name()
+                ),
+            ));
+        }
+        self.write_raw(record.as_str())
     }
 
     /// Writes one record given as the server's JSON text (already checked

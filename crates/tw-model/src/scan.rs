@@ -5,8 +5,9 @@
 //! The scanner is compiled from the model description ([`Shape`]) that the
 //! `wire_struct!` macro generates next to the serde impls, so every dataset
 //! gets it without code of its own. It reads bytes directly: no serde
-//! visitors, strings skipped eight bytes at a time, keys matched in
-//! declaration order first.
+//! visitors, strings skipped eight bytes at a time, each key tried first
+//! as the field that came at its place in the record before (the declared
+//! order until a record shows the server's).
 //!
 //! It is a fast path, not a second definition of validity. It answers
 //! "valid" only when it is sure, and "not sure" for anything invalid or
@@ -19,6 +20,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::Range;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use crate::page::Layout;
 use crate::shape::Shape;
@@ -66,6 +68,15 @@ pub(crate) struct Object {
     fields: Vec<Field>,
     /// One bit per required field.
     required: u64,
+    /// The field expected next, by slot: slot 0 is the object's start,
+    /// slot `k + 1` the place after field `k`. It starts as the declared
+    /// order and learns the order the server sends (a slot whose guess
+    /// missed takes the field that came), so keys are matched a word at a
+    /// time whatever that order is. A guess is only ever a guess, checked
+    /// against the key's bytes: it changes speed, never a verdict. Relaxed
+    /// atomics: a scanner is shared by every thread. 65 slots, for at most
+    /// 64 fields, so an index clamped to 64 needs no bounds check.
+    after: [AtomicU8; 65],
 }
 
 #[derive(Debug)]
@@ -127,16 +138,22 @@ impl Field {
 }
 
 impl Object {
-    /// The field named `key`, trying `next` (the one after the last field
-    /// seen) first: servers send fields in one order.
-    #[inline]
-    fn find(&self, key: &[u8], next: usize) -> Option<usize> {
-        if let Some(field) = self.fields.get(next)
-            && field.name.as_bytes() == key
-        {
-            return Some(next);
+    /// The field expected at `slot` (see [`Object::after`]); an index
+    /// past the last field when the object is expected to end there.
+    #[inline(always)]
+    fn guess(&self, slot: usize) -> usize {
+        usize::from(self.after[slot.min(64)].load(Ordering::Relaxed))
+    }
+
+    /// The field named `key`, when the guess for `slot` was not it; the
+    /// slot learns the field for next time.
+    #[cold]
+    fn find(&self, key: &[u8], slot: usize) -> Option<usize> {
+        let found = self.fields.iter().position(|f| f.name.as_bytes() == key)?;
+        if let Ok(index) = u8::try_from(found) {
+            self.after[slot.min(64)].store(index, Ordering::Relaxed);
         }
-        self.fields.iter().position(|f| f.name.as_bytes() == key)
+        Some(found)
     }
 }
 
@@ -177,6 +194,11 @@ impl Scanner {
                 let mut object = Object {
                     fields: Vec::with_capacity(fields.len()),
                     required: 0,
+                    // At most 64 fields: every index fits a byte.
+                    // At most 64 fields: every slot's index fits a byte.
+                    after: std::array::from_fn(|slot| {
+                        AtomicU8::new(u8::try_from(slot).unwrap_or(u8::MAX))
+                    }),
                 };
                 for (i, field) in fields.iter().enumerate() {
                     let node = self.compile(&field.shape, objects)?;
@@ -787,27 +809,29 @@ impl<'a, 'c> Walk<'a, 'c> {
 
     /// An object's key (from its opening quote to after the colon): the
     /// index of the known field it names, and where its text is. Servers
-    /// send fields in one order, so the field after the last one seen
-    /// (`next`) is tried first, a word at a time.
+    /// send fields in one order, so the field that came after the last one
+    /// seen last time (at `slot`: 0 at the start, `k + 1` after field `k`)
+    /// is tried first, a word at a time.
     #[inline(always)]
     pub(crate) fn key_of(
         &mut self,
         object: &Object,
-        next: usize,
+        slot: usize,
     ) -> Scan<(Option<usize>, Range<usize>)> {
         self.expect(b'"')?;
         let start = self.i;
-        let found = match object.fields.get(next) {
+        let guess = object.guess(slot);
+        let found = match object.fields.get(guess) {
             Some(field) if field.is_at(self.b, start) => {
                 self.i += field.name.len() + 1;
-                Some(next)
+                Some(guess)
             }
             _ => {
                 if self.string()? {
                     // Decoding unescapes keys before matching them.
                     return Err(Unsure);
                 }
-                object.find(&self.b[start..self.i - 1], next)
+                object.find(&self.b[start..self.i - 1], slot)
             }
         };
         let key = start..self.i - 1;
@@ -1066,7 +1090,46 @@ pub fn scan_raw_page<D: crate::Dataset>(body: &[u8]) -> Option<RawPage> {
 
 #[cfg(test)]
 mod tests {
-    use super::special;
+    use super::{Node, Scanner, special};
+    use crate::shape::Describe;
+
+    /// Keys come in the server's order, learned; the verdict never depends
+    /// on what was learned.
+    #[test]
+    fn keys_in_any_order_are_matched_and_their_order_learned() {
+        // A scanner of its own: the shared one may be learning elsewhere.
+        let scanner = Scanner::new(&crate::position_matches::PositionMatch::shape()).unwrap();
+        let Some(Node::Object(object)) = scanner.nodes.first() else {
+            panic!("a record is an object");
+        };
+        let index = |name| object.fields.iter().position(|f| f.name == name).unwrap();
+        assert_eq!(
+            object.guess(0),
+            index("employee_id"),
+            "declared order first"
+        );
+
+        // The documented order differs from the declared one.
+        assert!(scanner.check(r#"{"job_id":"j","employee_id":"e","score":0.5}"#));
+        assert_eq!(object.guess(0), index("job_id"));
+        assert_eq!(object.guess(index("job_id") + 1), index("employee_id"));
+        assert_eq!(object.guess(index("employee_id") + 1), index("score"));
+
+        for learned in [
+            r#"{"employee_id":"e","job_id":"j"}"#,
+            r#"{"job_id":"j","employee_id":"e","score":0.5}"#,
+        ] {
+            assert!(scanner.check(learned), "{learned}");
+            for bad in [
+                r#"{"job_id":"j","score":0.5}"#,
+                r#"{"job_id":1,"employee_id":"e"}"#,
+                r#"{"job_id":"j","employee_id":"e","job_id":"k"}"#,
+                r#"{"job_id":"j","employee_id":"e","score":"high"}"#,
+            ] {
+                assert!(!scanner.check(bad), "{bad} after {learned}");
+            }
+        }
+    }
 
     /// The first byte of a word that `special` flags is the first byte
     /// that is `"`, `\`, below 0x20 or above 0x7F, for every byte value at

@@ -420,16 +420,30 @@ impl Client {
         max_records: Option<u64>,
         pool: Pool<R::Item>,
     ) -> Paginator<Source<D, R>> {
+        let query = request.query_pairs();
+        // The helper guesses each next request itself only when every page
+        // is wanted: with `max_records`, the read-ahead thread decides,
+        // knowing how many records the pages so far held.
+        let guess = (D::PAGING == Paging::Cursor && max_records.is_none()).then(|| {
+            let (request, query) = (request.clone(), query.clone());
+            Box::new(move |response: &tw_transport::Response| {
+                let next =
+                    next_cursor(Some(tw_model::peek_next_cursor(&response.body)?.to_owned()))?;
+                // A request that cannot be made is not guessed: the
+                // paginator's own request for that cursor reports why.
+                page_request(&request, &query, 0, Some(&next)).ok()
+            }) as crate::prefetch::Guess
+        });
         let source = Source {
             transport: self.transport.clone(),
-            query: request.query_pairs(),
+            query,
             request,
             page: checkpoint.pages,
             pool,
             repr: PhantomData,
             prefetch: self
                 .read_ahead
-                .then(|| Prefetch::new(self.transport.clone())),
+                .then(|| Prefetch::new(self.transport.clone(), guess)),
             room: max_records.map(|max| max.saturating_sub(checkpoint.items)),
         };
         let mut paginator = Paginator::resume(source, checkpoint);
@@ -873,7 +887,7 @@ impl<D: Dataset, R: Repr<D>> Source<D, R> {
     /// its ends and the page after it cannot be past `max_records`.
     fn send_ahead(&mut self, body: &[u8]) {
         let limit = u64::from(self.request.limit().get());
-        if self.prefetch.is_none()
+        if self.prefetch.as_ref().is_none_or(Prefetch::is_pending)
             || D::PAGING != Paging::Cursor
             || self.room.is_some_and(|room| room <= limit)
         {
@@ -901,41 +915,52 @@ impl<D: Dataset, R: Repr<D>> Source<D, R> {
 
     /// The HTTP request for the page after `cursor` (page number `self.page`).
     fn http_request(&self, cursor: Option<&Cursor>) -> Result<Request, Error> {
-        let mut request = match (D::PAGING, D::METHOD) {
-            (Paging::Document { .. }, Method::Get) => Request::get(D::PATH),
-            (Paging::Document { .. }, Method::Post) => {
-                Request::post_json(D::PATH, json_body(&self.request.body))
-            }
-            (Paging::Cursor, Method::Post) => {
-                if let Some(cursor) = cursor {
-                    tw_model::check_cursor(cursor.as_str()).map_err(|_| Error::Protocol {
-                        message: format!(
-                            "page {} carried a cursor of {} characters as next_starting_after; \
-                             the API accepts at most {}",
-                            self.page - 1,
-                            cursor.as_str().chars().count(),
-                            tw_model::CURSOR_MAX_LEN
-                        ),
-                        checkpoint: None,
-                    })?;
-                }
-                let body = self.request.page_body(cursor.map(Cursor::as_str));
-                Request::post_json(D::PATH, json_body(&body))
-            }
-            (Paging::Cursor, Method::Get) => {
-                // No TechWolf export pages over GET: limit and cursor would be lost.
-                return Err(Error::Config(format!(
-                    "dataset {} declares cursor paging over GET, which has no request body; \
-                     this client pages with POST only",
-                    D::NAME
-                )));
-            }
-        };
-        for (name, value) in &self.query {
-            request = request.with_query(name, value);
-        }
-        Ok(request)
+        page_request(&self.request, &self.query, self.page, cursor)
     }
+}
+
+/// The HTTP request of `request` (query pairs `query`) for the page after
+/// `cursor`, page number `page` (named in an error).
+fn page_request<D: Dataset>(
+    request: &ExportRequest<D>,
+    query: &[(String, String)],
+    page: u64,
+    cursor: Option<&Cursor>,
+) -> Result<Request, Error> {
+    let mut http = match (D::PAGING, D::METHOD) {
+        (Paging::Document { .. }, Method::Get) => Request::get(D::PATH),
+        (Paging::Document { .. }, Method::Post) => {
+            Request::post_json(D::PATH, json_body(&request.body))
+        }
+        (Paging::Cursor, Method::Post) => {
+            if let Some(cursor) = cursor {
+                tw_model::check_cursor(cursor.as_str()).map_err(|_| Error::Protocol {
+                    message: format!(
+                        "page {} carried a cursor of {} characters as next_starting_after; \
+                         the API accepts at most {}",
+                        page.saturating_sub(1),
+                        cursor.as_str().chars().count(),
+                        tw_model::CURSOR_MAX_LEN
+                    ),
+                    checkpoint: None,
+                })?;
+            }
+            let body = request.page_body(cursor.map(Cursor::as_str));
+            Request::post_json(D::PATH, json_body(&body))
+        }
+        (Paging::Cursor, Method::Get) => {
+            // No TechWolf export pages over GET: limit and cursor would be lost.
+            return Err(Error::Config(format!(
+                "dataset {} declares cursor paging over GET, which has no request body; \
+                 this client pages with POST only",
+                D::NAME
+            )));
+        }
+    };
+    for (name, value) in query {
+        http = http.with_query(name, value);
+    }
+    Ok(http)
 }
 
 /// A request body as JSON bytes.

@@ -148,6 +148,8 @@ impl Prefetch {
         {
             return answer;
         }
+        // No helper: this thread waits for nothing of the helper's.
+        self.shared.waiting.store(false, Ordering::SeqCst);
         self.transport.send(request)
     }
 

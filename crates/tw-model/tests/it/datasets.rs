@@ -198,6 +198,11 @@ macro_rules! suites {
                 }
 
                 #[test]
+                fn keys_in_any_order_are_read_as_decoded() {
+                    crate::scan::keys_in_any_order_are_read_as_decoded::<$dataset>();
+                }
+
+                #[test]
                 fn pages_decoded_in_place_equal_fresh_ones() {
                     crate::scan::pages_decoded_in_place_equal_fresh_ones::<$dataset>();
                 }

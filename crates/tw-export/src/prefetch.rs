@@ -31,7 +31,7 @@
 //! dropped, so no request outlives the source.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 
@@ -73,11 +73,10 @@ struct Shared {
     /// request other than the guess, the end): the helper then stops
     /// guessing, so waiting for what is in flight ends.
     guessing: AtomicBool,
-    /// The read-ahead thread is waiting for an answer.
+    /// Raised by the read-ahead thread when it waits for an answer, and
+    /// taken down by the helper with the answer it gives (or by the
+    /// reader, when the answer was there before it waited).
     waiting: AtomicBool,
-    /// Answers sent and not yet taken: while one is, the read-ahead
-    /// thread is not waiting for the next (it has yet to wake up).
-    untaken: AtomicUsize,
 }
 
 impl Prefetch {
@@ -89,7 +88,6 @@ impl Prefetch {
             shared: Arc::new(Shared {
                 guessing: AtomicBool::new(guess.is_some()),
                 waiting: AtomicBool::new(false),
-                untaken: AtomicUsize::new(0),
             }),
             guess,
             helper: None,
@@ -174,9 +172,6 @@ impl Prefetch {
         self.shared.waiting.store(false, Ordering::SeqCst);
         match answer {
             Some((answer, ahead)) => {
-                // After `waiting` is cleared: a helper that sees this
-                // answer taken sees this thread no longer waiting for it.
-                self.shared.untaken.fetch_sub(1, Ordering::SeqCst);
                 self.pending = ahead;
                 Some(answer)
             }
@@ -216,23 +211,23 @@ impl Helper {
                         },
                     };
                     let answer = transport.send(&request);
-                    // Guessed only while the read-ahead thread waits for
-                    // this answer (it has taken every earlier one, and a
-                    // hand-over would be all that stands between this page
-                    // and the next request): a busy reader sends the next
-                    // request itself when it gets there, so no more
-                    // answers wait untaken than without the guess.
+                    // Guessed only when the read-ahead thread waits for
+                    // this very answer (a hand-over would be all that
+                    // stands between this page and the next request). The
+                    // flag it raised goes down with the answer, so the next
+                    // answer, should it come before the reader has woken
+                    // or while it is busy, finds it down: a busy reader
+                    // sends the next request itself when it gets there, so
+                    // no more answers wait untaken than without the guess.
+                    let waited = shared.waiting.swap(false, Ordering::SeqCst);
                     let ahead = match (&answer, &guess) {
                         (Ok(response), Some(guess))
-                            if shared.guessing.load(Ordering::SeqCst)
-                                && shared.untaken.load(Ordering::SeqCst) == 0
-                                && shared.waiting.load(Ordering::SeqCst) =>
+                            if waited && shared.guessing.load(Ordering::SeqCst) =>
                         {
                             guess(response)
                         }
                         _ => None,
                     };
-                    shared.untaken.fetch_add(1, Ordering::SeqCst);
                     if outbox.send((answer, ahead.clone())).is_err() {
                         return;
                     }

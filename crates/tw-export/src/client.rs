@@ -427,11 +427,7 @@ impl Client {
         let guess = (D::PAGING == Paging::Cursor && max_records.is_none()).then(|| {
             let (request, query) = (request.clone(), query.clone());
             Box::new(move |response: &tw_transport::Response| {
-                let next =
-                    next_cursor(Some(tw_model::peek_next_cursor(&response.body)?.to_owned()))?;
-                // A request that cannot be made is not guessed: the
-                // paginator's own request for that cursor reports why.
-                page_request(&request, &query, 0, Some(&next)).ok()
+                guessed_request(&request, &query, &response.body)
             }) as crate::prefetch::Guess
         });
         let source = Source {
@@ -893,15 +889,10 @@ impl<D: Dataset, R: Repr<D>> Source<D, R> {
         {
             return;
         }
-        let Some(next) =
-            tw_model::peek_next_cursor(body).and_then(|c| next_cursor(Some(c.to_owned())))
-        else {
-            return;
-        };
-        // A request that cannot be made is not guessed: the paginator's
-        // own request for that cursor reports why.
-        if let (Ok(request), Some(prefetch)) = (self.http_request(Some(&next)), &mut self.prefetch)
-        {
+        if let (Some(request), Some(prefetch)) = (
+            guessed_request(&self.request, &self.query, body),
+            &mut self.prefetch,
+        ) {
             prefetch.start(request);
         }
     }
@@ -917,6 +908,19 @@ impl<D: Dataset, R: Repr<D>> Source<D, R> {
     fn http_request(&self, cursor: Option<&Cursor>) -> Result<Request, Error> {
         page_request(&self.request, &self.query, self.page, cursor)
     }
+}
+
+/// The request for the page after the one in `body`, when the body names
+/// its cursor at its ends ([`tw_model::peek_next_cursor`]). A request that
+/// cannot be made is not guessed: the paginator's own request for that
+/// cursor reports why.
+fn guessed_request<D: Dataset>(
+    request: &ExportRequest<D>,
+    query: &[(String, String)],
+    body: &[u8],
+) -> Option<Request> {
+    let next = next_cursor(Some(tw_model::peek_next_cursor(body)?.to_owned()))?;
+    page_request(request, query, 0, Some(&next)).ok()
 }
 
 /// The HTTP request of `request` (query pairs `query`) for the page after

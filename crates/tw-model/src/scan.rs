@@ -62,6 +62,10 @@ enum Node {
     Object(Object),
 }
 
+/// Known fields of an object the scanner represents: one bit each in
+/// [`Object::required`] and in the walk's set of fields seen.
+const MAX_FIELDS: usize = u64::BITS as usize;
+
 /// A compiled object shape.
 #[derive(Debug)]
 pub(crate) struct Object {
@@ -74,9 +78,10 @@ pub(crate) struct Object {
     /// missed takes the field that came), so keys are matched a word at a
     /// time whatever that order is. A guess is only ever a guess, checked
     /// against the key's bytes: it changes speed, never a verdict. Relaxed
-    /// atomics: a scanner is shared by every thread. 65 slots, for at most
-    /// 64 fields, so an index clamped to 64 needs no bounds check.
-    after: [AtomicU8; 65],
+    /// atomics: a scanner is shared by every thread. A slot for each of
+    /// at most [`MAX_FIELDS`] fields and one for the start, so an index
+    /// clamped to `MAX_FIELDS` needs no bounds check.
+    after: [AtomicU8; MAX_FIELDS + 1],
 }
 
 #[derive(Debug)]
@@ -142,7 +147,7 @@ impl Object {
     /// past the last field when the object is expected to end there.
     #[inline(always)]
     fn guess(&self, slot: usize) -> usize {
-        usize::from(self.after[slot.min(64)].load(Ordering::Relaxed))
+        usize::from(self.after[slot.min(MAX_FIELDS)].load(Ordering::Relaxed))
     }
 
     /// The field named `key`, when the guess for `slot` was not it; the
@@ -151,7 +156,7 @@ impl Object {
     fn find(&self, key: &[u8], slot: usize) -> Option<usize> {
         let found = self.fields.iter().position(|f| f.name.as_bytes() == key)?;
         if let Ok(index) = u8::try_from(found) {
-            self.after[slot.min(64)].store(index, Ordering::Relaxed);
+            self.after[slot.min(MAX_FIELDS)].store(index, Ordering::Relaxed);
         }
         Some(found)
     }
@@ -185,7 +190,7 @@ impl Scanner {
                     .map(|(_, i)| *i);
             }
             Shape::Object { name, fields } => {
-                if fields.len() > 64 {
+                if fields.len() > MAX_FIELDS {
                     return None;
                 }
                 let at = self.nodes.len();
@@ -194,8 +199,7 @@ impl Scanner {
                 let mut object = Object {
                     fields: Vec::with_capacity(fields.len()),
                     required: 0,
-                    // At most 64 fields: every index fits a byte.
-                    // At most 64 fields: every slot's index fits a byte.
+                    // At most MAX_FIELDS fields: every slot's index fits a byte.
                     after: std::array::from_fn(|slot| {
                         AtomicU8::new(u8::try_from(slot).unwrap_or(u8::MAX))
                     }),

@@ -14,7 +14,8 @@
 //! * The two export paths on those pages, without network or disk, as the
 //!   command runs them: the scanner, then each record written as JSON
 //!   Lines (`jsonl_out`) or viewed from its text and written as TechWolf
-//!   CSV rows (`csv_out`), both to `io::sink()`.
+//!   CSV rows (`csv_out`), both to `io::sink()`; and the CSV path's
+//!   viewing alone, no rows written (`csv_view`).
 //!
 //! Prints `RESULT <name> <MB/s>` lines. `--quick` for a short run,
 //! `--only NAME` to run one skill-clusters decoder alone (for a profiler).
@@ -170,9 +171,19 @@ fn main() {
         <Rows<TechwolfCsv> as Repr<SkillClusters>>::release(&mut page.items);
         csv_items = page.items;
     };
-    let mut runs: [Run<'_>; 8] = [
+    // The CSV path without its rows: each record viewed as `csv_out`
+    // views it, and nothing written (what the rows cost is the difference).
+    let mut csv_view = |b: &[u8]| {
+        let page = tw_model::view_page_each::<SkillClusters>(b.to_vec(), |record| {
+            black_box(&record);
+        })
+        .unwrap();
+        black_box(page);
+    };
+    let mut runs: [Run<'_>; 9] = [
         ("jsonl_out", &mut jsonl_out),
         ("csv_out", &mut csv_out),
+        ("csv_view", &mut csv_view),
         ("scan", &mut |b| {
             black_box(tw_model::scan_raw_page::<tw_model::SkillClusters>(b).unwrap());
         }),

@@ -422,7 +422,7 @@ pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
     let sandbox = SandboxProcess::start(&exporter, sizes.export, 0)?;
     let peer = root.join("bench/peer.py");
     let python = PathBuf::from("python3");
-    let mut runs: [Vec<Usage>; 9] = Default::default();
+    let mut runs: [Vec<Usage>; 10] = Default::default();
     let mut deletes = Vec::new();
     let mut deleted_mb = 0.0;
     for _ in 0..sizes.reps {
@@ -452,6 +452,12 @@ pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
             &sandbox.url,
             &["--format", "csv"],
             &out("a.csv"),
+        )?);
+        runs[9].push(export(
+            &exporter,
+            &sandbox.url,
+            &["--format", "parquet"],
+            &out("a.parquet"),
         )?);
         remove_if_there(Path::new(&out("peer.jsonl")))?;
         runs[2].push(measure(
@@ -506,6 +512,7 @@ pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
         jsonl_stdout,
         jsonl_replacing,
         disk,
+        parquet,
     ] = runs.map(|r| median_usage(&r));
     let delete = median(deletes);
     writeln!(
@@ -524,6 +531,7 @@ pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
             jsonl_replacing,
         ),
         ("`tw-export` → CSV file", csv),
+        ("`tw-export` → Parquet file (CSV, then converted)", parquet),
         (
             "`tw-export` → JSONL on stdout (discarded: no disk)",
             jsonl_stdout,
@@ -548,7 +556,7 @@ pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
     }
     writeln!(
         md,
-        "\nThe first six rows export skill clusters, and the disk row writes as many bytes as the \
+        "\nThe first seven rows export skill clusters, and the disk row writes as many bytes as the \
          JSONL file holds, with no network, and syncs them; the skill-profiles rows export the same employees' profiles (all default includes) through the same generic path. A file \
          export writes a new file (the run before's is deleted first, untimed) and ends with \
          an fsync before the rename that puts the complete file in place; its bytes are \
@@ -590,6 +598,13 @@ pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
          **{viewing:.2}x** the JSON Lines path, writing their rows **{rows:.2}x**; 1.3x would leave \
          the rows {:.2}x",
         1.3 - viewing
+    )?;
+    writeln!(
+        md,
+        "* Parquet (no target): {:.2}x the CPU of the JSONL export; peak RSS {:.1} MiB, one \
+         row group in memory as the finished CSV is converted",
+        parquet.cpu / jsonl.cpu,
+        parquet.rss_mib
     )?;
     writeln!(
         md,

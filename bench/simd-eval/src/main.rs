@@ -2,8 +2,9 @@
 //!
 //! The performance issue invited sonic-rs or simd-json if they measure
 //! faster. This times, on the same in-memory skill-clusters pages (pages
-//! of 100 employees, all includes, as the sandbox serves them), runs
-//! alternated round by round, medians:
+//! of 100 employees, all includes, as the sandbox serves them, written by
+//! `bench_decode --dump-pages DIR`), runs alternated round by round,
+//! medians:
 //!
 //! * `scan`: tw-model's one-pass scanner (envelope, record ranges, every
 //!   record checked against its model), what every export reads pages with;
@@ -20,48 +21,37 @@
 //! pays if it is much faster than the scanner. Build with
 //! `RUSTFLAGS="-C target-cpu=native"` (and another `CARGO_TARGET_DIR`) to
 //! give both crates every SIMD instruction of the machine.
+//!
+//! ```text
+//! cargo run --release -p tw-export --example bench_decode -- --dump-pages /tmp/pages
+//! cargo run --release --manifest-path bench/simd-eval/Cargo.toml -- /tmp/pages
+//! ```
 
 use std::hint::black_box;
 use std::time::Instant;
 
-use tw_transport::{BaseUrl, HttpTransport, Request, Transport};
-
-fn pages() -> Vec<Vec<u8>> {
-    let sandbox = tw_sandbox::Sandbox::start(tw_sandbox::SandboxConfig {
-        employees: 5_000,
-        ..Default::default()
-    })
-    .expect("the sandbox starts");
-    let http = HttpTransport::new(BaseUrl::parse(&sandbox.base_url()).unwrap()).unwrap();
-    let mut pages = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut body = serde_json::json!({
-            "limit": 100,
-            "include": ["current_skills", "related_skills", "rejected_skills", "sources"]
-        });
-        if let Some(cursor) = &cursor {
-            body["starting_after"] = cursor.as_str().into();
-        }
-        let request = Request::post_json(
-            "/export/employees/skill_clusters",
-            body.to_string().into_bytes(),
-        )
-        .with_header("Authorization", "Bearer sandbox-token");
-        let page = http.send(&request).expect("the sandbox answers").body;
-        let raw = tw_model::decode_raw::<tw_model::EmployeeSkillClusters>(&page).unwrap();
-        pages.push(page);
-        match raw.next_starting_after {
-            Some(next) if raw.has_next => cursor = Some(next),
-            _ => return pages,
-        }
-    }
+/// The pages `bench_decode --dump-pages DIR` wrote, in order.
+fn pages(dir: &str) -> Vec<Vec<u8>> {
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .expect("the pages directory (bench_decode --dump-pages DIR) is there")
+        .map(|entry| entry.expect("a directory entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .collect();
+    paths.sort();
+    assert!(!paths.is_empty(), "no page-*.json in {dir}");
+    paths
+        .iter()
+        .map(|path| std::fs::read(path).expect("a page"))
+        .collect()
 }
 
 type Run<'a> = (&'a str, &'a mut dyn FnMut(&[u8]));
 
 fn main() {
-    let pages = pages();
+    let dir = std::env::args()
+        .nth(1)
+        .expect("usage: simd-eval DIR (pages written by bench_decode --dump-pages DIR)");
+    let pages = pages(&dir);
     let bytes: usize = pages.iter().map(Vec::len).sum();
     let rounds = 15;
     let mut runs: [Run<'_>; 5] = [

@@ -18,7 +18,8 @@
 //!   viewing alone, no rows written (`csv_view`).
 //!
 //! Prints `RESULT <name> <MB/s>` lines. `--quick` for a short run,
-//! `--only NAME` to run one skill-clusters decoder alone (for a profiler).
+//! `--only NAME` to run one skill-clusters decoder alone (for a profiler),
+//! `--dump-pages DIR` to write the skill-clusters pages into `DIR` instead.
 
 #![allow(clippy::print_stdout)]
 
@@ -127,6 +128,21 @@ fn main() {
     .expect("the sandbox starts");
 
     let pages = skill_cluster_pages(&sandbox);
+    // `--dump-pages DIR`: the pages as files (page-0000.json, ...), for a
+    // measurement outside the workspace (bench/simd-eval), then stop.
+    if let Some(dir) = args
+        .iter()
+        .position(|a| a == "--dump-pages")
+        .and_then(|i| args.get(i + 1))
+    {
+        std::fs::create_dir_all(dir).expect("the directory is created");
+        for (i, page) in pages.iter().enumerate() {
+            let path = std::path::Path::new(dir).join(format!("page-{i:04}.json"));
+            std::fs::write(path, page).expect("the page is written");
+        }
+        println!("{} pages in {dir}", pages.len());
+        return;
+    }
     let mut views = Vec::new();
     let mut view = |b: &[u8]| {
         black_box(

@@ -7,8 +7,9 @@
 //! [`ROW_GROUP_ROWS`] rows (memory stays flat), through `PATH.tmp` and a
 //! rename. A row group's text cells are kept as one buffer per column, not
 //! one allocation per cell, and handed to the column writer a batch at a
-//! time as slices of that buffer. A process killed during the conversion leaves the complete CSV
-//! and its checkpoint, and `--resume` converts again: no row lost or doubled.
+//! time as slices of that buffer. A process killed during the conversion
+//! leaves the complete CSV and its checkpoint, and `--resume` converts
+//! again: no row lost or doubled.
 //!
 //! Column types come from the table's declared [`Kind`]s: integers as
 //! INT64, numbers as DOUBLE, booleans as BOOLEAN, everything else (ids,

@@ -156,7 +156,7 @@ fn main() {
     };
     // The two export paths without the network or the disk, as the
     // command runs them: for JSON Lines, each page scanned over the last
-    // page's items (checked record ranges), then each record written; for
+    // page's items (checked record ranges), then its lines written; for
     // CSV, each page's records viewed one at a time and their TechWolf
     // rows written as the page is decoded, then the page's rows copied.
     // Both write to `io::sink()` and copy the page body first (the command
@@ -167,9 +167,7 @@ fn main() {
         let page =
             <Raw as Repr<SkillClusters>>::decode_page(b.to_vec(), std::mem::take(&mut raw_items))
                 .unwrap();
-        for record in &page.items {
-            jsonl.write_raw_record(record).unwrap();
-        }
+        jsonl.write_raw_page(&page.items).unwrap();
         raw_items = page.items;
     };
     let mut csv = RecordWriter::<_, EmployeeSkillClusters>::new(

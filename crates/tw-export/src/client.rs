@@ -526,6 +526,17 @@ impl<D: Dataset> Repr<D> for Raw {
         reuse: Vec<RawRecord>,
     ) -> Result<Page<RawRecord>, tw_model::DecodeError> {
         let page = tw_model::decode_raw_page::<D>(&body)?;
+        let mut body = body;
+        // The byte after each record (a comma, whitespace or the list's
+        // `]`: never a record's) becomes a line break, so the JSON Lines
+        // of a page's records are the bytes they lie in, and a writer
+        // writes a page of them at once (see [`lines_run`]). What the
+        // records' texts are does not change.
+        for record in &page.records {
+            if let Some(after) = body.get_mut(record.end) {
+                *after = b'\n';
+            }
+        }
         let body = Arc::new(body);
         let one_line = !page.line_breaks;
         let mut items = reuse;
@@ -1037,7 +1048,34 @@ pub struct RawRecord {
     one_line: bool,
 }
 
+/// How many leading `records` (none when the first is not on one line,
+/// or is not followed by the line break [`Raw`] puts after a record) are
+/// JSON Lines that follow each other in one page's body, and their bytes:
+/// each record's text and its line break.
+pub(crate) fn lines_run(records: &[RawRecord]) -> (usize, &[u8]) {
+    let Some(first) = records.first().filter(|record| record.is_line()) else {
+        return (0, &[]);
+    };
+    let mut end = first.range.end + 1;
+    let run = 1 + records[1..]
+        .iter()
+        .take_while(|record| {
+            let follows = Arc::ptr_eq(&record.body, &first.body)
+                && record.range.start == end
+                && record.is_line();
+            end = if follows { record.range.end + 1 } else { end };
+            follows
+        })
+        .count();
+    (run, &first.body[first.range.start..end])
+}
+
 impl RawRecord {
+    /// The text is on one line and a line break follows it in the body.
+    fn is_line(&self) -> bool {
+        self.one_line && self.body.get(self.range.end) == Some(&b'\n')
+    }
+
     /// The record's JSON text, exactly as the server sent it (checked to
     /// be UTF-8 on every call; writers take [`RawRecord::as_bytes`]).
     pub fn as_str(&self) -> &str {

@@ -1,7 +1,7 @@
 //! Output formats: JSON Lines, a JSON array, and CSV in two dialects.
 
 use std::borrow::Cow;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 
 use std::marker::PhantomData;
 
@@ -143,9 +143,7 @@ const ROOM: usize = 32 * 1024;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct CsvWriter<W: Write> {
-    buf: Vec<u8>,
-    /// `None` only once `into_inner` took it.
-    out: Option<W>,
+    out: Buffered<W>,
     dialect: CsvDialect,
     /// Where the last row starts, while its bytes are still in `buf`.
     last_row: Option<usize>,
@@ -162,8 +160,7 @@ impl CsvWriter<io::Sink> {
     /// (see [`CsvWriter::into_buffer`]).
     pub(crate) fn in_memory(buf: Vec<u8>, dialect: CsvDialect) -> Self {
         CsvWriter {
-            buf,
-            out: None,
+            out: Buffered { buf, out: None },
             dialect,
             last_row: None,
             ends: Vec::new(),
@@ -176,8 +173,7 @@ impl<W: Write> CsvWriter<W> {
     /// A writer of `dialect` to `out`, buffered.
     pub fn new(out: W, dialect: CsvDialect) -> Self {
         CsvWriter {
-            buf: Vec::with_capacity(BUFFER),
-            out: Some(out),
+            out: Buffered::new(out),
             dialect,
             last_row: None,
             ends: Vec::new(),
@@ -187,36 +183,27 @@ impl<W: Write> CsvWriter<W> {
 
     /// The bytes written so far, in memory.
     pub(crate) fn buffered(&self) -> &[u8] {
-        &self.buf
+        &self.out.buf
     }
 
     /// Forgets the bytes written so far (of a writer in memory).
     pub(crate) fn clear(&mut self) {
-        self.buf.clear();
+        self.out.buf.clear();
         self.last_row = None;
     }
 
     /// The bytes of a writer [`CsvWriter::in_memory`].
     pub(crate) fn into_buffer(mut self) -> Vec<u8> {
-        std::mem::take(&mut self.buf)
+        std::mem::take(&mut self.out.buf)
     }
 
     /// Appends whole rows that a writer of the same dialect wrote (line
-    /// ends included), as they are. Rows of `ROOM` bytes or more (a
-    /// page's) go straight to the output after what is buffered, without
-    /// a copy into the buffer.
+    /// ends included), as they are: a page's rows go straight to the
+    /// output (see [`Buffered::write_all`]).
     pub(crate) fn write_written(&mut self, rows: &[u8]) -> io::Result<()> {
+        // The last row's bytes leave the buffer (or may).
         self.last_row = None;
-        if self.out.is_some() && rows.len() >= ROOM {
-            self.write_buffer()?;
-            let out = self.out.as_mut().expect("checked above");
-            return out.write_all(rows);
-        }
-        self.buf.extend_from_slice(rows);
-        if self.out.is_some() && self.buf.len() >= BUFFER - ROOM {
-            self.write_buffer()?;
-        }
-        Ok(())
+        self.out.write_all(rows)
     }
 
     /// Writes one row: the fields (strings, or a table's
@@ -249,18 +236,18 @@ impl<W: Write> CsvWriter<W> {
         row: &[F],
         repeats: usize,
     ) -> io::Result<()> {
-        let start = self.buf.len();
+        let start = self.out.buf.len();
         let mut from = 0;
         match self.last_row {
             Some(last) if repeats > 0 && repeats <= row.len() && self.ends.len() == row.len() => {
                 let end = self.ends[repeats - 1];
-                self.buf.extend_from_within(last..last + end);
+                self.out.buf.extend_from_within(last..last + end);
                 self.ends.truncate(repeats);
                 from = repeats;
             }
             _ => self.ends.clear(),
         }
-        let buf = &mut self.buf;
+        let buf = &mut self.out.buf;
         let scratch = &mut self.scratch;
         match self.dialect {
             CsvDialect::Techwolf => {
@@ -315,10 +302,84 @@ impl<W: Write> CsvWriter<W> {
             }
         }
         self.last_row = Some(start);
-        // Written out while a next row of up to ROOM bytes still fits, so
-        // the buffer never grows for rows of usual size (a writer in
-        // memory keeps them all).
-        if self.out.is_some() && self.buf.len() >= BUFFER - ROOM {
+        if self.out.is_full() {
+            self.last_row = None;
+            self.out.write_buffer()?;
+        }
+        Ok(())
+    }
+
+    /// Writes everything buffered to the underlying writer and flushes it.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.last_row = None;
+        self.out.flush()
+    }
+
+    /// The underlying writer (flush first to see every byte in it).
+    pub fn get_ref(&self) -> &W {
+        self.out.get_ref()
+    }
+
+    /// The underlying writer, mutably (writing to it directly puts bytes
+    /// before those still buffered).
+    pub fn get_mut(&mut self) -> &mut W {
+        self.out.get_mut()
+    }
+
+    /// Flushes, and returns the underlying writer.
+    pub fn into_inner(self) -> io::Result<W> {
+        self.out.into_inner()
+    }
+}
+
+impl<W: Write> std::fmt::Debug for CsvWriter<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CsvWriter")
+            .field("dialect", &self.dialect)
+            .field("buffered", &self.out.buf.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The output buffer of [`CsvWriter`] and of JSON output: like
+/// `BufWriter`, but a write of [`ROOM`] bytes or more (a page of rows or
+/// of JSON Lines, where `BufWriter` would copy anything under its
+/// capacity) goes straight to the output after what is buffered, and the
+/// CSV writer writes its rows into the buffer itself. Like `BufWriter`, it
+/// writes what it holds when dropped (errors ignored).
+struct Buffered<W: Write> {
+    buf: Vec<u8>,
+    /// `None` for a writer in memory ([`CsvWriter::in_memory`], which
+    /// keeps every byte), and once `into_inner` took it.
+    out: Option<W>,
+}
+
+impl<W: Write> Buffered<W> {
+    fn new(out: W) -> Self {
+        Buffered {
+            buf: Vec::with_capacity(BUFFER),
+            out: Some(out),
+        }
+    }
+
+    /// Whether the buffer should be written out: it is kept under
+    /// `BUFFER - ROOM` bytes, so a next row of up to `ROOM` bytes fits and
+    /// the buffer never grows for rows of usual size. Never for a writer
+    /// in memory.
+    fn is_full(&self) -> bool {
+        self.out.is_some() && self.buf.len() >= BUFFER - ROOM
+    }
+
+    /// Writes `bytes`: into the buffer, or, from `ROOM` bytes up, straight
+    /// to the output after what is buffered, without a copy.
+    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if bytes.len() >= ROOM && self.out.is_some() {
+            self.write_buffer()?;
+            let out = self.out.as_mut().expect("checked above");
+            return out.write_all(bytes);
+        }
+        self.buf.extend_from_slice(bytes);
+        if self.is_full() {
             self.write_buffer()?;
         }
         Ok(())
@@ -328,8 +389,6 @@ impl<W: Write> CsvWriter<W> {
     /// written leaves the buffer and the rest stays (as `BufWriter` does),
     /// so a later flush never writes a byte twice.
     fn write_buffer(&mut self) -> io::Result<()> {
-        // The last row's bytes leave the buffer (or may).
-        self.last_row = None;
         let Some(out) = self.out.as_mut() else {
             return Ok(());
         };
@@ -355,43 +414,46 @@ impl<W: Write> CsvWriter<W> {
     }
 
     /// Writes everything buffered to the underlying writer and flushes it.
-    pub fn flush(&mut self) -> io::Result<()> {
+    fn flush(&mut self) -> io::Result<()> {
         self.write_buffer()?;
         self.out.as_mut().map_or(Ok(()), Write::flush)
     }
 
-    /// The underlying writer (flush first to see every byte in it).
-    pub fn get_ref(&self) -> &W {
+    fn get_ref(&self) -> &W {
         self.out.as_ref().expect("only into_inner takes the writer")
     }
 
-    /// The underlying writer, mutably (writing to it directly puts bytes
-    /// before those still buffered).
-    pub fn get_mut(&mut self) -> &mut W {
+    fn get_mut(&mut self) -> &mut W {
         self.out.as_mut().expect("only into_inner takes the writer")
     }
 
     /// Flushes, and returns the underlying writer.
-    pub fn into_inner(mut self) -> io::Result<W> {
+    fn into_inner(mut self) -> io::Result<W> {
         self.flush()?;
         Ok(self.out.take().expect("only into_inner takes the writer"))
     }
 }
 
-impl<W: Write> Drop for CsvWriter<W> {
+impl<W: Write> Write for Buffered<W> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        Buffered::write_all(self, bytes)?;
+        Ok(bytes.len())
+    }
+
+    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        Buffered::write_all(self, bytes)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Buffered::flush(self)
+    }
+}
+
+impl<W: Write> Drop for Buffered<W> {
     fn drop(&mut self) {
         // As BufWriter: best effort, for a writer dropped without
         // into_inner (after an error, or by a script that forgot).
         let _ = self.write_buffer();
-    }
-}
-
-impl<W: Write> std::fmt::Debug for CsvWriter<W> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CsvWriter")
-            .field("dialect", &self.dialect)
-            .field("buffered", &self.buf.len())
-            .finish_non_exhaustive()
     }
 }
 
@@ -502,7 +564,7 @@ pub(crate) fn write_rows<W: Write>(
 }
 
 enum Sink<W: Write> {
-    Json(BufWriter<W>),
+    Json(Buffered<W>),
     Csv(CsvWriter<W>),
 }
 
@@ -550,7 +612,7 @@ impl<W: Write, T: Table + Serialize + DeserializeOwned> RecordWriter<W, T> {
     /// `records_before` records (do not call `begin`).
     pub fn resume(out: W, format: Format, records_before: u64) -> Self {
         let sink = match format {
-            Format::Jsonl | Format::Json => Sink::Json(BufWriter::with_capacity(BUFFER, out)),
+            Format::Jsonl | Format::Json => Sink::Json(Buffered::new(out)),
             Format::Csv(dialect) => Sink::Csv(CsvWriter::new(out, dialect)),
         };
         RecordWriter {
@@ -733,6 +795,33 @@ impl<W: Write, T: Table + Serialize + DeserializeOwned> RecordWriter<W, T> {
         self.write_json_text(text.as_bytes())
     }
 
+    /// Writes a page of [`crate::RawRecord`]s, as
+    /// [`RecordWriter::write_raw_record`] writes each. For JSON Lines, the
+    /// lines of records that lie one after the other in their page (all of
+    /// a page, as servers send them) are written in one go, straight from
+    /// the page to the output.
+    pub fn write_raw_page(&mut self, records: &[crate::RawRecord]) -> io::Result<()> {
+        let mut records = records;
+        while let Some(first) = records.first() {
+            let run = match (&mut self.sink, self.format) {
+                (Sink::Json(out), Format::Jsonl) => {
+                    let (run, lines) = crate::client::lines_run(records);
+                    out.write_all(lines)?;
+                    run
+                }
+                _ => 0,
+            };
+            if run == 0 {
+                self.write_raw_record(first)?;
+                records = &records[1..];
+            } else {
+                self.records += run as u64;
+                records = &records[run..];
+            }
+        }
+        Ok(())
+    }
+
     /// Writes a [`crate::RawRecord`] unchanged: [`RecordWriter::write_raw`]
     /// without looking for line breaks in a record the scanner found on
     /// one line (most), so the bytes go straight to the output.
@@ -796,7 +885,7 @@ impl<W: Write, T: Table + Serialize + DeserializeOwned> RecordWriter<W, T> {
         }
         self.flush()?;
         match self.sink {
-            Sink::Json(out) => out.into_inner().map_err(|e| e.into_error()),
+            Sink::Json(out) => out.into_inner(),
             Sink::Csv(out) => out.into_inner(),
         }
     }

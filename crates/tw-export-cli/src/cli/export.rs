@@ -795,8 +795,7 @@ trait Pumped<T: Table + serde::Serialize + serde::de::DeserializeOwned>: Sized {
 
 impl<T: Table + serde::Serialize + serde::de::DeserializeOwned> Pumped<T> for RawRecord {
     fn write_page<W: Write>(page: &[Self], writer: &mut RecordWriter<W, T>) -> io::Result<()> {
-        page.iter()
-            .try_for_each(|record| writer.write_raw_record(record))
+        writer.write_raw_page(page)
     }
 
     fn json(&self) -> &[u8] {

@@ -399,6 +399,7 @@ impl Client {
         let paginator = self.paginator::<D, R>(request, checkpoint, max_records, pool.clone());
         Pages {
             pool,
+            transport: self.transport.clone(),
             inner: if self.read_ahead {
                 paginator.pages_read_ahead()
             } else {
@@ -476,6 +477,17 @@ pub trait Repr<D: Dataset>: Send + 'static {
     /// allocations, not its bytes.
     fn release(items: &mut Vec<Self::Item>) {
         let _ = items;
+    }
+
+    /// Takes the body of a written page out of its items (which may be
+    /// left empty), when they hold the only reference to it, so the
+    /// transport reads a later response into its memory (see
+    /// [`Transport::recycle`]); [`Pages::recycle`] calls it before
+    /// [`Repr::release`]. `None` (the default) when the items keep no
+    /// body.
+    fn take_body(items: &mut Vec<Self::Item>) -> Option<Vec<u8>> {
+        let _ = items;
+        None
     }
 }
 
@@ -560,6 +572,12 @@ impl<D: Dataset> Repr<D> for Raw {
     fn release(items: &mut Vec<RawRecord>) {
         // Only the list's room is reused.
         items.clear();
+    }
+
+    fn take_body(items: &mut Vec<RawRecord>) -> Option<Vec<u8>> {
+        let body = items.first()?.body.clone();
+        items.clear();
+        Arc::try_unwrap(body).ok()
     }
 }
 
@@ -1144,6 +1162,8 @@ impl<D: Dataset> std::iter::FusedIterator for Records<D> {}
 pub struct Pages<D: Dataset, R: Repr<D>> {
     inner: tw_paginate::Pages<Source<D, R>>,
     pool: Pool<R::Item>,
+    /// Where a recycled page's body goes, to be read into again.
+    transport: Arc<dyn Transport>,
 }
 
 impl<D: Dataset, R: Repr<D>> std::fmt::Debug for Pages<D, R> {
@@ -1163,9 +1183,15 @@ impl<D: Dataset, R: Repr<D>> Pages<D, R> {
 
     /// Hands a page's records back once they are written, so a later page
     /// is decoded into them: typed records keep their strings' and lists'
-    /// capacity, and decoding allocates nothing per record once warm.
-    /// Optional; the records are overwritten entirely.
+    /// capacity, and decoding allocates nothing per record once warm; the
+    /// body of a page of [`Raw`] records goes back to the transport, which
+    /// reads a later response into it without zeroing it again (when no
+    /// clone of a record still holds it). Optional; the records are
+    /// overwritten entirely.
     pub fn recycle(&self, mut page: Vec<R::Item>) {
+        if let Some(body) = R::take_body(&mut page) {
+            self.transport.recycle(body);
+        }
         R::release(&mut page);
         if let Ok(mut pool) = self.pool.lock()
             && pool.len() < POOL_PAGES
@@ -1267,6 +1293,59 @@ mod tests {
             page(&["g", "h"], Some("c4")),
             page(&["i"], None),
         ]
+    }
+
+    #[test]
+    fn recycled_raw_pages_hand_their_bodies_back_to_the_transport() {
+        /// Keeps what is handed back.
+        struct Keeping {
+            inner: Arc<ScriptedTransport>,
+            back: Mutex<Vec<Vec<u8>>>,
+        }
+        impl Transport for Keeping {
+            fn send(&self, request: &Request) -> Result<Response, tw_transport::Error> {
+                self.inner.send(request)
+            }
+            fn recycle(&self, body: Vec<u8>) {
+                self.back.lock().unwrap().push(body);
+            }
+        }
+        let pages = five_pages();
+        for read_ahead in [false, true] {
+            let keeping = Arc::new(Keeping {
+                inner: scripted(&pages),
+                back: Mutex::new(Vec::new()),
+            });
+            let client = if read_ahead {
+                reading_ahead(keeping.clone())
+            } else {
+                Client::with_transport(keeping.clone())
+            };
+            let request = ExportRequest::<SkillClusters>::new(2).unwrap();
+            let mut export =
+                client.pages::<SkillClusters, crate::Raw>(request, Checkpoint::start(), None);
+            let mut kept = None;
+            let mut ids = Vec::new();
+            while let Some(page) = export.next() {
+                let page = page.unwrap();
+                ids.extend(
+                    page.iter()
+                        .map(|r| string_field(r.as_bytes(), "external_id")),
+                );
+                // A clone of the second page's first record keeps its body.
+                if ids.len() == 4 {
+                    kept = Some(page[0].clone());
+                }
+                export.recycle(page);
+            }
+            assert_eq!(ids.len(), 9);
+            let back = keeping.back.lock().unwrap();
+            let lengths: Vec<usize> = back.iter().map(Vec::len).collect();
+            let expected: Vec<usize> = [0, 2, 3, 4].iter().map(|&i| pages[i].len()).collect();
+            assert_eq!(lengths, expected, "read ahead: {read_ahead}");
+            // The record still reads as it did.
+            assert_eq!(kept.unwrap().as_bytes(), br#"{"external_id":"c"}"#);
+        }
     }
 
     #[test]

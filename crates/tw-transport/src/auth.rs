@@ -444,4 +444,8 @@ impl<T: Transport> Transport for AuthTransport<T> {
             other => other,
         }
     }
+
+    fn recycle(&self, body: Vec<u8>) {
+        self.inner.recycle(body);
+    }
 }

@@ -227,6 +227,10 @@ impl<T: Transport> Transport for RetryTransport<T> {
             attempt += 1;
         }
     }
+
+    fn recycle(&self, body: Vec<u8>) {
+        self.inner.recycle(body);
+    }
 }
 
 #[cfg(test)]

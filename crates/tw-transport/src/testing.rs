@@ -153,6 +153,10 @@ impl<T: Transport> Transport for RecordingTransport<T> {
         self.bodies.lock().unwrap().push(response.body.clone());
         Ok(response)
     }
+
+    fn recycle(&self, body: Vec<u8>) {
+        self.inner.recycle(body);
+    }
 }
 
 #[cfg(test)]

@@ -15,11 +15,24 @@ use crate::{Error, Request, Response};
 pub trait Transport: Send + Sync {
     /// Sends one request (the decorators may send it more than once).
     fn send(&self, request: &Request) -> Result<Response, Error>;
+
+    /// Hands back the body of a response once it is no longer needed, so
+    /// a later response can be read into its memory ([`crate::HttpTransport`]
+    /// keeps a few; the default drops it). Decorators pass it on to the
+    /// transport they wrap. Optional: a body not handed back is simply
+    /// freed.
+    fn recycle(&self, body: Vec<u8>) {
+        drop(body);
+    }
 }
 
 impl<T: Transport + ?Sized> Transport for &T {
     fn send(&self, request: &Request) -> Result<Response, Error> {
         (**self).send(request)
+    }
+
+    fn recycle(&self, body: Vec<u8>) {
+        (**self).recycle(body);
     }
 }
 
@@ -27,10 +40,18 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
     fn send(&self, request: &Request) -> Result<Response, Error> {
         (**self).send(request)
     }
+
+    fn recycle(&self, body: Vec<u8>) {
+        (**self).recycle(body);
+    }
 }
 
 impl<T: Transport + ?Sized> Transport for Arc<T> {
     fn send(&self, request: &Request) -> Result<Response, Error> {
         (**self).send(request)
+    }
+
+    fn recycle(&self, body: Vec<u8>) {
+        (**self).recycle(body);
     }
 }

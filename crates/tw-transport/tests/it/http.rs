@@ -27,6 +27,41 @@ fn one_connection_serves_many_requests() {
 }
 
 #[test]
+fn bodies_handed_back_are_read_into_and_hold_only_the_new_bytes() {
+    // Long and short bodies in turn, each read into the memory of the one
+    // before: the short ones hold none of the long ones' bytes.
+    let body = |i: usize| {
+        let len = if i.is_multiple_of(2) { 200_000 } else { 17 };
+        (0..len)
+            .map(|j| b'a' + ((i + j) % 26) as u8)
+            .collect::<Vec<u8>>()
+    };
+    let server = TestServer::start(move |_, i| Reply::Respond {
+        status: 200,
+        headers: Vec::new(),
+        body: body(i),
+    });
+    let transport = http(&server.url());
+    let mut reused = 0;
+    let mut last: Option<*const u8> = None;
+    for i in 0..12 {
+        let response = transport
+            .send(&Request::post_json("/export/skills", b"{}".to_vec()))
+            .unwrap();
+        assert!(response.body == body(i), "response {i}");
+        // Freed and allocated afresh, a short body and a long one would
+        // not share an address.
+        reused += usize::from(last == Some(response.body.as_ptr()));
+        last = Some(response.body.as_ptr());
+        transport.recycle(response.body);
+    }
+    assert_eq!(
+        reused, 11,
+        "every body after the first read into the first's memory"
+    );
+}
+
+#[test]
 fn sends_the_documented_headers_query_and_body() {
     let server = TestServer::start(|_, _| Reply::json(200, "{}"));
     let mut config = HttpConfig::default();

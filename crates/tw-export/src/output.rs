@@ -371,17 +371,20 @@ impl<W: Write> Buffered<W> {
     }
 
     /// Writes `bytes`: into the buffer, or, from `ROOM` bytes up, straight
-    /// to the output after what is buffered, without a copy.
+    /// to the output after what is buffered, without a copy. The buffer is
+    /// written out first when `bytes` would fill it, so it stays as
+    /// [`Buffered::is_full`] wants it, and on an error (as with
+    /// `BufWriter`) none of `bytes` was taken.
     fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
         if bytes.len() >= ROOM && self.out.is_some() {
             self.write_buffer()?;
             let out = self.out.as_mut().expect("checked above");
             return out.write_all(bytes);
         }
-        self.buf.extend_from_slice(bytes);
-        if self.is_full() {
+        if self.out.is_some() && self.buf.len() + bytes.len() >= BUFFER - ROOM {
             self.write_buffer()?;
         }
+        self.buf.extend_from_slice(bytes);
         Ok(())
     }
 
@@ -887,6 +890,70 @@ impl<W: Write, T: Table + Serialize + DeserializeOwned> RecordWriter<W, T> {
         match self.sink {
             Sink::Json(out) => out.into_inner(),
             Sink::Csv(out) => out.into_inner(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{self, Write};
+
+    use super::{BUFFER, Buffered, ROOM};
+
+    /// Fails its `fail`-th write (0-based) and writes nothing of it; takes
+    /// every other write whole.
+    struct FailingOnce {
+        out: Vec<u8>,
+        writes: usize,
+        fail: usize,
+    }
+
+    impl Write for FailingOnce {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            self.writes += 1;
+            if self.writes - 1 == self.fail {
+                return Err(io::Error::other("disk full"));
+            }
+            self.out.extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn what_a_failed_write_reports_untaken_is_never_written() {
+        // Small pieces and page-sized ones; the output fails once, at each
+        // of its first writes in turn.
+        let piece = |i: usize| {
+            let len = if i % 300 == 299 {
+                ROOM + i
+            } else {
+                1000 + i % 50
+            };
+            vec![b'a' + (i % 26) as u8; len]
+        };
+        for fail in 0..6 {
+            let mut out = Buffered::new(FailingOnce {
+                out: Vec::new(),
+                writes: 0,
+                fail,
+            });
+            let mut taken = Vec::new();
+            for i in 0..3 * BUFFER / 1000 {
+                let piece = piece(i);
+                if Buffered::write_all(&mut out, &piece).is_ok() {
+                    taken.extend_from_slice(&piece);
+                }
+                // The buffer never grows past its room for a next piece.
+                assert!(out.buf.len() < BUFFER - ROOM, "fail at {fail}, piece {i}");
+            }
+            let written = out.into_inner().unwrap().out;
+            // The output fails a write whole (nothing of it written), so
+            // what went out is exactly what was taken, in order, once.
+            assert!(written == taken, "fail at {fail}");
         }
     }
 }

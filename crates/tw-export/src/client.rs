@@ -454,6 +454,10 @@ impl Client {
     }
 }
 
+/// A page decoded by [`Repr::decode_page_spent`], with the body when its
+/// items keep none of it.
+pub type SpentPage<T> = (Page<T>, Option<Vec<u8>>);
+
 /// How a page's records are handed out: [`Typed`] or [`Raw`]. Both decode
 /// with tw-model's one envelope visitor, so they accept the same pages.
 pub trait Repr<D: Dataset>: Send + 'static {
@@ -467,6 +471,18 @@ pub trait Repr<D: Dataset>: Send + 'static {
         body: Vec<u8>,
         reuse: Vec<Self::Item>,
     ) -> Result<Page<Self::Item>, tw_model::DecodeError>;
+
+    /// [`Repr::decode_page`], also giving back the body when the items
+    /// keep none of it (typed records, CSV rows without their JSON), for
+    /// the transport to read a later response into (see
+    /// [`Transport::recycle`]). By default the items keep it, or it is
+    /// dropped.
+    fn decode_page_spent(
+        body: Vec<u8>,
+        reuse: Vec<Self::Item>,
+    ) -> Result<SpentPage<Self::Item>, tw_model::DecodeError> {
+        Self::decode_page(body, reuse).map(|page| (page, None))
+    }
 
     /// The text of a string field of `item` (for the cursor fallback).
     fn key(item: &Self::Item, field: &str) -> Option<String>;
@@ -511,15 +527,23 @@ impl<D: Dataset> Repr<D> for Typed {
         body: Vec<u8>,
         reuse: Vec<D::Record>,
     ) -> Result<Page<D::Record>, tw_model::DecodeError> {
+        <Self as Repr<D>>::decode_page_spent(body, reuse).map(|(page, _)| page)
+    }
+
+    fn decode_page_spent(
+        body: Vec<u8>,
+        reuse: Vec<D::Record>,
+    ) -> Result<SpentPage<D::Record>, tw_model::DecodeError> {
         // Over the records of a page already written, when one came back
         // (Pages::recycle): no allocation per string once warmed up.
         let mut records = reuse;
         let (has_next, next) = tw_model::decode_page_into::<D>(&body, &mut records)?;
-        Ok(Page {
+        let page = Page {
             items: records,
             has_next,
             next_cursor: next_cursor(next),
-        })
+        };
+        Ok((page, Some(body)))
     }
 
     fn key(item: &D::Record, field: &str) -> Option<String> {
@@ -775,8 +799,15 @@ where
 
     fn decode_page(
         body: Vec<u8>,
-        mut reuse: Vec<RowsRecord>,
+        reuse: Vec<RowsRecord>,
     ) -> Result<Page<RowsRecord>, tw_model::DecodeError> {
+        <Self as Repr<D>>::decode_page_spent(body, reuse).map(|(page, _)| page)
+    }
+
+    fn decode_page_spent(
+        body: Vec<u8>,
+        mut reuse: Vec<RowsRecord>,
+    ) -> Result<SpentPage<RowsRecord>, tw_model::DecodeError> {
         use tw_model::EachRecord;
         // The rows buffer of a page already written, when it came back.
         let mut buffer = reuse
@@ -803,8 +834,8 @@ where
             }
         })?;
         let mut records = page.records;
-        let text = if J::KEEP {
-            page.text
+        let (text, spent) = if J::KEEP {
+            (page.text, None)
         } else {
             // The body goes; the last record's text stays, alone.
             let last = records.last().map_or("", |json| &page.text[json.clone()]);
@@ -813,7 +844,7 @@ where
             for (i, json) in records.iter_mut().enumerate() {
                 *json = if i + 1 == count { 0..text.len() } else { 0..0 };
             }
-            text
+            (text, Some(page.text.into_bytes()))
         };
         let shared = Arc::new(RowsPage {
             text,
@@ -830,15 +861,27 @@ where
                 rows,
             }
         }));
-        Ok(Page {
+        let page = Page {
             items,
             has_next: page.has_next,
             next_cursor: next_cursor(page.next_starting_after),
-        })
+        };
+        Ok((page, spent))
     }
 
     fn key(item: &RowsRecord, field: &str) -> Option<String> {
         string_field(item.as_str().as_bytes(), field)
+    }
+
+    fn take_body(items: &mut Vec<RowsRecord>) -> Option<Vec<u8>> {
+        if !J::KEEP {
+            // Given back when the page was decoded.
+            return None;
+        }
+        // As release: one record stays, holding the rows buffer.
+        items.truncate(1);
+        let page = Arc::get_mut(&mut items.first_mut()?.page)?;
+        Some(std::mem::take(&mut page.text).into_bytes())
     }
 
     fn release(items: &mut Vec<RowsRecord>) {
@@ -1027,8 +1070,13 @@ impl<D: Dataset, R: Repr<D>> PageSource for Source<D, R> {
             .ok()
             .and_then(|mut pool| pool.pop())
             .unwrap_or_default();
-        let page = match R::decode_page(response.body, reuse) {
-            Ok(page) => page,
+        let page = match R::decode_page_spent(response.body, reuse) {
+            Ok((page, spent)) => {
+                if let Some(body) = spent {
+                    self.transport.recycle(body);
+                }
+                page
+            }
             Err(source) => {
                 // No request outlives a failed page.
                 self.settle();
@@ -1295,56 +1343,99 @@ mod tests {
         ]
     }
 
+    /// A transport that keeps the bodies handed back.
+    struct Keeping {
+        inner: Arc<ScriptedTransport>,
+        back: Mutex<Vec<Vec<u8>>>,
+    }
+
+    impl Transport for Keeping {
+        fn send(&self, request: &Request) -> Result<Response, tw_transport::Error> {
+            self.inner.send(request)
+        }
+
+        fn recycle(&self, body: Vec<u8>) {
+            self.back.lock().unwrap().push(body);
+        }
+    }
+
+    /// The lengths of the bodies an export of [`five_pages`] in
+    /// representation `R` hands back, each page recycled once read; a
+    /// clone of the second page's first item is kept meanwhile, and must
+    /// still read `"c"`.
+    fn handed_back<R: Repr<SkillClusters>>(
+        read_ahead: bool,
+        id: impl Fn(&R::Item) -> String,
+    ) -> Vec<usize>
+    where
+        R::Item: Clone,
+    {
+        let keeping = Arc::new(Keeping {
+            inner: scripted(&five_pages()),
+            back: Mutex::new(Vec::new()),
+        });
+        let client = if read_ahead {
+            reading_ahead(keeping.clone())
+        } else {
+            Client::with_transport(keeping.clone())
+        };
+        let request = ExportRequest::<SkillClusters>::new(2).unwrap();
+        let mut export = client.pages::<SkillClusters, R>(request, Checkpoint::start(), None);
+        let mut kept = None;
+        let mut ids = Vec::new();
+        while let Some(page) = export.next() {
+            let page = page.unwrap();
+            ids.extend(page.iter().map(&id));
+            if ids.len() == 4 {
+                kept = Some(page[0].clone());
+            }
+            export.recycle(page);
+        }
+        assert_eq!(ids, ["a", "b", "c", "d", "e", "f", "g", "h", "i"]);
+        assert_eq!(id(&kept.unwrap()), "c");
+        let back = keeping.back.lock().unwrap();
+        back.iter().map(Vec::len).collect()
+    }
+
     #[test]
-    fn recycled_raw_pages_hand_their_bodies_back_to_the_transport() {
-        /// Keeps what is handed back.
-        struct Keeping {
-            inner: Arc<ScriptedTransport>,
-            back: Mutex<Vec<Vec<u8>>>,
-        }
-        impl Transport for Keeping {
-            fn send(&self, request: &Request) -> Result<Response, tw_transport::Error> {
-                self.inner.send(request)
-            }
-            fn recycle(&self, body: Vec<u8>) {
-                self.back.lock().unwrap().push(body);
-            }
-        }
+    fn spent_bodies_go_back_to_the_transport() {
         let pages = five_pages();
+        let lengths = |pages_back: &[usize]| -> Vec<usize> {
+            pages_back.iter().map(|&i| pages[i].len()).collect()
+        };
+        let raw = |r: &RawRecord| string_field(r.as_bytes(), "external_id").unwrap();
+        let typed = |r: &tw_model::EmployeeSkillClusters| r.external_id.clone();
+        let rows = |r: &RowsRecord| {
+            let rows = String::from_utf8(r.rows().to_vec()).unwrap();
+            rows.split('"').nth(1).unwrap().to_owned()
+        };
+        use crate::output::TechwolfCsv;
         for read_ahead in [false, true] {
-            let keeping = Arc::new(Keeping {
-                inner: scripted(&pages),
-                back: Mutex::new(Vec::new()),
-            });
-            let client = if read_ahead {
-                reading_ahead(keeping.clone())
-            } else {
-                Client::with_transport(keeping.clone())
-            };
-            let request = ExportRequest::<SkillClusters>::new(2).unwrap();
-            let mut export =
-                client.pages::<SkillClusters, crate::Raw>(request, Checkpoint::start(), None);
-            let mut kept = None;
-            let mut ids = Vec::new();
-            while let Some(page) = export.next() {
-                let page = page.unwrap();
-                ids.extend(
-                    page.iter()
-                        .map(|r| string_field(r.as_bytes(), "external_id")),
-                );
-                // A clone of the second page's first record keeps its body.
-                if ids.len() == 4 {
-                    kept = Some(page[0].clone());
-                }
-                export.recycle(page);
-            }
-            assert_eq!(ids.len(), 9);
-            let back = keeping.back.lock().unwrap();
-            let lengths: Vec<usize> = back.iter().map(Vec::len).collect();
-            let expected: Vec<usize> = [0, 2, 3, 4].iter().map(|&i| pages[i].len()).collect();
-            assert_eq!(lengths, expected, "read ahead: {read_ahead}");
-            // The record still reads as it did.
-            assert_eq!(kept.unwrap().as_bytes(), br#"{"external_id":"c"}"#);
+            // Raw records hold their page's body until recycled; a record
+            // clone keeps the second page's.
+            assert_eq!(
+                handed_back::<crate::Raw>(read_ahead, raw),
+                lengths(&[0, 2, 3, 4]),
+                "raw, read ahead: {read_ahead}"
+            );
+            // CSV rows with their JSON: the same, through the page's text.
+            assert_eq!(
+                handed_back::<Rows<TechwolfCsv>>(read_ahead, rows),
+                lengths(&[0, 2, 3, 4]),
+                "rows, read ahead: {read_ahead}"
+            );
+            // Typed records and rows without JSON keep no body: each goes
+            // back as soon as its page is decoded.
+            assert_eq!(
+                handed_back::<Typed>(read_ahead, typed),
+                lengths(&[0, 1, 2, 3, 4]),
+                "typed, read ahead: {read_ahead}"
+            );
+            assert_eq!(
+                handed_back::<Rows<TechwolfCsv, NoJson>>(read_ahead, rows),
+                lengths(&[0, 1, 2, 3, 4]),
+                "rows without JSON, read ahead: {read_ahead}"
+            );
         }
     }
 

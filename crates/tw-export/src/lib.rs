@@ -53,7 +53,7 @@ mod prefetch;
 
 pub use crate::client::{
     Client, ClientBuilder, NoJson, Pages, Raw, RawRecord, RecordJson, Records, Repr, Rows,
-    RowsRecord, Typed, Viewed, ViewedRecord, WithJson,
+    RowsRecord, SpentPage, Typed, Viewed, ViewedRecord, WithJson,
 };
 pub use crate::error::Error;
 pub use tw_model as model;

@@ -352,12 +352,15 @@ impl Transport for HttpTransport {
     }
 
     /// Keeps `body` (up to `SPARE_BODIES` of them, none larger than
-    /// [`HttpConfig::max_body_bytes`]) for the next responses to be read
-    /// into: its `len()` bytes were written once, so they are not zeroed
-    /// again before a read (zeroing took about 2% of a JSON Lines export's
-    /// CPU); room past them is zeroed as a read needs it.
+    /// `SPARE_BODY_BYTES` or [`HttpConfig::max_body_bytes`]) for the next
+    /// responses to be read into: its `len()` bytes were written once, so
+    /// they are not zeroed again before a read (zeroing took about 2% of a
+    /// JSON Lines export's CPU); room past them is zeroed as a read needs
+    /// it. A larger body (a big document export) is freed, so it does not
+    /// stay in memory for the rest of a run.
     fn recycle(&self, body: Vec<u8>) {
-        if body.capacity() == 0 || body.capacity() as u64 > self.config.max_body_bytes {
+        let capacity = body.capacity() as u64;
+        if capacity == 0 || capacity > SPARE_BODY_BYTES.min(self.config.max_body_bytes) {
             return;
         }
         if let Ok(mut spare) = self.spare.lock()
@@ -372,6 +375,10 @@ impl Transport for HttpTransport {
 /// one is read while one is checked and one written, and each comes back
 /// once written.
 const SPARE_BODIES: usize = 2;
+
+/// The largest body an [`HttpTransport`] keeps to read into: pages of a
+/// cursor export are a few hundred KB.
+const SPARE_BODY_BYTES: u64 = 8 << 20;
 
 /// Whether `err`, raised before a response arrived, says the connection
 /// was closed or reset under the request.

@@ -62,6 +62,34 @@ fn bodies_handed_back_are_read_into_and_hold_only_the_new_bytes() {
 }
 
 #[test]
+fn a_large_body_handed_back_is_freed_not_kept() {
+    // 9 MiB, then a short body: read into a fresh buffer sized to it, as a
+    // body the transport did not keep leaves it (a kept one would be read
+    // into, and keep its capacity).
+    let server = TestServer::start(|_, i| Reply::Respond {
+        status: 200,
+        headers: Vec::new(),
+        body: vec![b'x'; if i == 0 { 9 << 20 } else { 17 }],
+    });
+    let transport = http(&server.url());
+    let send = || {
+        transport
+            .send(&Request::post_json("/export/skills", b"{}".to_vec()))
+            .unwrap()
+    };
+    let large = send().body;
+    assert_eq!(large.len(), 9 << 20);
+    transport.recycle(large);
+    let short = send().body;
+    assert_eq!(short, [b'x'; 17]);
+    assert!(
+        short.capacity() < 1 << 20,
+        "{} bytes kept",
+        short.capacity()
+    );
+}
+
+#[test]
 fn sends_the_documented_headers_query_and_body() {
     let server = TestServer::start(|_, _| Reply::json(200, "{}"));
     let mut config = HttpConfig::default();

@@ -685,6 +685,12 @@ impl<D: Dataset> Repr<D> for Viewed {
             item.range = 0..0;
         }
     }
+
+    fn take_body(items: &mut Vec<Self::Item>) -> Option<Vec<u8>> {
+        let text = items.first()?.text.clone();
+        <Self as Repr<D>>::release(items);
+        Arc::try_unwrap(text).ok().map(String::into_bytes)
+    }
 }
 
 /// Records whose table rows are written, in CSV dialect `L`, as their
@@ -1232,9 +1238,10 @@ impl<D: Dataset, R: Repr<D>> Pages<D, R> {
     /// Hands a page's records back once they are written, so a later page
     /// is decoded into them: typed records keep their strings' and lists'
     /// capacity, and decoding allocates nothing per record once warm; the
-    /// body of a page of [`Raw`] records goes back to the transport, which
-    /// reads a later response into it without zeroing it again (when no
-    /// clone of a record still holds it). Optional; the records are
+    /// body a page's records keep ([`Raw`], [`Viewed`], [`Rows`] with
+    /// their JSON; see [`Repr::take_body`]) goes back to the transport,
+    /// which reads a later response into it without zeroing it again (when
+    /// no clone of a record still holds it). Optional; the records are
     /// overwritten entirely.
     pub fn recycle(&self, mut page: Vec<R::Item>) {
         if let Some(body) = R::take_body(&mut page) {
@@ -1405,6 +1412,9 @@ mod tests {
         };
         let raw = |r: &RawRecord| string_field(r.as_bytes(), "external_id").unwrap();
         let typed = |r: &tw_model::EmployeeSkillClusters| r.external_id.clone();
+        let viewed = |r: &crate::ViewedRecord<_>| {
+            string_field(r.as_str().as_bytes(), "external_id").unwrap()
+        };
         let rows = |r: &RowsRecord| {
             let rows = String::from_utf8(r.rows().to_vec()).unwrap();
             rows.split('"').nth(1).unwrap().to_owned()
@@ -1418,7 +1428,13 @@ mod tests {
                 lengths(&[0, 2, 3, 4]),
                 "raw, read ahead: {read_ahead}"
             );
-            // CSV rows with their JSON: the same, through the page's text.
+            // Views and CSV rows with their JSON: the same, through the
+            // page's text.
+            assert_eq!(
+                handed_back::<crate::Viewed>(read_ahead, viewed),
+                lengths(&[0, 2, 3, 4]),
+                "views, read ahead: {read_ahead}"
+            );
             assert_eq!(
                 handed_back::<Rows<TechwolfCsv>>(read_ahead, rows),
                 lengths(&[0, 2, 3, 4]),

@@ -352,15 +352,15 @@ impl Transport for HttpTransport {
     }
 
     /// Keeps `body` (up to `SPARE_BODIES` of them, none larger than
-    /// `SPARE_BODY_BYTES` or [`HttpConfig::max_body_bytes`]) for the next
-    /// responses to be read into: its `len()` bytes were written once, so
-    /// they are not zeroed again before a read (zeroing took about 2% of a
-    /// JSON Lines export's CPU); room past them is zeroed as a read needs
-    /// it. A larger body (a big document export) is freed, so it does not
-    /// stay in memory for the rest of a run.
+    /// `SPARE_BODY_BYTES`) for the next responses to be read into: its
+    /// `len()` bytes were written once, so they are not zeroed again
+    /// before a read (zeroing took about 2% of a JSON Lines export's CPU);
+    /// room past them is zeroed as a read needs it. A larger body (a big
+    /// document export) is freed, so it does not stay in memory for the
+    /// rest of a run.
     fn recycle(&self, body: Vec<u8>) {
         let capacity = body.capacity() as u64;
-        if capacity == 0 || capacity > SPARE_BODY_BYTES.min(self.config.max_body_bytes) {
+        if capacity == 0 || capacity > SPARE_BODY_BYTES {
             return;
         }
         if let Ok(mut spare) = self.spare.lock()
@@ -404,7 +404,8 @@ fn closed_before_response(err: &ureq::Error) -> bool {
 ///
 /// `room` is the memory of an earlier body (see [`Transport::recycle`]),
 /// or empty: its `len()` bytes were written before, so reads go straight
-/// into them, and only room past them is zeroed.
+/// into them, and only room past them is zeroed. A room larger than `cap`
+/// is not used, so the cap holds as without one.
 fn read_capped(
     reader: &mut impl std::io::Read,
     cap: u64,
@@ -417,7 +418,11 @@ fn read_capped(
     let hint = size_hint
         .and_then(|n| usize::try_from(n).ok())
         .filter(|&n| n <= cap);
-    let mut body = room;
+    let mut body = if room.capacity() <= cap {
+        room
+    } else {
+        Vec::new()
+    };
     if let Some(hint) = hint
         && body.capacity() < hint
     {
@@ -458,13 +463,7 @@ fn read_capped(
                 body.truncate(filled);
                 return Ok(body);
             }
-            Ok(n) => {
-                filled += n;
-                // Room from an earlier body may reach past the cap.
-                if filled > cap {
-                    return Err(None);
-                }
-            }
+            Ok(n) => filled += n,
             Err(err) if err.kind() == Interrupted => {}
             Err(err) => {
                 body.truncate(filled);

@@ -490,18 +490,11 @@ pub trait Repr<D: Dataset>: Send + 'static {
     /// Lets go of what the items of a written page hold that a later page
     /// cannot reuse (the page's body), before they wait for reuse (see
     /// [`Pages::recycle`]): a waiting page then keeps only its
-    /// allocations, not its bytes.
-    fn release(items: &mut Vec<Self::Item>) {
-        let _ = items;
-    }
-
-    /// Takes the body of a written page out of its items (which may be
-    /// left empty), when they hold the only reference to it, so the
-    /// transport reads a later response into its memory (see
-    /// [`Transport::recycle`]); [`Pages::recycle`] calls it before
-    /// [`Repr::release`]. `None` (the default) when the items keep no
-    /// body.
-    fn take_body(items: &mut Vec<Self::Item>) -> Option<Vec<u8>> {
+    /// allocations, not its bytes. Returns the body when the items held
+    /// the only reference to it, for the transport to read a later
+    /// response into (see [`Transport::recycle`]); `None` (the default)
+    /// when they keep no body.
+    fn release(items: &mut Vec<Self::Item>) -> Option<Vec<u8>> {
         let _ = items;
         None
     }
@@ -593,15 +586,11 @@ impl<D: Dataset> Repr<D> for Raw {
         string_field(item.as_bytes(), field)
     }
 
-    fn release(items: &mut Vec<RawRecord>) {
+    fn release(items: &mut Vec<RawRecord>) -> Option<Vec<u8>> {
         // Only the list's room is reused.
+        let body = items.first().map(|item| item.body.clone());
         items.clear();
-    }
-
-    fn take_body(items: &mut Vec<RawRecord>) -> Option<Vec<u8>> {
-        let body = items.first()?.body.clone();
-        items.clear();
-        Arc::try_unwrap(body).ok()
+        Arc::try_unwrap(body?).ok()
     }
 }
 
@@ -677,19 +666,15 @@ impl<D: Dataset> Repr<D> for Viewed {
         string_field(item.as_str().as_bytes(), field)
     }
 
-    fn release(items: &mut Vec<Self::Item>) {
+    fn release(items: &mut Vec<Self::Item>) -> Option<Vec<u8>> {
         // The views stay (their lists are reused); the page's text goes.
+        let text = items.first().map(|item| item.text.clone());
         let empty = Arc::new(String::new());
         for item in items {
             item.text = empty.clone();
             item.range = 0..0;
         }
-    }
-
-    fn take_body(items: &mut Vec<Self::Item>) -> Option<Vec<u8>> {
-        let text = items.first()?.text.clone();
-        <Self as Repr<D>>::release(items);
-        Arc::try_unwrap(text).ok().map(String::into_bytes)
+        Arc::try_unwrap(text?).ok().map(String::into_bytes)
     }
 }
 
@@ -879,33 +864,23 @@ where
         string_field(item.as_str().as_bytes(), field)
     }
 
-    fn take_body(items: &mut Vec<RowsRecord>) -> Option<Vec<u8>> {
-        if !J::KEEP {
-            // Given back when the page was decoded.
-            return None;
-        }
-        // As release: one record stays, holding the rows buffer.
-        items.truncate(1);
-        let page = Arc::get_mut(&mut items.first_mut()?.page)?;
-        Some(std::mem::take(&mut page.text).into_bytes())
-    }
-
-    fn release(items: &mut Vec<RowsRecord>) {
+    fn release(items: &mut Vec<RowsRecord>) -> Option<Vec<u8>> {
         // One record stays, holding the page's rows buffer for the next
-        // page to write into; the page's text goes.
+        // page to write into; the page's text goes (the body, when the
+        // records kept their JSON: without, it went back when the page
+        // was decoded).
         items.truncate(1);
-        if let Some(item) = items.first_mut() {
-            match Arc::get_mut(&mut item.page) {
-                Some(page) => {
-                    page.text = String::new();
-                    page.rows.clear();
-                    page.dialect = None;
-                    item.json = 0..0;
-                    item.rows = 0..0;
-                }
-                None => items.clear(),
-            }
-        }
+        let item = items.first_mut()?;
+        let Some(page) = Arc::get_mut(&mut item.page) else {
+            items.clear();
+            return None;
+        };
+        let text = std::mem::take(&mut page.text);
+        page.rows.clear();
+        page.dialect = None;
+        item.json = 0..0;
+        item.rows = 0..0;
+        J::KEEP.then(|| text.into_bytes())
     }
 }
 
@@ -1239,15 +1214,14 @@ impl<D: Dataset, R: Repr<D>> Pages<D, R> {
     /// is decoded into them: typed records keep their strings' and lists'
     /// capacity, and decoding allocates nothing per record once warm; the
     /// body a page's records keep ([`Raw`], [`Viewed`], [`Rows`] with
-    /// their JSON; see [`Repr::take_body`]) goes back to the transport,
+    /// their JSON; see [`Repr::release`]) goes back to the transport,
     /// which reads a later response into it without zeroing it again (when
     /// no clone of a record still holds it). Optional; the records are
     /// overwritten entirely.
     pub fn recycle(&self, mut page: Vec<R::Item>) {
-        if let Some(body) = R::take_body(&mut page) {
+        if let Some(body) = R::release(&mut page) {
             self.transport.recycle(body);
         }
-        R::release(&mut page);
         if let Ok(mut pool) = self.pool.lock()
             && pool.len() < POOL_PAGES
         {

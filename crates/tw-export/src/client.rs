@@ -470,19 +470,18 @@ pub trait Repr<D: Dataset>: Send + 'static {
     fn decode_page(
         body: Vec<u8>,
         reuse: Vec<Self::Item>,
-    ) -> Result<Page<Self::Item>, tw_model::DecodeError>;
+    ) -> Result<Page<Self::Item>, tw_model::DecodeError> {
+        Self::decode_page_spent(body, reuse).map(|(page, _)| page)
+    }
 
     /// [`Repr::decode_page`], also giving back the body when the items
     /// keep none of it (typed records, CSV rows without their JSON), for
     /// the transport to read a later response into (see
-    /// [`Transport::recycle`]). By default the items keep it, or it is
-    /// dropped.
+    /// [`Transport::recycle`]); `None` when the items keep it.
     fn decode_page_spent(
         body: Vec<u8>,
         reuse: Vec<Self::Item>,
-    ) -> Result<SpentPage<Self::Item>, tw_model::DecodeError> {
-        Self::decode_page(body, reuse).map(|page| (page, None))
-    }
+    ) -> Result<SpentPage<Self::Item>, tw_model::DecodeError>;
 
     /// The text of a string field of `item` (for the cursor fallback).
     fn key(item: &Self::Item, field: &str) -> Option<String>;
@@ -516,13 +515,6 @@ fn next_cursor(next: Option<String>) -> Option<Cursor> {
 impl<D: Dataset> Repr<D> for Typed {
     type Item = D::Record;
 
-    fn decode_page(
-        body: Vec<u8>,
-        reuse: Vec<D::Record>,
-    ) -> Result<Page<D::Record>, tw_model::DecodeError> {
-        <Self as Repr<D>>::decode_page_spent(body, reuse).map(|(page, _)| page)
-    }
-
     fn decode_page_spent(
         body: Vec<u8>,
         reuse: Vec<D::Record>,
@@ -550,10 +542,10 @@ impl<D: Dataset> Repr<D> for Typed {
 impl<D: Dataset> Repr<D> for Raw {
     type Item = RawRecord;
 
-    fn decode_page(
+    fn decode_page_spent(
         body: Vec<u8>,
         reuse: Vec<RawRecord>,
-    ) -> Result<Page<RawRecord>, tw_model::DecodeError> {
+    ) -> Result<SpentPage<RawRecord>, tw_model::DecodeError> {
         let page = tw_model::decode_raw_page::<D>(&body)?;
         let mut body = body;
         // The byte after each record (a comma, whitespace or the list's
@@ -575,11 +567,13 @@ impl<D: Dataset> Repr<D> for Raw {
             range,
             one_line,
         }));
-        Ok(Page {
+        let page = Page {
             items,
             has_next: page.has_next,
             next_cursor: next_cursor(page.next_starting_after),
-        })
+        };
+        // The records keep the body.
+        Ok((page, None))
     }
 
     fn key(item: &RawRecord, field: &str) -> Option<String> {
@@ -637,10 +631,10 @@ impl<V> std::fmt::Debug for ViewedRecord<V> {
 impl<D: Dataset> Repr<D> for Viewed {
     type Item = ViewedRecord<<D::Record as tw_model::Table>::View>;
 
-    fn decode_page(
+    fn decode_page_spent(
         body: Vec<u8>,
         reuse: Vec<Self::Item>,
-    ) -> Result<Page<Self::Item>, tw_model::DecodeError> {
+    ) -> Result<SpentPage<Self::Item>, tw_model::DecodeError> {
         // Over the views of a page already written: their lists keep
         // their allocations.
         let mut views: Vec<_> = reuse.into_iter().map(|item| item.view).collect();
@@ -655,11 +649,13 @@ impl<D: Dataset> Repr<D> for Viewed {
                 view,
             })
             .collect();
-        Ok(Page {
+        let page = Page {
             items,
             has_next: page.has_next,
             next_cursor: next_cursor(page.next_starting_after),
-        })
+        };
+        // The records keep the body.
+        Ok((page, None))
     }
 
     fn key(item: &Self::Item, field: &str) -> Option<String> {
@@ -787,13 +783,6 @@ where
     J: RecordJson,
 {
     type Item = RowsRecord;
-
-    fn decode_page(
-        body: Vec<u8>,
-        reuse: Vec<RowsRecord>,
-    ) -> Result<Page<RowsRecord>, tw_model::DecodeError> {
-        <Self as Repr<D>>::decode_page_spent(body, reuse).map(|(page, _)| page)
-    }
 
     fn decode_page_spent(
         body: Vec<u8>,

@@ -754,19 +754,33 @@ impl RowsRecord {
 /// How many leading `records` (at least one, when there are any) have
 /// rows that follow each other in one page's buffer, and those rows.
 pub(crate) fn rows_run(records: &[RowsRecord]) -> (usize, &[u8]) {
-    let Some(first) = records.first() else {
+    contiguous_run(records, |record| {
+        Some((&record.page.rows[..], record.rows.clone()))
+    })
+}
+
+/// A buffer, and a range of bytes in it.
+type InBuffer<'a> = (&'a [u8], std::ops::Range<usize>);
+
+/// How many leading `items` lie one after the other in one buffer, and
+/// their bytes there: `span` gives an item's buffer and its range in it,
+/// or `None` for an item that joins no run (the run ends before it; none
+/// when it is the first).
+fn contiguous_run<T>(items: &[T], span: fn(&T) -> Option<InBuffer<'_>>) -> (usize, &[u8]) {
+    let Some((buffer, first)) = items.first().and_then(span) else {
         return (0, &[]);
     };
-    let mut end = first.rows.end;
-    let run = 1 + records[1..]
+    let mut end = first.end;
+    let run = 1 + items[1..]
         .iter()
-        .take_while(|record| {
-            let follows = Arc::ptr_eq(&record.page, &first.page) && record.rows.start == end;
-            end = if follows { record.rows.end } else { end };
+        .map_while(span)
+        .take_while(|(other, range)| {
+            let follows = std::ptr::eq(*other, buffer) && range.start == end;
+            end = if follows { range.end } else { end };
             follows
         })
         .count();
-    (run, &first.page.rows[first.rows.start..end])
+    (run, &buffer[first.start..end])
 }
 
 impl std::fmt::Debug for RowsRecord {
@@ -1089,21 +1103,10 @@ pub struct RawRecord {
 /// JSON Lines that follow each other in one page's body, and their bytes:
 /// each record's text and its line break.
 pub(crate) fn lines_run(records: &[RawRecord]) -> (usize, &[u8]) {
-    let Some(first) = records.first().filter(|record| record.is_line()) else {
-        return (0, &[]);
-    };
-    let mut end = first.range.end + 1;
-    let run = 1 + records[1..]
-        .iter()
-        .take_while(|record| {
-            let follows = Arc::ptr_eq(&record.body, &first.body)
-                && record.range.start == end
-                && record.is_line();
-            end = if follows { record.range.end + 1 } else { end };
-            follows
-        })
-        .count();
-    (run, &first.body[first.range.start..end])
+    contiguous_run(records, |record| {
+        let line = record.range.start..record.range.end + 1;
+        record.is_line().then(|| (&record.body[..], line))
+    })
 }
 
 impl RawRecord {
@@ -1365,6 +1368,43 @@ mod tests {
         assert_eq!(id(&kept.unwrap()), "c");
         let back = keeping.back.lock().unwrap();
         back.iter().map(Vec::len).collect()
+    }
+
+    #[test]
+    fn runs_never_reach_into_another_pages_buffer() {
+        // Two pages laid out alike: the second record of one starts where
+        // the first's line ends in the other, at the same offset.
+        let (one, two) = (page(&["a", "b"], None), page(&["c", "d"], None));
+        let raw = |body: &String| {
+            <crate::Raw as Repr<SkillClusters>>::decode_page(body.clone().into_bytes(), Vec::new())
+                .unwrap()
+                .items
+        };
+        let (one, two) = (raw(&one), raw(&two));
+        let (run, lines) = lines_run(&one);
+        assert_eq!(
+            (run, lines),
+            (
+                2,
+                &b"{\"external_id\":\"a\"}\n{\"external_id\":\"b\"}\n"[..]
+            )
+        );
+        let mixed = [one[0].clone(), two[1].clone()];
+        assert_eq!(lines_run(&mixed), (1, &b"{\"external_id\":\"a\"}\n"[..]));
+
+        use crate::output::Rfc4180Csv;
+        let rows = |body: &[u8]| {
+            <Rows<Rfc4180Csv> as Repr<SkillClusters>>::decode_page(body.to_vec(), Vec::new())
+                .unwrap()
+                .items
+        };
+        let (one, two) = (
+            rows(page(&["a", "b"], None).as_bytes()),
+            rows(page(&["c", "d"], None).as_bytes()),
+        );
+        assert_eq!(rows_run(&one), (2, &b"a,,,,,,,,,,,,\nb,,,,,,,,,,,,\n"[..]));
+        let mixed = [one[0].clone(), two[1].clone()];
+        assert_eq!(rows_run(&mixed), (1, &b"a,,,,,,,,,,,,\n"[..]));
     }
 
     #[test]

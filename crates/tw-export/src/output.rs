@@ -367,7 +367,13 @@ impl<W: Write> Buffered<W> {
     /// the buffer never grows for rows of usual size. Never for a writer
     /// in memory.
     fn is_full(&self) -> bool {
-        self.out.is_some() && self.buf.len() >= BUFFER - ROOM
+        self.would_fill(0)
+    }
+
+    /// Whether `more` bytes would fill the buffer (see
+    /// [`Buffered::is_full`]).
+    fn would_fill(&self, more: usize) -> bool {
+        self.out.is_some() && self.buf.len() + more >= BUFFER - ROOM
     }
 
     /// Writes `bytes`: into the buffer, or, from `ROOM` bytes up, straight
@@ -381,7 +387,7 @@ impl<W: Write> Buffered<W> {
             let out = self.out.as_mut().expect("checked above");
             return out.write_all(bytes);
         }
-        if self.out.is_some() && self.buf.len() + bytes.len() >= BUFFER - ROOM {
+        if self.would_fill(bytes.len()) {
             self.write_buffer()?;
         }
         self.buf.extend_from_slice(bytes);

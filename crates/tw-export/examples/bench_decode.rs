@@ -128,8 +128,9 @@ fn main() {
     .expect("the sandbox starts");
 
     let pages = skill_cluster_pages(&sandbox);
-    // `--dump-pages DIR`: the pages as files (page-0000.json, ...), for a
-    // measurement outside the workspace (bench/simd-eval), then stop.
+    // `--dump-pages DIR`: the pages as files (page-0000.json, ...), for
+    // measurements outside the workspace (bench/simd-eval,
+    // bench/fused-csv), then stop.
     if let Some(dir) = args
         .iter()
         .position(|a| a == "--dump-pages")

@@ -34,29 +34,16 @@
 //! ```
 
 use std::hint::black_box;
-use std::time::Instant;
 
 use tw_export::output::{CsvDialect, Format, RecordWriter, TechwolfCsv};
 use tw_export::{Raw, Repr, Rows};
 use tw_model::view::{List, Span};
 use tw_model::{Cell, EmployeeSkillClusters, SkillClusters, cells};
 
-/// The pages `bench_decode --dump-pages DIR` wrote, in order.
-fn pages(dir: &str) -> Vec<Vec<u8>> {
-    let mut paths: Vec<_> = std::fs::read_dir(dir)
-        .expect("the pages directory (bench_decode --dump-pages DIR) is there")
-        .map(|entry| entry.expect("a directory entry").path())
-        .filter(|path| path.extension().is_some_and(|e| e == "json"))
-        .collect();
-    paths.sort();
-    assert!(!paths.is_empty(), "no page-*.json in {dir}");
-    paths
-        .iter()
-        .map(|path| std::fs::read(path).expect("a page"))
-        .collect()
-}
+#[path = "../../dumped_pages.rs"]
+mod dumped_pages;
 
-type Run<'a> = (&'a str, &'a mut dyn FnMut(&[u8]));
+use dumped_pages::{Run, median_seconds, pages};
 
 /// Whether a value starting with `first` gets the formula guard's backtick
 /// (`tw_export::output::guard_formula`'s rule, repeated here so it
@@ -136,6 +123,19 @@ fn spans(out: &mut Vec<u8>, value: &Option<List<Span>>, t: &str, scratch: &mut V
     }
 }
 
+/// Ends a row: `blanks` blank fields, the `extra` cell, the line end.
+fn end_row(out: &mut Vec<u8>, blanks: usize, extra: &str) {
+    for _ in 0..blanks {
+        out.extend_from_slice(b",\"\"");
+    }
+    if extra.is_empty() {
+        out.extend_from_slice(b",\"\"");
+    } else {
+        quoted(out, extra.as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
 /// Appends the TechWolf-dialect CSV rows of one employee's record, as
 /// `EmployeeSkillClusters::view_rows` and the CSV writer make them: one
 /// per (cluster, skill), the employee's and the cluster's fields first
@@ -157,13 +157,7 @@ fn fused_rows(
     let clusters = view.skill_clusters.as_deref().unwrap_or_default();
     if clusters.is_empty() {
         out.extend_from_slice(prefix);
-        out.extend_from_slice(&b",\"\"".repeat(11));
-        if employee_extra.is_empty() {
-            out.extend_from_slice(b",\"\"");
-        } else {
-            quoted(out, employee_extra.as_bytes());
-        }
-        out.extend_from_slice(b"\r\n");
+        end_row(out, 11, &employee_extra);
         return;
     }
     for cluster in clusters {
@@ -180,9 +174,7 @@ fn fused_rows(
             Some(level) => {
                 scratch.clear();
                 Cell::Integer(level).write_to(scratch);
-                let level = std::mem::take(scratch);
-                plain(prefix, &level);
-                *scratch = level;
+                plain(prefix, scratch);
             }
             None => prefix.extend_from_slice(b",\"\""),
         }
@@ -208,23 +200,12 @@ fn fused_rows(
                 span(out, Some(skill.name), t, scratch);
                 span(out, skill.validation_state, t, scratch);
                 spans(out, &skill.skill_sources, t, scratch);
-                if skill_extra.is_empty() {
-                    out.extend_from_slice(b",\"\"");
-                } else {
-                    quoted(out, skill_extra.as_bytes());
-                }
-                out.extend_from_slice(b"\r\n");
+                end_row(out, 0, &skill_extra);
             }
         }
         if !any {
             out.extend_from_slice(prefix);
-            out.extend_from_slice(&b",\"\"".repeat(5));
-            if cluster_extra.is_empty() {
-                out.extend_from_slice(b",\"\"");
-            } else {
-                quoted(out, cluster_extra.as_bytes());
-            }
-            out.extend_from_slice(b"\r\n");
+            end_row(out, 5, &cluster_extra);
         }
     }
 }
@@ -338,23 +319,7 @@ fn main() {
             fused.page(b);
         }),
     ];
-    let mut samples = vec![Vec::new(); runs.len()];
-    for _ in 0..rounds {
-        for (i, (_, run)) in runs.iter_mut().enumerate() {
-            let start = Instant::now();
-            for page in &pages {
-                run(page);
-            }
-            samples[i].push(start.elapsed().as_secs_f64());
-        }
-    }
-    let medians: Vec<f64> = samples
-        .into_iter()
-        .map(|mut times| {
-            times.sort_by(f64::total_cmp);
-            times[times.len() / 2]
-        })
-        .collect();
+    let medians = median_seconds(&pages, &mut runs, rounds);
     for ((name, _), seconds) in runs.iter().zip(&medians) {
         println!("{name:>6}: {:7.1} MB/s", bytes as f64 / 1e6 / seconds);
     }

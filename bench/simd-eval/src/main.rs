@@ -28,24 +28,11 @@
 //! ```
 
 use std::hint::black_box;
-use std::time::Instant;
 
-/// The pages `bench_decode --dump-pages DIR` wrote, in order.
-fn pages(dir: &str) -> Vec<Vec<u8>> {
-    let mut paths: Vec<_> = std::fs::read_dir(dir)
-        .expect("the pages directory (bench_decode --dump-pages DIR) is there")
-        .map(|entry| entry.expect("a directory entry").path())
-        .filter(|path| path.extension().is_some_and(|e| e == "json"))
-        .collect();
-    paths.sort();
-    assert!(!paths.is_empty(), "no page-*.json in {dir}");
-    paths
-        .iter()
-        .map(|path| std::fs::read(path).expect("a page"))
-        .collect()
-}
+#[path = "../../dumped_pages.rs"]
+mod dumped_pages;
 
-type Run<'a> = (&'a str, &'a mut dyn FnMut(&[u8]));
+use dumped_pages::{Run, median_seconds, pages};
 
 fn main() {
     let dir = std::env::args()
@@ -77,28 +64,13 @@ fn main() {
             black_box(simd_json::to_tape(&mut copy).unwrap().0.len());
         }),
     ];
-    let mut samples = vec![Vec::new(); runs.len()];
-    for _ in 0..rounds {
-        for (i, (_, run)) in runs.iter_mut().enumerate() {
-            let start = Instant::now();
-            for page in &pages {
-                run(page);
-            }
-            samples[i].push(bytes as f64 / 1e6 / start.elapsed().as_secs_f64());
-        }
-    }
+    let seconds = median_seconds(&pages, &mut runs, rounds);
     println!(
         "{} skill-clusters pages, {:.1} MB, median of {rounds} alternated rounds",
         pages.len(),
         bytes as f64 / 1e6
     );
-    let medians: Vec<f64> = samples
-        .iter_mut()
-        .map(|s| {
-            s.sort_by(f64::total_cmp);
-            s[s.len() / 2]
-        })
-        .collect();
+    let medians: Vec<f64> = seconds.iter().map(|s| bytes as f64 / 1e6 / s).collect();
     println!("{:<22} {:>8} {:>10}", "reader", "MB/s", "vs scan");
     for ((name, _), mbps) in runs.iter().zip(&medians) {
         println!("{name:<22} {mbps:>8.0} {:>9.2}x", mbps / medians[0]);

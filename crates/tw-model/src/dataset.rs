@@ -539,9 +539,28 @@ pub mod cells {
         if !any {
             return Cow::Borrowed("");
         }
-        // Written straight out, with no map of cloned values, in the
-        // order a map keyed by `<level>.<field>` has (sorted by that key;
-        // of equal keys, the last).
+        let mut out = String::with_capacity(64);
+        out.push('{');
+        push_fields(&mut out, levels);
+        out.push('}');
+        Cow::Owned(out)
+    }
+
+    /// Appends the unknown fields of `levels` as JSON members (`"<level>.
+    /// <field>":value`, comma-separated), written straight out, with no map
+    /// of cloned values, in the order a map keyed by `<level>.<field>` has
+    /// (sorted by that key; of equal keys, the last).
+    fn push_fields(out: &mut String, levels: &[(&str, &dyn Unknown)]) {
+        // One object with one field (a row that adds a field the API
+        // started sending): nothing to sort.
+        if let [(level, object)] = levels {
+            let mut count = 0;
+            object.for_each_unknown(&mut |_, _| count += 1);
+            if count == 1 {
+                object.for_each_unknown(&mut |key, value| push_field(out, level, key, value));
+                return;
+            }
+        }
         let mut found: Vec<(&str, &str, &serde_json::Value)> = Vec::new();
         for (level, object) in levels {
             object.for_each_unknown(&mut |key, value| found.push((level, key, value)));
@@ -549,30 +568,69 @@ pub mod cells {
         found.reverse();
         found.sort_by(|a, b| joined_key(a.0, a.1).cmp(joined_key(b.0, b.1)));
         found.dedup_by(|a, b| joined_key(a.0, a.1).eq(joined_key(b.0, b.1)));
-        let mut out = Vec::with_capacity(64);
-        out.push(b'{');
         for (i, (level, key, value)) in found.into_iter().enumerate() {
             if i > 0 {
-                out.push(b',');
+                out.push(',');
             }
-            // The key `<level>.<key>` as one JSON string: escaping is per
-            // character, so the two parts are escaped one after the other.
-            out.push(b'"');
-            push_json_contents(&mut out, level);
-            out.push(b'.');
-            push_json_contents(&mut out, key);
-            out.extend_from_slice(b"\":");
-            match value {
-                serde_json::Value::String(text) => {
-                    out.push(b'"');
-                    push_json_contents(&mut out, text);
-                    out.push(b'"');
-                }
-                other => serde_json::to_writer(&mut out, other).expect("JSON values serialize"),
+            push_field(out, level, key, value);
+        }
+    }
+
+    /// Appends one member `"<level>.<key>":value`.
+    fn push_field(out: &mut String, level: &str, key: &str, value: &serde_json::Value) {
+        // The key `<level>.<key>` as one JSON string: escaping is per
+        // character, so the two parts are escaped one after the other.
+        out.push('"');
+        push_json_contents(out, level);
+        out.push('.');
+        push_json_contents(out, key);
+        out.push_str("\":");
+        match value {
+            serde_json::Value::String(text) => {
+                out.push('"');
+                push_json_contents(out, text);
+                out.push('"');
+            }
+            // `Display` writes the compact JSON `to_writer` does, and
+            // straight into text: no UTF-8 check of what was written.
+            other => {
+                use std::fmt::Write as _;
+                write!(out, "{other}").expect("writing to a String never fails");
             }
         }
-        out.push(b'}');
-        Cow::Owned(String::from_utf8(out).expect("JSON text is UTF-8"))
+    }
+
+    /// The cell of `levels` when the last level has unknown fields, given
+    /// `above`, the cell of the levels above it. When the last level's
+    /// name sorts after every other's (`skill` below `employee` and
+    /// `cluster`), so do all its keys (level names hold no `.`), and its
+    /// fields are appended to `above`'s: a row below a parent with unknown
+    /// fields does not collect and sort the parent's again.
+    fn below<'a>(above: &str, levels: &[(&str, &dyn Unknown)]) -> Cow<'a, str> {
+        let Some(((last, object), others)) = levels.split_last() else {
+            return extra(levels);
+        };
+        // Names are a few bytes: looked at byte by byte, not by `memchr`.
+        let dotless = |name: &str| name.bytes().all(|b| b != b'.');
+        let sorts_last = dotless(last)
+            && others
+                .iter()
+                .all(|(level, _)| dotless(level) && joined_key(level, "").lt(joined_key(last, "")));
+        if !sorts_last {
+            return extra(levels);
+        }
+        let mut out = String::with_capacity(above.len() + 48);
+        // `above` is blank, or an object with at least one member.
+        match above.strip_suffix('}') {
+            Some(members) => {
+                out.push_str(members);
+                out.push(',');
+            }
+            None => out.push('{'),
+        }
+        push_fields(&mut out, &[(last, *object)]);
+        out.push('}');
+        Cow::Owned(out)
     }
 
     /// [`extra`] of a row made of viewed objects, whose strings are in
@@ -587,12 +645,20 @@ pub mod cells {
         {
             return Cow::Borrowed("");
         }
+        in_page(text, levels, |levels| extra(levels))
+    }
+
+    /// Calls `f` with `levels` as objects that list their unknown fields,
+    /// their keys read from `text`.
+    fn in_page<const N: usize, R>(
+        text: &str,
+        levels: [(&str, &dyn ObjectView); N],
+        f: impl FnOnce(&[(&str, &dyn Unknown)]) -> R,
+    ) -> R {
         let in_page = levels.map(|(level, object)| (level, InPage(object, text)));
-        extra(
-            &in_page
-                .each_ref()
-                .map(|(level, object)| (*level, object as &dyn Unknown)),
-        )
+        f(&in_page
+            .each_ref()
+            .map(|(level, object)| (*level, object as &dyn Unknown)))
     }
 
     /// [`extra_below`] of a row made of viewed objects.
@@ -602,7 +668,9 @@ pub mod cells {
         levels: [(&str, &dyn ObjectView); N],
     ) -> Cow<'a, str> {
         match levels.last() {
-            Some((_, last)) if !last.unknowns().is_empty() => extra_viewed(text, levels),
+            Some((_, last)) if !last.unknowns().is_empty() => {
+                in_page(text, levels, |levels| below(above, levels))
+            }
             _ => Cow::Borrowed(above),
         }
     }
@@ -633,7 +701,7 @@ pub mod cells {
             last.for_each_unknown(&mut |_, _| any = true);
         }
         if any {
-            extra(levels)
+            below(above, levels)
         } else {
             Cow::Borrowed(above)
         }
@@ -642,12 +710,12 @@ pub mod cells {
     /// Appends `text` as the inside of a JSON string, escaped as serde_json
     /// escapes it (`"`, `\\` and control characters); most text needs
     /// none and is copied as it is.
-    fn push_json_contents(out: &mut Vec<u8>, text: &str) {
+    fn push_json_contents(out: &mut String, text: &str) {
         if text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
             let quoted = serde_json::to_string(text).expect("strings serialize");
-            out.extend_from_slice(&quoted.as_bytes()[1..quoted.len() - 1]);
+            out.push_str(&quoted[1..quoted.len() - 1]);
         } else {
-            out.extend_from_slice(text.as_bytes());
+            out.push_str(text);
         }
     }
 

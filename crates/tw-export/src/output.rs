@@ -527,28 +527,42 @@ fn push_doubling_quotes(buf: &mut Vec<u8>, text: &[u8]) {
 #[cold]
 #[inline(never)]
 fn push_quotes_doubled(buf: &mut Vec<u8>, text: &[u8]) {
-    // Text with quotes is mostly JSON (a quote every few bytes), so no
-    // branch per quote: each byte is written followed by a quote, and the
-    // next byte overwrites that quote unless the byte was one. Eight
-    // bytes without a quote are copied at once.
+    // Text with quotes is mostly JSON (a quote every few bytes). Each
+    // eight bytes are looked at as one word: a word is stored whole after
+    // the bytes written so far, then for each quote in it the bytes up to
+    // the quote are kept, a second quote is stored after them, and the
+    // rest of the word is stored again after that; a few stores per quote
+    // and no branch per byte. The buffer has room for every store (at
+    // most twice the text, plus one word), and is cut to what was written.
+    const LOW7: u64 = u64::from_le_bytes([0x7f; 8]);
+    const QUOTES: u64 = u64::from_le_bytes([b'"'; 8]);
     let start = buf.len();
-    buf.resize(start + 2 * text.len(), 0);
+    buf.resize(start + 2 * text.len() + 8, 0);
     let out = &mut buf[start..];
     let mut at = 0;
-    // chunks_exact, with the tail after it: `chunks` with a length test
-    // per word measured 0.5% more instructions on the CSV path.
     let mut words = text.chunks_exact(8);
     for word in words.by_ref() {
-        if !holds_any(word, [b'"']) {
-            out[at..at + 8].copy_from_slice(word);
-            at += 8;
-            continue;
+        let word = u64::from_le_bytes(word.try_into().expect("8 bytes"));
+        // The high bit of each byte that is a quote, exactly (no borrow
+        // between bytes, unlike the quicker `x - 0x01..` test).
+        let x = word ^ QUOTES;
+        let mut quotes = !(((x & LOW7) + LOW7) | x | LOW7);
+        out[at..at + 8].copy_from_slice(&word.to_le_bytes());
+        // How many of the word's bytes are written so far.
+        let mut done = 0;
+        while quotes != 0 {
+            let quote = (quotes.trailing_zeros() / 8) as usize;
+            quotes &= quotes - 1;
+            at += quote + 1 - done;
+            out[at] = b'"';
+            at += 1;
+            done = quote + 1;
+            // The rest of the word, after the doubled quote (a shift by
+            // 64 bits is none: a quote in the last byte leaves no rest).
+            let rest = word.checked_shr(8 * done as u32).unwrap_or(0);
+            out[at..at + 8].copy_from_slice(&rest.to_le_bytes());
         }
-        for &byte in word {
-            out[at] = byte;
-            out[at + 1] = b'"';
-            at += 1 + usize::from(byte == b'"');
-        }
+        at += 8 - done;
     }
     for &byte in words.remainder() {
         out[at] = byte;

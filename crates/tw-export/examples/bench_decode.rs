@@ -16,6 +16,11 @@
 //!   Lines (`jsonl_out`) or viewed from its text and written as TechWolf
 //!   CSV rows (`csv_out`), both to `io::sink()`; and the CSV path's
 //!   viewing alone, no rows written (`csv_view`).
+//! * The same two paths on the same pages with one field this release does
+//!   not know added to every employee, cluster and skill, as on the day
+//!   the API starts sending a new field (`jsonl_out_new_fields`,
+//!   `csv_out_new_fields`): JSON Lines copies such a field with the rest
+//!   of the record, CSV writes it into every row's `extra` cell.
 //!
 //! Prints `RESULT <name> <MB/s>` lines. `--quick` for a short run,
 //! `--only NAME` to run one skill-clusters decoder alone (for a profiler),
@@ -47,6 +52,79 @@ fn bodies_of<D: Dataset>(sandbox: &tw_sandbox::Sandbox) -> Vec<Vec<u8>> {
         page.expect("the sandbox serves valid pages");
     }
     recording.bodies()
+}
+
+/// An export path over one page at a time (see [`export_paths`]).
+type Path = Box<dyn FnMut(&[u8])>;
+
+/// The two export paths without the network or the disk, as the command
+/// runs them: for JSON Lines, each page scanned over the last page's items
+/// (checked record ranges), then its lines written; for CSV, each page's
+/// records viewed one at a time and their TechWolf rows written as the
+/// page is decoded, then the page's rows copied. Both write to
+/// `io::sink()` and copy the page body first (the command owns it; here it
+/// is borrowed).
+fn export_paths() -> (Path, Path) {
+    let mut jsonl = RecordWriter::<_, EmployeeSkillClusters>::new(std::io::sink(), Format::Jsonl);
+    let mut raw_items = Vec::new();
+    let jsonl_out = move |b: &[u8]| {
+        let page =
+            <Raw as Repr<SkillClusters>>::decode_page(b.to_vec(), std::mem::take(&mut raw_items))
+                .unwrap();
+        jsonl.write_raw_page(&page.items).unwrap();
+        raw_items = page.items;
+    };
+    let mut csv = RecordWriter::<_, EmployeeSkillClusters>::new(
+        std::io::sink(),
+        Format::Csv(CsvDialect::Techwolf),
+    );
+    let mut csv_items = Vec::new();
+    let csv_out = move |b: &[u8]| {
+        let mut page = <Rows<TechwolfCsv> as Repr<SkillClusters>>::decode_page(
+            b.to_vec(),
+            std::mem::take(&mut csv_items),
+        )
+        .unwrap();
+        csv.write_rows_page(&page.items).unwrap();
+        <Rows<TechwolfCsv> as Repr<SkillClusters>>::release(&mut page.items);
+        csv_items = page.items;
+    };
+    (Box::new(jsonl_out), Box::new(csv_out))
+}
+
+/// `pages` with one field this release does not know added to every
+/// employee (a string), skill cluster (an integer) and skill (a number
+/// with a fraction), each put first in its object, the rest of every page
+/// as served. The sandbox writes each object's known fields in one order,
+/// so an object is found by its first key.
+fn with_new_fields(pages: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    const NEW: [(&str, &str); 3] = [
+        (
+            r#"{"external_id":"#,
+            r#"{"employee_group":"Finance","external_id":"#,
+        ),
+        (
+            r#"{"skill_cluster_id":"#,
+            r#"{"cluster_size":12,"skill_cluster_id":"#,
+        ),
+        (r#"{"name":"#, r#"{"relevance":0.5,"name":"#),
+    ];
+    pages
+        .iter()
+        .map(|page| {
+            let mut text = String::from_utf8(page.clone()).expect("pages are UTF-8");
+            for (object, with_field) in NEW {
+                assert!(
+                    text.contains(object),
+                    "a page has objects that start {object}"
+                );
+                text = text.replace(object, with_field);
+            }
+            let page = text.into_bytes();
+            tw_model::scan_raw_page::<SkillClusters>(&page).expect("the new fields are kept");
+            page
+        })
+        .collect()
 }
 
 /// A named decoder run over one page.
@@ -155,37 +233,7 @@ fn main() {
         tw_model::decode_page_into::<tw_model::SkillClusters>(b, &mut records).unwrap();
         black_box(&records);
     };
-    // The two export paths without the network or the disk, as the
-    // command runs them: for JSON Lines, each page scanned over the last
-    // page's items (checked record ranges), then its lines written; for
-    // CSV, each page's records viewed one at a time and their TechWolf
-    // rows written as the page is decoded, then the page's rows copied.
-    // Both write to `io::sink()` and copy the page body first (the command
-    // owns it; here it is borrowed).
-    let mut jsonl = RecordWriter::<_, EmployeeSkillClusters>::new(std::io::sink(), Format::Jsonl);
-    let mut raw_items = Vec::new();
-    let mut jsonl_out = |b: &[u8]| {
-        let page =
-            <Raw as Repr<SkillClusters>>::decode_page(b.to_vec(), std::mem::take(&mut raw_items))
-                .unwrap();
-        jsonl.write_raw_page(&page.items).unwrap();
-        raw_items = page.items;
-    };
-    let mut csv = RecordWriter::<_, EmployeeSkillClusters>::new(
-        std::io::sink(),
-        Format::Csv(CsvDialect::Techwolf),
-    );
-    let mut csv_items = Vec::new();
-    let mut csv_out = |b: &[u8]| {
-        let mut page = <Rows<TechwolfCsv> as Repr<SkillClusters>>::decode_page(
-            b.to_vec(),
-            std::mem::take(&mut csv_items),
-        )
-        .unwrap();
-        csv.write_rows_page(&page.items).unwrap();
-        <Rows<TechwolfCsv> as Repr<SkillClusters>>::release(&mut page.items);
-        csv_items = page.items;
-    };
+    let (mut jsonl_out, mut csv_out) = export_paths();
     // The CSV path without its rows: each record viewed as `csv_out`
     // views it, and nothing written (what the rows cost is the difference).
     let mut csv_view = |b: &[u8]| {
@@ -221,6 +269,20 @@ fn main() {
         }
     }
     println!("RESULT bytes {}", pages.iter().map(Vec::len).sum::<usize>());
+
+    // The export paths again, on pages with a new field in every object.
+    let new_pages = with_new_fields(&pages);
+    let (mut jsonl_new, mut csv_new) = export_paths();
+    let mut runs: [Run<'_>; 2] = [
+        ("jsonl_out_new_fields", &mut jsonl_new),
+        ("csv_out_new_fields", &mut csv_new),
+    ];
+    let results = measure(&new_pages, &mut runs, rounds, only.as_deref());
+    for ((name, _), mbps) in runs.iter().zip(results) {
+        if let Some(mbps) = mbps {
+            println!("RESULT {name} {mbps:.1}");
+        }
+    }
     if only.is_some() {
         return;
     }

@@ -604,31 +604,42 @@ pub mod cells {
     /// `above`, the cell of the levels above it. When the last level's
     /// name sorts after every other's (`skill` below `employee` and
     /// `cluster`), so do all its keys (level names hold no `.`), and its
-    /// fields are appended to `above`'s: a row below a parent with unknown
-    /// fields does not collect and sort the parent's again.
+    /// fields are appended to `above`'s; when it sorts before every
+    /// other's (`cluster` below `employee`), they are put in front. Either
+    /// way a row below a parent with unknown fields does not collect and
+    /// sort the parent's again.
     fn below<'a>(above: &str, levels: &[(&str, &dyn Unknown)]) -> Cow<'a, str> {
         let Some(((last, object), others)) = levels.split_last() else {
             return extra(levels);
         };
         // Names are a few bytes: looked at byte by byte, not by `memchr`.
         let dotless = |name: &str| name.bytes().all(|b| b != b'.');
-        let sorts_last = dotless(last)
-            && others
-                .iter()
-                .all(|(level, _)| dotless(level) && joined_key(level, "").lt(joined_key(last, "")));
-        if !sorts_last {
+        if !dotless(last) || !others.iter().all(|(level, _)| dotless(level)) {
             return extra(levels);
         }
-        let mut out = String::with_capacity(above.len() + 48);
+        let key = |level| joined_key(level, "");
+        let after = others.iter().all(|(level, _)| key(level).lt(key(last)));
+        let before = others.iter().all(|(level, _)| key(level).gt(key(last)));
         // `above` is blank, or an object with at least one member.
-        match above.strip_suffix('}') {
-            Some(members) => {
+        let members = above
+            .strip_prefix('{')
+            .and_then(|above| above.strip_suffix('}'));
+        let mut out = String::with_capacity(above.len() + 48);
+        out.push('{');
+        match (members, after, before) {
+            (None, _, _) => push_fields(&mut out, &[(last, *object)]),
+            (Some(members), true, _) => {
                 out.push_str(members);
                 out.push(',');
+                push_fields(&mut out, &[(last, *object)]);
             }
-            None => out.push('{'),
+            (Some(members), false, true) => {
+                push_fields(&mut out, &[(last, *object)]);
+                out.push(',');
+                out.push_str(members);
+            }
+            (Some(_), false, false) => return extra(levels),
         }
-        push_fields(&mut out, &[(last, *object)]);
         out.push('}');
         Cow::Owned(out)
     }
@@ -711,7 +722,19 @@ pub mod cells {
     /// escapes it (`"`, `\\` and control characters); most text needs
     /// none and is copied as it is.
     fn push_json_contents(out: &mut String, text: &str) {
-        if text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        // Which bytes JSON escapes, looked up: one load and test per byte
+        // instead of three comparisons (keys and level names are short, so
+        // a word at a time would mostly be a tail of single bytes).
+        const ESCAPED: [bool; 256] = {
+            let mut table = [false; 256];
+            let mut b = 0;
+            while b < 256 {
+                table[b] = b < 0x20 || b == b'"' as usize || b == b'\\' as usize;
+                b += 1;
+            }
+            table
+        };
+        if text.bytes().any(|b| ESCAPED[usize::from(b)]) {
             let quoted = serde_json::to_string(text).expect("strings serialize");
             out.push_str(&quoted[1..quoted.len() - 1]);
         } else {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::collections::{self, Collection};
+use crate::collections::{self, Collection, Selection};
 use crate::cursor::{self, Position};
 use crate::server::{Answer, Gate, HttpRequest};
 use crate::tenant::Tenant;
@@ -111,6 +111,17 @@ fn salt(path: &str) -> u64 {
 }
 
 impl State {
+    /// Appends record `index` of `selection`, with [`crate::NEW_FIELD`]
+    /// in every object when the sandbox adds it.
+    fn render(&self, selection: &dyn Selection, index: usize, out: &mut Vec<u8>) {
+        if !self.config.new_fields {
+            return selection.render(index, out);
+        }
+        let mut record = Vec::with_capacity(2048);
+        selection.render(index, &mut record);
+        with_new_field(&record, out);
+    }
+
     pub(crate) fn new(config: SandboxConfig, tenant: Tenant) -> State {
         let tenant = Arc::new(tenant);
         let collections = collections::route_table(&tenant);
@@ -346,7 +357,7 @@ impl State {
                 out.push(b',');
             }
             first = false;
-            selection.render(index, &mut out);
+            self.render(selection.as_ref(), index, &mut out);
         }
         out.extend_from_slice(b"]}");
         Answer::Respond {
@@ -437,7 +448,7 @@ impl State {
                     if taken > 0 {
                         records.push(b',');
                     }
-                    selection.render(index, &mut records);
+                    self.render(selection.as_ref(), index, &mut records);
                     taken += 1;
                 }
                 index += 1;
@@ -475,5 +486,57 @@ impl State {
             headers: vec![("Content-Type", "application/json".into())],
             body: out,
         }
+    }
+}
+
+/// Appends `record` (compact JSON, as the collections render it) to `out`
+/// with `"<NEW_FIELD>":0.5` first in every object: after each `{` that is
+/// not inside a string.
+fn with_new_field(record: &[u8], out: &mut Vec<u8>) {
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, &b) in record.iter().enumerate() {
+        out.push(b);
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+        } else if b == b'"' {
+            in_string = true;
+        } else if b == b'{' {
+            out.push(b'"');
+            out.extend_from_slice(crate::NEW_FIELD.as_bytes());
+            out.extend_from_slice(b"\":0.5");
+            if record.get(i + 1) != Some(&b'}') {
+                out.push(b',');
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_new_field;
+
+    fn added(record: &str) -> String {
+        let mut out = Vec::new();
+        with_new_field(record.as_bytes(), &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn every_object_gets_the_field_first_and_strings_stay() {
+        let new = r#""sandbox_new_field":0.5"#;
+        assert_eq!(
+            added(r#"{"a":{"b":[{},{"c":1}]},"d":"{x}\"{"}"#),
+            format!(r#"{{{new},"a":{{{new},"b":[{{{new}}},{{{new},"c":1}}]}},"d":"{{x}}\"{{"}}"#)
+        );
+        let value: serde_json::Value =
+            serde_json::from_str(&added(r#"{"s":"\\","t":{}}"#)).unwrap();
+        assert_eq!(value["t"]["sandbox_new_field"], 0.5);
+        assert_eq!(value["s"], "\\");
     }
 }

@@ -18,6 +18,9 @@
 //! * opaque cursors that are never the last record's id, and a 400 for any
 //!   cursor the tenant did not issue.
 //!
+//! [`SandboxConfig::new_fields`] adds a field the model does not know to
+//! every object, as the API will one day.
+//!
 //! [`Faults`] inject failures on a schedule (rate limits, 5xx, dropped
 //! connections, cut bodies, slow answers, expired tokens) and protocol
 //! violations (a repeated cursor, `has_next` without a cursor, endless
@@ -193,7 +196,17 @@ pub struct SandboxConfig {
     pub api_version: String,
     /// Faults to inject.
     pub faults: Faults,
+    /// Every object of every record (the record itself and each object
+    /// nested in it) carries one more field, [`NEW_FIELD`], first, as on
+    /// the day the API starts sending a field this release of the model
+    /// does not know: for checking that a pipeline keeps working, and what
+    /// such a field costs (default off).
+    pub new_fields: bool,
 }
+
+/// The field [`SandboxConfig::new_fields`] adds to every object, with the
+/// value `0.5`.
+pub const NEW_FIELD: &str = "sandbox_new_field";
 
 impl Default for SandboxConfig {
     fn default() -> Self {
@@ -207,6 +220,7 @@ impl Default for SandboxConfig {
             token_lifetime: Duration::from_secs(3600),
             api_version: "2024-09-13".into(),
             faults: Faults::default(),
+            new_fields: false,
         }
     }
 }

@@ -1087,6 +1087,10 @@ pub(crate) struct SandboxArgs {
     /// Lifetime of issued tokens, in seconds.
     #[arg(long, default_value_t = 3600, value_name = "SECS")]
     pub token_lifetime: u64,
+    /// Add a field this release does not know (`sandbox_new_field`) to
+    /// every object of every record, as on the day the API adds one.
+    #[arg(long)]
+    pub new_fields: bool,
     /// Faults to inject.
     #[command(flatten)]
     pub faults: Faults,

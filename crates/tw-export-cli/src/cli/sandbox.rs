@@ -15,6 +15,7 @@ pub(crate) fn run(args: &SandboxArgs) -> anyhow::Result<()> {
         port: args.port,
         token_lifetime: Duration::from_secs(args.token_lifetime),
         faults: args.faults.clone(),
+        new_fields: args.new_fields,
         ..SandboxConfig::default()
     };
     let sandbox = Sandbox::start(config).context("starting the sandbox")?;

@@ -512,3 +512,59 @@ fn ctrl_c_stops_all_and_resume_finishes_it() {
         );
     }
 }
+
+/// The day the API starts sending a field the model does not know, in
+/// every object: every dataset still exports, in JSON Lines and CSV; each
+/// record keeps the field, each CSV row carries it in its `extra` cell,
+/// and the manifest counts it once per record.
+#[test]
+fn a_field_the_api_adds_to_every_object_reaches_every_output() {
+    let sandbox = Sandbox::start(tw_sandbox::SandboxConfig {
+        employees: 40,
+        new_fields: true,
+        ..tw_sandbox::SandboxConfig::default()
+    })
+    .unwrap();
+    let new = tw_sandbox::NEW_FIELD;
+    for format in ["jsonl", "csv"] {
+        let dir = temp_dir(&format!("all-new-fields-{format}"));
+        let output = run(all(&sandbox, &dir).args(["--format", format]));
+        assert!(output.status.success(), "{}", stderr(&output));
+        let manifest = read_manifest(&dir);
+        for (name, _) in datasets() {
+            let entry = &manifest["datasets"][name];
+            assert_eq!(entry["status"], "ok", "{name} {format}: {entry}");
+            let records = entry["records"].as_u64().unwrap();
+            assert!(records > 0, "{name}");
+            assert_eq!(
+                entry["unknown_fields"][new].as_u64(),
+                Some(records),
+                "{name} {format}: {entry}"
+            );
+            let file = dir.join(format!("{name}.{format}"));
+            if format == "jsonl" {
+                let text = std::fs::read_to_string(&file).unwrap();
+                for line in text.lines() {
+                    let record: Value = serde_json::from_str(line).unwrap();
+                    assert_eq!(record[new], 0.5, "{name}: {line}");
+                }
+            } else {
+                let mut reader = csv::Reader::from_path(&file).unwrap();
+                let extra = reader.headers().unwrap().len() - 1;
+                assert_eq!(&reader.headers().unwrap()[extra], "extra", "{name}");
+                let mut rows = 0;
+                for row in reader.records() {
+                    let row = row.unwrap();
+                    let cell: Value = serde_json::from_str(&row[extra]).unwrap();
+                    let keys: Vec<&String> = cell.as_object().unwrap().keys().collect();
+                    assert!(
+                        keys.iter().any(|key| key.ends_with(&format!(".{new}"))),
+                        "{name}: {keys:?}"
+                    );
+                    rows += 1;
+                }
+                assert!(rows as u64 >= records, "{name}: {rows} rows");
+            }
+        }
+    }
+}

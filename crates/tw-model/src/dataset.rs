@@ -620,10 +620,12 @@ pub mod cells {
         let key = |level| joined_key(level, "");
         let after = others.iter().all(|(level, _)| key(level).lt(key(last)));
         let before = others.iter().all(|(level, _)| key(level).gt(key(last)));
-        // `above` is blank, or an object with at least one member.
+        // `above` is blank, or an object with at least one member (`{}`
+        // counts as blank).
         let members = above
             .strip_prefix('{')
-            .and_then(|above| above.strip_suffix('}'));
+            .and_then(|above| above.strip_suffix('}'))
+            .filter(|members| !members.is_empty());
         let mut out = String::with_capacity(above.len() + 48);
         out.push('{');
         match (members, after, before) {

@@ -248,6 +248,14 @@ proptest! {
                 tw_model::cells::extra_below(&above, &levels).into_owned(),
                 extra_by_map(&levels)
             );
+            // Parents without unknown fields, given as `{}`, read as
+            // blank below a level that has some.
+            if above.is_empty() && !extra_by_map(&levels).is_empty() {
+                prop_assert_eq!(
+                    tw_model::cells::extra_below("{}", &levels).into_owned(),
+                    extra_by_map(&levels)
+                );
+            }
         }
     }
 }

@@ -591,6 +591,13 @@ pub mod cells {
                 push_json_contents(out, text);
                 out.push('"');
             }
+            // A number's `Display` is its JSON (serde_json prints both
+            // with the same integer and shortest-float formatting), with
+            // no serializer in between.
+            serde_json::Value::Number(n) => {
+                use std::fmt::Write as _;
+                write!(out, "{n}").expect("writing to a String never fails");
+            }
             // `Display` writes the compact JSON `to_writer` does, and
             // straight into text: no UTF-8 check of what was written.
             other => {

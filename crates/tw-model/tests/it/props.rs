@@ -261,6 +261,27 @@ proptest! {
 }
 
 proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2048))]
+
+    /// The `extra` cell prints numbers with their `Display`, which must be
+    /// the JSON serde_json writes for them: every float (exponents,
+    /// subnormals, -0.0 included) and integers past `i64`.
+    #[test]
+    fn a_numbers_display_is_its_json(
+        number in prop_oneof![
+            any::<f64>().prop_filter_map("finite", serde_json::Number::from_f64),
+            any::<u64>().prop_map(serde_json::Number::from),
+            any::<i64>().prop_map(serde_json::Number::from),
+        ],
+    ) {
+        prop_assert_eq!(
+            number.to_string(),
+            serde_json::to_string(&Value::Number(number.clone())).unwrap()
+        );
+    }
+}
+
+proptest! {
     /// Number and boolean cells read as `Display` writes the values, the
     /// small whole numbers taken from static text included.
     #[test]

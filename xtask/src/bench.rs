@@ -649,7 +649,8 @@ pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
     writeln!(
         md,
         "  * With a field this release does not know on every employee, cluster and skill (as \
-         on the day the API starts sending one; the same pages, in memory): JSON Lines at \
+         on the day the API starts sending one; the same tenant from a `--new-fields` sandbox, \
+         in memory): JSON Lines at \
          {jsonl_new_fields:.0} MB/s, CSV (the new fields in every row's `extra` cell) at \
          {csv_new_fields:.0} MB/s: CSV costs **{:.2}x** the CPU of JSON Lines (no target; \
          {:.2}x without the new fields)",

@@ -16,11 +16,12 @@
 //!   Lines (`jsonl_out`) or viewed from its text and written as TechWolf
 //!   CSV rows (`csv_out`), both to `io::sink()`; and the CSV path's
 //!   viewing alone, no rows written (`csv_view`).
-//! * The same two paths on the same pages with one field this release does
-//!   not know added to every employee, cluster and skill, as on the day
-//!   the API starts sending a new field (`jsonl_out_new_fields`,
-//!   `csv_out_new_fields`): JSON Lines copies such a field with the rest
-//!   of the record, CSV writes it into every row's `extra` cell.
+//! * The same two paths on the same tenant's pages with a field this
+//!   release does not know in every employee, cluster and skill
+//!   (`SandboxConfig::new_fields`), as on the day the API starts sending
+//!   one (`jsonl_out_new_fields`, `csv_out_new_fields`): JSON Lines copies
+//!   such a field with the rest of the record, CSV writes it into every
+//!   row's `extra` cell.
 //!
 //! Prints `RESULT <name> <MB/s>` lines. `--quick` for a short run,
 //! `--only NAME` to run one skill-clusters decoder alone (for a profiler),
@@ -90,41 +91,6 @@ fn export_paths() -> (Path, Path) {
         csv_items = page.items;
     };
     (Box::new(jsonl_out), Box::new(csv_out))
-}
-
-/// `pages` with one field this release does not know added to every
-/// employee (a string), skill cluster (an integer) and skill (a number
-/// with a fraction), each put first in its object, the rest of every page
-/// as served. The sandbox writes each object's known fields in one order,
-/// so an object is found by its first key.
-fn with_new_fields(pages: &[Vec<u8>]) -> Vec<Vec<u8>> {
-    const NEW: [(&str, &str); 3] = [
-        (
-            r#"{"external_id":"#,
-            r#"{"employee_group":"Finance","external_id":"#,
-        ),
-        (
-            r#"{"skill_cluster_id":"#,
-            r#"{"cluster_size":12,"skill_cluster_id":"#,
-        ),
-        (r#"{"name":"#, r#"{"relevance":0.5,"name":"#),
-    ];
-    pages
-        .iter()
-        .map(|page| {
-            let mut text = String::from_utf8(page.clone()).expect("pages are UTF-8");
-            for (object, with_field) in NEW {
-                assert!(
-                    text.contains(object),
-                    "a page has objects that start {object}"
-                );
-                text = text.replace(object, with_field);
-            }
-            let page = text.into_bytes();
-            tw_model::scan_raw_page::<SkillClusters>(&page).expect("the new fields are kept");
-            page
-        })
-        .collect()
 }
 
 /// A named decoder run over one page.
@@ -270,8 +236,16 @@ fn main() {
     }
     println!("RESULT bytes {}", pages.iter().map(Vec::len).sum::<usize>());
 
-    // The export paths again, on pages with a new field in every object.
-    let new_pages = with_new_fields(&pages);
+    // The export paths again, on the same tenant's pages from a sandbox
+    // that puts a field the model does not know in every object.
+    let new_fields = tw_sandbox::Sandbox::start(tw_sandbox::SandboxConfig {
+        employees,
+        new_fields: true,
+        ..Default::default()
+    })
+    .expect("the sandbox starts");
+    let new_pages = skill_cluster_pages(&new_fields);
+    new_fields.stop();
     let (mut jsonl_new, mut csv_new) = export_paths();
     let mut runs: [Run<'_>; 2] = [
         ("jsonl_out_new_fields", &mut jsonl_new),

@@ -514,6 +514,27 @@ pub trait Unknown {
     /// Calls `f` with each unknown field (not the remembered `null`s of
     /// known ones).
     fn for_each_unknown<'a>(&'a self, f: &mut dyn FnMut(&'a str, &'a serde_json::Value));
+
+    /// Calls `f` with each unknown field as [`Unknown::for_each_unknown`]
+    /// does, its value as a [`FieldValue`]. The default gives each value
+    /// decoded; a viewed object gives, where it can, the text the server
+    /// sent for a value, without decoding it. [`cells::extra`] writes from
+    /// this.
+    fn for_each_unknown_field<'a>(&'a self, f: &mut dyn FnMut(&'a str, FieldValue<'a>)) {
+        self.for_each_unknown(&mut |key, value| f(key, FieldValue::Decoded(value)));
+    }
+}
+
+/// The value of an unknown field, as [`Unknown::for_each_unknown_field`]
+/// gives it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FieldValue<'a> {
+    /// The value, decoded.
+    Decoded(&'a serde_json::Value),
+    /// The value's JSON text as the server sent it, which is exactly the
+    /// compact JSON serde_json writes for the decoded value (a string
+    /// without escapes, a short number, `true`, `false`, `null`).
+    Json(&'a str),
 }
 
 /// Helpers for writing [`Table`] impls.
@@ -522,7 +543,7 @@ pub mod cells {
 
     use serde::Serialize;
 
-    use super::{Cell, Label, Unknown};
+    use super::{Cell, FieldValue, Label, Unknown};
     use crate::view::{InPage, List, ObjectView, Span};
 
     /// The `extra` cell of a row: the unknown fields of each object the row
@@ -534,7 +555,7 @@ pub mod cells {
         // Most rows have none: look before building anything.
         let mut any = false;
         for (_, object) in levels {
-            object.for_each_unknown(&mut |_, _| any = true);
+            object.for_each_unknown_field(&mut |_, _| any = true);
         }
         if !any {
             return Cow::Borrowed("");
@@ -553,17 +574,24 @@ pub mod cells {
     fn push_fields(out: &mut String, levels: &[(&str, &dyn Unknown)]) {
         // One object with one field (a row that adds a field the API
         // started sending): nothing to sort.
+        // The first field is written as it comes; a second one undoes it.
         if let [(level, object)] = levels {
+            let start = out.len();
             let mut count = 0;
-            object.for_each_unknown(&mut |_, _| count += 1);
+            object.for_each_unknown_field(&mut |key, value| {
+                count += 1;
+                if count == 1 {
+                    push_field(out, level, key, value);
+                }
+            });
             if count == 1 {
-                object.for_each_unknown(&mut |key, value| push_field(out, level, key, value));
                 return;
             }
+            out.truncate(start);
         }
-        let mut found: Vec<(&str, &str, &serde_json::Value)> = Vec::new();
+        let mut found: Vec<(&str, &str, FieldValue<'_>)> = Vec::new();
         for (level, object) in levels {
-            object.for_each_unknown(&mut |key, value| found.push((level, key, value)));
+            object.for_each_unknown_field(&mut |key, value| found.push((level, key, value)));
         }
         found.reverse();
         found.sort_by(|a, b| joined_key(a.0, a.1).cmp(joined_key(b.0, b.1)));
@@ -577,7 +605,7 @@ pub mod cells {
     }
 
     /// Appends one member `"<level>.<key>":value`.
-    fn push_field(out: &mut String, level: &str, key: &str, value: &serde_json::Value) {
+    fn push_field(out: &mut String, level: &str, key: &str, value: FieldValue<'_>) {
         // The key `<level>.<key>` as one JSON string: escaping is per
         // character, so the two parts are escaped one after the other.
         out.push('"');
@@ -585,6 +613,10 @@ pub mod cells {
         out.push('.');
         push_json_contents(out, key);
         out.push_str("\":");
+        let value = match value {
+            FieldValue::Json(text) => return out.push_str(text),
+            FieldValue::Decoded(value) => value,
+        };
         match value {
             serde_json::Value::String(text) => {
                 out.push('"');
@@ -624,9 +656,12 @@ pub mod cells {
         if !dotless(last) || !others.iter().all(|(level, _)| dotless(level)) {
             return extra(levels);
         }
-        let key = |level| joined_key(level, "");
-        let after = others.iter().all(|(level, _)| key(level).lt(key(last)));
-        let before = others.iter().all(|(level, _)| key(level).gt(key(last)));
+        let after = others
+            .iter()
+            .all(|(level, _)| level_order(level, last).is_lt());
+        let before = others
+            .iter()
+            .all(|(level, _)| level_order(level, last).is_gt());
         // `above` is blank, or an object with at least one member (`{}`
         // counts as blank).
         let members = above
@@ -718,7 +753,7 @@ pub mod cells {
     pub fn extra_below<'a>(above: &'a str, levels: &[(&str, &dyn Unknown)]) -> Cow<'a, str> {
         let mut any = false;
         if let Some((_, last)) = levels.last() {
-            last.for_each_unknown(&mut |_, _| any = true);
+            last.for_each_unknown_field(&mut |_, _| any = true);
         }
         if any {
             below(above, levels)
@@ -732,8 +767,7 @@ pub mod cells {
     /// none and is copied as it is.
     fn push_json_contents(out: &mut String, text: &str) {
         // Which bytes JSON escapes, looked up: one load and test per byte
-        // instead of three comparisons (keys and level names are short, so
-        // a word at a time would mostly be a tail of single bytes).
+        // instead of three comparisons.
         const ESCAPED: [bool; 256] = {
             let mut table = [false; 256];
             let mut b = 0;
@@ -743,12 +777,43 @@ pub mod cells {
             }
             table
         };
-        if text.bytes().any(|b| ESCAPED[usize::from(b)]) {
+        let escaped = |bytes: &[u8]| bytes.iter().any(|&b| ESCAPED[usize::from(b)]);
+        let bytes = text.as_bytes();
+        let plain = match bytes.len() {
+            // Eight bytes at a time, the last eight overlapping the ones
+            // before: the scanner's test flags what JSON escapes, and
+            // non-ASCII bytes too, so a flagged text is looked at again
+            // byte by byte.
+            8.. => {
+                let word = |at: usize| {
+                    let word = bytes[at..at + 8].try_into().expect("8 bytes");
+                    crate::scan::special(u64::from_le_bytes(word))
+                };
+                let last = bytes.len() - 8;
+                let flagged = (0..last).step_by(8).any(|at| word(at) != 0) || word(last) != 0;
+                !flagged || !escaped(bytes)
+            }
+            _ => !escaped(bytes),
+        };
+        if !plain {
             let quoted = serde_json::to_string(text).expect("strings serialize");
             out.push_str(&quoted[1..quoted.len() - 1]);
         } else {
             out.push_str(text);
         }
+    }
+
+    /// How the keys of two levels' fields sort: `<a>.` against `<b>.`
+    /// (as [`joined_key`] orders them), for level names without a `.`,
+    /// compared as slices.
+    fn level_order(a: &str, b: &str) -> std::cmp::Ordering {
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        let n = a.len().min(b.len());
+        a[..n].cmp(&b[..n]).then_with(|| {
+            // Past the shorter name, its key goes on with the `.`.
+            let next = |name: &[u8]| name.get(n).copied().unwrap_or(b'.');
+            next(a).cmp(&next(b))
+        })
     }
 
     /// The bytes of the key `<level>.<key>`, without building it.

@@ -232,13 +232,74 @@ impl<T: DecodeInto> DecodeInto for Vec<T> {
 /// The value of an unknown field, kept as typed decoding keeps it (the
 /// same seed, on the value's text).
 pub(crate) fn extra_value(walk: &mut Walk<'_, '_>) -> Scan<serde_json::Value> {
-    use serde::de::DeserializeSeed as _;
     let start = walk.i;
     walk.any(0)?;
-    let mut de = serde_json::Deserializer::from_slice(&walk.b[start..walk.i]);
+    extra_value_of(&walk.b[start..walk.i])
+}
+
+/// The value of an unknown field whose text is `text`, kept as typed
+/// decoding keeps it.
+pub(crate) fn extra_value_of(text: &[u8]) -> Scan<serde_json::Value> {
+    use serde::de::DeserializeSeed as _;
+    let mut de = serde_json::Deserializer::from_slice(text);
     crate::validate::Extra::kept()
         .deserialize(&mut de)
         .map_err(|_| Unsure)
+}
+
+/// Whether `text`, one JSON value that [`Walk::any`] accepted, is exactly
+/// the compact JSON serde_json writes for the value typed decoding keeps
+/// from it ([`extra_value_of`]), so that the text can stand for the value
+/// wherever the value would be written: `true`, `false` and `null`; a
+/// string without escapes (serde_json escapes only quotes, backslashes and
+/// control characters, which a string without escapes cannot hold); an
+/// integer of at most 18 digits (an `i64` or `u64` as written), not `-0`;
+/// a decimal fraction without an exponent whose fraction ends in a digit
+/// other than 0 or is `.0`, with at most 15 significant digits (so its
+/// digits are the shortest that read back as its `f64`) and a magnitude of
+/// zero or from 1e-5 to below 1e15 (where serde_json writes no exponent).
+/// Anything else, objects and arrays included, is decoded.
+pub(crate) fn reads_as_written(text: &[u8]) -> bool {
+    match text {
+        b"true" | b"false" | b"null" => return true,
+        [b'"', inner @ .., b'"'] => return !inner.contains(&b'\\'),
+        _ => {}
+    }
+    let unsigned = text.strip_prefix(b"-").unwrap_or(text);
+    let (whole, fraction) = match unsigned.iter().position(|&b| b == b'.') {
+        Some(dot) => (&unsigned[..dot], Some(&unsigned[dot + 1..])),
+        None => (unsigned, None),
+    };
+    let digits = |part: &[u8]| !part.is_empty() && part.iter().all(u8::is_ascii_digit);
+    // JSON allows no leading zero but in `0` itself.
+    if !digits(whole) || (whole.len() > 1 && whole[0] == b'0') {
+        return false;
+    }
+    let Some(fraction) = fraction else {
+        // serde_json reads `-0` as a float and writes `-0.0`.
+        let negative_zero = whole == b"0" && unsigned.len() < text.len();
+        return whole.len() <= 18 && !negative_zero;
+    };
+    if !digits(fraction) || whole.len() > 15 {
+        return false;
+    }
+    if fraction == b"0" {
+        // A whole number (or zero) as a float: `3.0`, `-0.0`.
+        return true;
+    }
+    if fraction.last() == Some(&b'0') {
+        return false;
+    }
+    let significant = if whole == b"0" {
+        let zeros = fraction.iter().take_while(|&&b| b == b'0').count();
+        if zeros > 4 {
+            return false;
+        }
+        fraction.len() - zeros
+    } else {
+        whole.len() + fraction.len()
+    };
+    significant <= 15
 }
 
 /// Decodes a response body of dataset `D` into `records`, reusing the
@@ -342,6 +403,94 @@ mod tests {
         }
         out.push('"');
         out
+    }
+
+    /// What typed decoding writes for the unknown value `text`.
+    fn written(text: &str) -> String {
+        serde_json::to_string(&extra_value_of(text.as_bytes()).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn values_that_read_as_written_are_known_by_their_text() {
+        for text in [
+            "true",
+            "null",
+            r#""plain""#,
+            r#""é ✓ /""#,
+            "0",
+            "-7",
+            "123456789012345678",
+            "0.5",
+            "-12.25",
+            "1.0",
+            "-0.0",
+            "0.00001",
+            "0.000012345678901",
+            "123456789012345.0",
+            "12345678901234.5",
+        ] {
+            assert!(reads_as_written(text.as_bytes()), "{text}");
+            assert_eq!(written(text), text);
+        }
+        for text in [
+            "1.50",
+            "1e5",
+            "1.5E-3",
+            "0.000001",
+            "1234567890123456.0",
+            "1.2345678901234567",
+            "-0",
+            "1234567890123456789",
+            r#""a\/b""#,
+            r#""\u00e9""#,
+            "[1]",
+            "{}",
+        ] {
+            assert!(!reads_as_written(text.as_bytes()), "{text}");
+        }
+    }
+
+    /// JSON numbers written in many ways: as Rust prints floats (shortest,
+    /// `Debug`, exponent, fixed precision), integers of any width, and
+    /// decimals built digit by digit.
+    fn number_texts() -> impl Strategy<Value = String> {
+        let float = any::<f64>().prop_filter("finite", |x| x.is_finite());
+        let small = (-1e16f64..1e16).prop_map(|x| x / 10f64.powi(7));
+        prop_oneof![
+            float.clone().prop_map(|x| format!("{x}")),
+            float.clone().prop_map(|x| format!("{x:?}")),
+            float.prop_map(|x| format!("{x:e}")),
+            (small.clone(), 0usize..20).prop_map(|(x, p)| format!("{x:.p$}")),
+            small.prop_map(|x| format!("{x:?}")),
+            any::<i64>().prop_map(|n| n.to_string()),
+            any::<u64>().prop_map(|n| n.to_string()),
+            any::<i128>().prop_map(|n| n.to_string()),
+            ("-?", "0|[1-9][0-9]{0,19}", "(\\.[0-9]{1,20})?")
+                .prop_map(|(sign, whole, fraction)| format!("{sign}{whole}{fraction}")),
+            // Near the edges: tiny fractions, wide whole parts.
+            "-?0\\.0{0,8}[0-9]{0,12}[1-9]",
+            "-?[1-9][0-9]{10,17}\\.([0-9]{0,4}[1-9]|0)",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        #[test]
+        fn a_number_that_reads_as_written_is_written_as_read(text in number_texts()) {
+            if reads_as_written(text.as_bytes()) {
+                prop_assert_eq!(written(&text), text);
+            }
+        }
+
+        #[test]
+        fn a_string_that_reads_as_written_is_written_as_read(value in any::<String>()) {
+            let text = serde_json::to_string(&value).unwrap();
+            prop_assert_eq!(reads_as_written(text.as_bytes()), !text.contains('\\'));
+            if reads_as_written(text.as_bytes()) {
+                prop_assert_eq!(written(&text), text);
+            }
+        }
     }
 
     proptest! {

@@ -348,7 +348,7 @@ const HI: u64 = 0x8080_8080_8080_8080;
 /// and a borrow only runs upward from a match below; so the usual `& !x`
 /// of the zero-byte test is not needed.
 #[inline(always)]
-fn special(w: u64) -> u64 {
+pub(crate) fn special(w: u64) -> u64 {
     ((w ^ (LO * u64::from(b'"'))).wrapping_sub(LO)
         | (w ^ (LO * u64::from(b'\\'))).wrapping_sub(LO)
         | w.wrapping_sub(LO * 0x20)

@@ -25,8 +25,9 @@
 use std::borrow::Cow;
 use std::fmt::Debug;
 use std::ops::{Deref, Range};
+use std::sync::OnceLock;
 
-use crate::dataset::{Cell, Dataset, Table, Unknown};
+use crate::dataset::{Cell, Dataset, FieldValue, Table, Unknown};
 use crate::error::DecodeError;
 use crate::page::Layout;
 use crate::scan::{Scan, Unsure, Walk};
@@ -259,8 +260,47 @@ pub struct Unknowns(Option<Box<UnknownsIn>>);
 /// viewed object has an `Unknowns`.
 #[derive(Debug, Clone, Default)]
 struct UnknownsIn {
-    read: List<(Range<usize>, serde_json::Value)>,
+    read: List<(Range<usize>, ReadValue)>,
     owned: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// The value of an unknown field read from the page.
+#[derive(Debug, Clone)]
+enum ReadValue {
+    /// Where its text is in the page: text that is the JSON typed decoding
+    /// writes for it (see [`crate::decode_into::reads_as_written`]),
+    /// written as it is; decoded only when asked for as a value.
+    Text(Range<usize>, OnceLock<serde_json::Value>),
+    /// The value, decoded as typed decoding decodes it.
+    Decoded(serde_json::Value),
+}
+
+impl ReadValue {
+    /// The value, decoded from `text` (the page) on the first call for
+    /// one kept as text.
+    fn value(&self, text: &str) -> &serde_json::Value {
+        match self {
+            ReadValue::Decoded(value) => value,
+            ReadValue::Text(range, decoded) => decoded.get_or_init(|| {
+                // The text was read and checked with the page; a `text`
+                // other than the page's is the caller's mistake, and reads
+                // as `null`.
+                let json = text.get(range.clone()).unwrap_or_default();
+                crate::decode_into::extra_value_of(json.as_bytes())
+                    .unwrap_or(serde_json::Value::Null)
+            }),
+        }
+    }
+
+    /// The value as a [`FieldValue`]: its text when it is kept as text.
+    fn field<'a>(&'a self, text: &'a str) -> FieldValue<'a> {
+        match self {
+            ReadValue::Text(range, _) => {
+                FieldValue::Json(text.get(range.clone()).unwrap_or("null"))
+            }
+            ReadValue::Decoded(value) => FieldValue::Decoded(value),
+        }
+    }
 }
 
 impl Unknowns {
@@ -288,11 +328,22 @@ impl Unknowns {
     /// quotes) is at `key` of the page, as typed decoding reads it.
     #[doc(hidden)]
     pub fn read(&mut self, key: Range<usize>, walk: &mut Walk<'_, '_>) -> Scan<()> {
-        let value = crate::decode_into::extra_value(walk)?;
+        let start = walk.i;
+        walk.any(0)?;
+        let text = &walk.b[start..walk.i];
+        // Most new fields are a string, a number or a flag whose text is
+        // what would be written for it: kept as text, not decoded.
+        let value = if crate::decode_into::reads_as_written(text) {
+            ReadValue::Text(start..walk.i, OnceLock::new())
+        } else {
+            ReadValue::Decoded(crate::decode_into::extra_value_of(text)?)
+        };
         let fields = self
             .0
             .get_or_insert_with(|| spares::take().unwrap_or_default());
-        *fields.read.next_slot(|| (0..0, serde_json::Value::Null)) = (key, value);
+        *fields
+            .read
+            .next_slot(|| (0..0, ReadValue::Decoded(serde_json::Value::Null))) = (key, value);
         Ok(())
     }
 
@@ -312,7 +363,24 @@ impl Unknowns {
             }
         }
         for (key, value) in fields.read.iter() {
-            f(text.get(key.clone()).unwrap_or_default(), value);
+            f(text.get(key.clone()).unwrap_or_default(), value.value(text));
+        }
+    }
+
+    /// Calls `f` with each field as [`Unknowns::for_each`] does, its value
+    /// as a [`FieldValue`]: the page's text of a value read from it whose
+    /// text is the JSON that would be written for it, without decoding it.
+    pub fn for_each_field<'a>(&'a self, text: &'a str, f: &mut dyn FnMut(&'a str, FieldValue<'a>)) {
+        let Some(fields) = &self.0 else {
+            return;
+        };
+        if let Some(owned) = &fields.owned {
+            for (key, value) in owned.iter() {
+                f(key, FieldValue::Decoded(value));
+            }
+        }
+        for (key, value) in fields.read.iter() {
+            f(text.get(key.clone()).unwrap_or_default(), value.field(text));
         }
     }
 
@@ -345,6 +413,10 @@ pub(crate) struct InPage<'a>(pub &'a dyn ObjectView, pub &'a str);
 impl Unknown for InPage<'_> {
     fn for_each_unknown<'a>(&'a self, f: &mut dyn FnMut(&'a str, &'a serde_json::Value)) {
         self.0.unknowns().for_each(self.1, f);
+    }
+
+    fn for_each_unknown_field<'a>(&'a self, f: &mut dyn FnMut(&'a str, FieldValue<'a>)) {
+        self.0.unknowns().for_each_field(self.1, f);
     }
 }
 

@@ -217,8 +217,8 @@ proptest! {
     /// key given twice (the same level twice) the last value.
     #[test]
     fn the_extra_cell_is_the_map_of_unknown_fields(
-        first in prop::collection::btree_map("[a-z.\"\\\\é\n\u{1}]{0,5}", any_json(), 0..4),
-        second in prop::collection::btree_map("[a-z.\"\\\\é\n\u{1}]{0,5}", any_json(), 0..4),
+        first in prop::collection::btree_map("[a-z.\"\\\\é\n\u{1}]{0,12}", any_json(), 0..4),
+        second in prop::collection::btree_map("[a-z.\"\\\\é\n\u{1}]{0,12}", any_json(), 0..4),
         levels in prop::collection::vec(("[a-c.]{0,3}", any::<bool>()), 0..4),
     ) {
         let record = |fields: &std::collections::BTreeMap<String, Value>| {

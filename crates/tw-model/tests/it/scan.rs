@@ -543,6 +543,69 @@ fn non_ascii_text_is_checked_as_utf8() {
     }
 }
 
+/// A JSON value as a server may spell it: numbers as Rust prints floats
+/// (shortest, `Debug`, with an exponent, to a fixed precision), integers
+/// of any width, decimals built digit by digit; strings as serde_json
+/// writes them and with escapes it would not write; flags, `null`, and
+/// small arrays and objects of those.
+fn spelled_value() -> impl Strategy<Value = String> {
+    let float = any::<f64>().prop_filter("finite", |x| x.is_finite());
+    let scalar = prop_oneof![
+        float.clone().prop_map(|x| format!("{x}")),
+        float.clone().prop_map(|x| format!("{x:?}")),
+        float.prop_map(|x| format!("{x:e}")),
+        ((-1e9f64..1e9), 0usize..18).prop_map(|(x, p)| format!("{x:.p$}")),
+        any::<i64>().prop_map(|n| n.to_string()),
+        any::<i128>().prop_map(|n| n.to_string()),
+        "-?(0|[1-9][0-9]{0,19})(\\.[0-9]{1,18})?([eE][-+]?[0-9]{1,3})?",
+        // Short decimals, trailing zeros and all, large and tiny.
+        "-?(0|[1-9][0-9]{0,15})\\.[0-9]{0,6}0{0,2}",
+        "-?0\\.0{0,7}[0-9]{0,9}[1-9]0?",
+        any::<String>().prop_map(|text| serde_json::to_string(&text).unwrap()),
+        Just(r#""a\/b \u00e9 \ud83d\ude00""#.to_owned()),
+        Just("true".to_owned()),
+        Just("null".to_owned()),
+    ];
+    let nested = scalar.clone().prop_recursive(2, 8, 3, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..3)
+                .prop_map(|items| format!("[{}]", items.join(","))),
+            prop::collection::vec(("[a-z]{1,3}", inner), 0..3).prop_map(|members| {
+                let members: Vec<String> = members
+                    .into_iter()
+                    .map(|(k, v)| format!(r#""{k}" : {v}"#))
+                    .collect();
+                format!("{{{}}}", members.join(","))
+            }),
+        ]
+    });
+    // Only a field's whole value can be kept as text: mostly scalars.
+    prop_oneof![4 => scalar, 1 => nested]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1024))]
+
+    /// An unknown field's value however the server spells it, on the
+    /// employee, a cluster or a skill: viewed, the record has the verdict
+    /// and the rows (its `extra` cells included) of the record decoded.
+    #[test]
+    fn unknown_values_spelled_any_way_are_viewed_as_decoded(
+        value in spelled_value(),
+        level in 0usize..3,
+    ) {
+        let (employee, cluster, skill) = match level {
+            0 => (format!(r#","x_new":{value}"#), String::new(), String::new()),
+            1 => (String::new(), format!(r#","x_new":{value}"#), String::new()),
+            _ => (String::new(), String::new(), format!(r#","x_new":{value}"#)),
+        };
+        let text = format!(
+            r#"{{"external_id":"e1"{employee},"skill_clusters":[{{"skill_cluster_id":"c1"{cluster},"current_skills":[{{"name":"Rust","x_old":0.25{skill}}},{{"name":"Go"}}]}}]}}"#
+        );
+        record_viewed_like_decoded(&text)?;
+    }
+}
+
 #[test]
 fn numbers_at_the_edges_are_decided_like_decoding() {
     let page = |cluster: &str| {

@@ -573,8 +573,8 @@ pub mod cells {
     /// (sorted by that key; of equal keys, the last).
     fn push_fields(out: &mut String, levels: &[(&str, &dyn Unknown)]) {
         // One object with one field (a row that adds a field the API
-        // started sending): nothing to sort.
-        // The first field is written as it comes; a second one undoes it.
+        // started sending): nothing to sort. The first field is written as
+        // it comes; a second one undoes it.
         if let [(level, object)] = levels {
             let start = out.len();
             let mut count = 0;

@@ -4,7 +4,7 @@ use proptest::prelude::*;
 use serde_json::{Map, Value};
 use tw_model::{
     Dataset, Describe, EmployeeSkillClusters, Shape, SkillClusters, SkillClustersPage,
-    SkillClustersRequest, decode,
+    SkillClustersRequest, Table, decode,
 };
 
 /// Any JSON value, a few levels deep.
@@ -206,6 +206,43 @@ fn extra_by_map(levels: &[(&str, &dyn tw_model::Unknown)]) -> String {
         String::new()
     } else {
         Value::Object(found).to_string()
+    }
+}
+
+proptest! {
+    /// Every skill-clusters row viewed from a record's text has, as its
+    /// `extra` cell, the printed map of the unknown fields of the employee,
+    /// cluster and skill it is made of, whichever of them have some. The
+    /// record's typed rows view it too, so only an oracle that shares no
+    /// code with the table (this one) sees a cell the table got wrong.
+    #[test]
+    fn each_rows_extra_cell_is_the_map_of_its_objects_unknown_fields(doc in record_doc()) {
+        let text = doc.to_string();
+        let record: EmployeeSkillClusters = serde_json::from_str(&text).unwrap();
+        let rows = tw_model::view_record::<EmployeeSkillClusters, _>(&text, |view, text| {
+            crate::scan::viewed_rows::<EmployeeSkillClusters>(view, text)
+        })
+        .unwrap();
+        let mut expected = Vec::new();
+        if record.clusters().is_empty() {
+            expected.push(extra_by_map(&[("employee", &record)]));
+        }
+        for cluster in record.clusters() {
+            let before = expected.len();
+            for (_, skill) in cluster.skills() {
+                expected.push(extra_by_map(&[
+                    ("employee", &record),
+                    ("cluster", cluster),
+                    ("skill", skill),
+                ]));
+            }
+            if expected.len() == before {
+                expected.push(extra_by_map(&[("employee", &record), ("cluster", cluster)]));
+            }
+        }
+        let extra = <EmployeeSkillClusters as Table>::COLUMNS.len() - 1;
+        let cells: Vec<&str> = rows.iter().map(|(row, _)| row[extra].as_str()).collect();
+        prop_assert_eq!(cells, expected);
     }
 }
 

@@ -1,6 +1,8 @@
 //! `skill-clusters`: `POST /export/employees/skill_clusters`, every
 //! employee's skill clusters.
 
+use std::borrow::Cow;
+
 use crate::dataset::{Cell, Dataset, EmitRow, Kind, Method, Paging, Table, cells, rows_over_views};
 use crate::enums::{SkillSource, ValidationState};
 use crate::request::{ExportRequest, FilteredBody, NoQuery};
@@ -257,16 +259,29 @@ impl Table for EmployeeSkillClusters {
                     t,
                     [("employee", view), ("cluster", cluster), ("skill", skill)],
                 );
-                // The cluster's fields, copied (cells are references or
-                // numbers).
-                let mut row = row;
                 row[7] = Cell::Plain(list.as_str());
                 row[8] = cells::span(&skill.skill_id, t);
                 row[9] = skill.name.cell(t);
                 row[10] = cells::span(&skill.validation_state, t);
                 row[11] = cells::spans(&skill.skill_sources, t);
-                row[12] = Cell::Text(&skill_extra);
-                emit(&row, if s > 0 { 7 } else { first })?;
+                let repeats = if s > 0 { 7 } else { first };
+                match skill_extra {
+                    // The cluster's cell (the skill adds no unknown
+                    // fields): it outlives the row, which is reused for
+                    // the next skill.
+                    Cow::Borrowed(extra) => {
+                        row[12] = Cell::Text(extra);
+                        emit(&row, repeats)?;
+                    }
+                    // The skill's own cell lives for this row only: a copy
+                    // of the row borrows it (cells are references or
+                    // numbers).
+                    Cow::Owned(extra) => {
+                        let mut row = row;
+                        row[12] = Cell::Text(&extra);
+                        emit(&row, repeats)?;
+                    }
+                }
             }
         }
         Ok(())

@@ -244,6 +244,33 @@ proptest! {
         let cells: Vec<&str> = rows.iter().map(|(row, _)| row[extra].as_str()).collect();
         prop_assert_eq!(cells, expected);
     }
+
+    /// The same for skill profiles: each skill's row has the map of the
+    /// employee's and the skill's unknown fields.
+    #[test]
+    fn each_profile_rows_extra_cell_is_the_map_of_its_objects_unknown_fields(
+        doc in record_doc_for::<tw_model::SkillProfiles>(),
+    ) {
+        use tw_model::EmployeeSkillProfile;
+        let text = doc.to_string();
+        let record: EmployeeSkillProfile = serde_json::from_str(&text).unwrap();
+        let rows = tw_model::view_record::<EmployeeSkillProfile, _>(&text, |view, text| {
+            crate::scan::viewed_rows::<EmployeeSkillProfile>(view, text)
+        })
+        .unwrap();
+        let skills = record.skills.as_deref().unwrap_or_default();
+        let expected: Vec<String> = if skills.is_empty() {
+            vec![extra_by_map(&[("employee", &record)])]
+        } else {
+            skills
+                .iter()
+                .map(|skill| extra_by_map(&[("employee", &record), ("skill", skill)]))
+                .collect()
+        };
+        let extra = <EmployeeSkillProfile as Table>::COLUMNS.len() - 1;
+        let cells: Vec<&str> = rows.iter().map(|(row, _)| row[extra].as_str()).collect();
+        prop_assert_eq!(cells, expected);
+    }
 }
 
 proptest! {

@@ -271,6 +271,29 @@ proptest! {
         let cells: Vec<&str> = rows.iter().map(|(row, _)| row[extra].as_str()).collect();
         prop_assert_eq!(cells, expected);
     }
+
+    /// And for job skill profiles, written over typed records: each
+    /// skill's row has the map of the job's and the skill's unknown fields.
+    #[test]
+    fn each_job_rows_extra_cell_is_the_map_of_its_objects_unknown_fields(
+        doc in record_doc_for::<tw_model::job_skill_profiles::JobSkillProfiles>(),
+    ) {
+        use tw_model::job_skill_profiles::JobSkillProfile;
+        let record: JobSkillProfile = serde_json::from_value(doc).unwrap();
+        let rows = crate::scan::typed_rows(&record);
+        let skills = record.skill_list();
+        let expected: Vec<String> = if skills.is_empty() {
+            vec![extra_by_map(&[("job", &record)])]
+        } else {
+            skills
+                .iter()
+                .map(|skill| extra_by_map(&[("job", &record), ("skill", skill)]))
+                .collect()
+        };
+        let extra = <JobSkillProfile as Table>::COLUMNS.len() - 1;
+        let cells: Vec<&str> = rows.iter().map(|(row, _)| row[extra].as_str()).collect();
+        prop_assert_eq!(cells, expected);
+    }
 }
 
 proptest! {

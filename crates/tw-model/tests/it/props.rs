@@ -209,6 +209,28 @@ fn extra_by_map(levels: &[(&str, &dyn tw_model::Unknown)]) -> String {
     }
 }
 
+/// The `extra` cells (a table's last column) of `rows`.
+fn extra_cells<T: Table>(rows: &[(Vec<String>, usize)]) -> Vec<&str> {
+    let extra = T::COLUMNS.len() - 1;
+    rows.iter().map(|(row, _)| row[extra].as_str()).collect()
+}
+
+/// The `extra` cells, by [`extra_by_map`], of a table with a row per
+/// skill of `parent` (a `skill` level below it), or one row of the parent
+/// alone when it has none.
+fn expected_below<S: tw_model::Unknown>(
+    parent: (&str, &dyn tw_model::Unknown),
+    skills: &[S],
+) -> Vec<String> {
+    if skills.is_empty() {
+        return vec![extra_by_map(&[parent])];
+    }
+    skills
+        .iter()
+        .map(|skill| extra_by_map(&[parent, ("skill", skill)]))
+        .collect()
+}
+
 proptest! {
     /// Every skill-clusters row viewed from a record's text has, as its
     /// `extra` cell, the printed map of the unknown fields of the employee,
@@ -240,9 +262,7 @@ proptest! {
                 expected.push(extra_by_map(&[("employee", &record), ("cluster", cluster)]));
             }
         }
-        let extra = <EmployeeSkillClusters as Table>::COLUMNS.len() - 1;
-        let cells: Vec<&str> = rows.iter().map(|(row, _)| row[extra].as_str()).collect();
-        prop_assert_eq!(cells, expected);
+        prop_assert_eq!(extra_cells::<EmployeeSkillClusters>(&rows), expected);
     }
 
     /// The same for skill profiles: each skill's row has the map of the
@@ -259,17 +279,10 @@ proptest! {
         })
         .unwrap();
         let skills = record.skills.as_deref().unwrap_or_default();
-        let expected: Vec<String> = if skills.is_empty() {
-            vec![extra_by_map(&[("employee", &record)])]
-        } else {
-            skills
-                .iter()
-                .map(|skill| extra_by_map(&[("employee", &record), ("skill", skill)]))
-                .collect()
-        };
-        let extra = <EmployeeSkillProfile as Table>::COLUMNS.len() - 1;
-        let cells: Vec<&str> = rows.iter().map(|(row, _)| row[extra].as_str()).collect();
-        prop_assert_eq!(cells, expected);
+        prop_assert_eq!(
+            extra_cells::<EmployeeSkillProfile>(&rows),
+            expected_below(("employee", &record), skills)
+        );
     }
 
     /// And for job skill profiles, written over typed records: each
@@ -281,18 +294,10 @@ proptest! {
         use tw_model::job_skill_profiles::JobSkillProfile;
         let record: JobSkillProfile = serde_json::from_value(doc).unwrap();
         let rows = crate::scan::typed_rows(&record);
-        let skills = record.skill_list();
-        let expected: Vec<String> = if skills.is_empty() {
-            vec![extra_by_map(&[("job", &record)])]
-        } else {
-            skills
-                .iter()
-                .map(|skill| extra_by_map(&[("job", &record), ("skill", skill)]))
-                .collect()
-        };
-        let extra = <JobSkillProfile as Table>::COLUMNS.len() - 1;
-        let cells: Vec<&str> = rows.iter().map(|(row, _)| row[extra].as_str()).collect();
-        prop_assert_eq!(cells, expected);
+        prop_assert_eq!(
+            extra_cells::<JobSkillProfile>(&rows),
+            expected_below(("job", &record), record.skill_list())
+        );
     }
 }
 

@@ -125,7 +125,15 @@ impl Table for AiGoal {
     const TYPED: &'static [(&'static str, Kind)] = &[("version", Kind::Integer)];
 
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
-        let extra = cells::extra(&[("goal", self)]);
+        // The target lists show ids only: what else an item carries goes
+        // to `extra` (`goal.target_skills[0].<field>`).
+        let extra = cells::extra_with_items(
+            &[("goal", self)],
+            &[
+                ("goal.target_skills", &self.target_skills),
+                ("goal.target_tasks", &self.target_tasks),
+            ],
+        );
         emit(
             &[
                 Cell::Text(self.external_id.as_str()),

@@ -567,6 +567,50 @@ pub mod cells {
         Cow::Owned(out)
     }
 
+    /// [`extra`] of `levels` and of the items of `lists`: lists whose items
+    /// a column shows by their labels only (a `;`-joined cell of ids), so
+    /// that what else an item carries is not lost. Each item with unknown
+    /// fields is a level of its own, `<list>[<i>]` (`goal.target_skills[0]`
+    /// for the first item of a goal's `target_skills`, its fields keyed
+    /// `goal.target_skills[0].<field>`).
+    pub fn extra_with_items(
+        levels: &[(&str, &dyn Unknown)],
+        lists: &[(&str, &dyn UnknownItems)],
+    ) -> Cow<'static, str> {
+        let mut items: Vec<(String, &dyn Unknown)> = Vec::new();
+        for (list, values) in lists {
+            values.for_each_item(&mut |i, item| {
+                let mut any = false;
+                item.for_each_unknown_field(&mut |_, _| any = true);
+                if any {
+                    items.push((format!("{list}[{i}]"), item));
+                }
+            });
+        }
+        if items.is_empty() {
+            return extra(levels);
+        }
+        let mut all: Vec<(&str, &dyn Unknown)> = levels.to_vec();
+        all.extend(items.iter().map(|(level, item)| (level.as_str(), *item)));
+        extra(&all)
+    }
+
+    /// A list whose items may carry unknown fields (see
+    /// [`extra_with_items`]).
+    pub trait UnknownItems {
+        /// Calls `f` with each item and its index, in order.
+        fn for_each_item<'a>(&'a self, f: &mut dyn FnMut(usize, &'a dyn Unknown));
+    }
+
+    /// An optional list (absent: no items).
+    impl<T: Unknown> UnknownItems for Option<Vec<T>> {
+        fn for_each_item<'a>(&'a self, f: &mut dyn FnMut(usize, &'a dyn Unknown)) {
+            for (i, item) in self.iter().flatten().enumerate() {
+                f(i, item);
+            }
+        }
+    }
+
     /// Appends the unknown fields of `levels` as JSON members (`"<level>.
     /// <field>":value`, comma-separated), written straight out, with no map
     /// of cloned values, in the order a map keyed by `<level>.<field>` has

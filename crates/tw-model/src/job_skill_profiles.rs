@@ -113,13 +113,6 @@ wire_struct! {
     }
 }
 
-/// A skill type is listed by its display string (blank when absent).
-impl crate::Label for SkillType {
-    fn label(&self) -> &str {
-        self.skill_type.as_deref().unwrap_or_default()
-    }
-}
-
 impl Table for JobSkillProfile {
     crate::dataset::rows_over_typed_records!();
 
@@ -160,7 +153,7 @@ impl Table for JobSkillProfile {
             let mut row = row;
             row[2] = Cell::Text(skill.skill_id.as_str());
             row[3] = cells::text(&skill.skill);
-            row[4] = cells::joined(skill.skill_types.as_ref());
+            row[4] = cells::json(skill.skill_types.as_ref());
             row[5] = cells::text(&skill.domain_name);
             row[6] = cells::label(&skill.validation_state, ValidationState::as_str);
             row[7] = cells::shown(skill.proficiency_level);

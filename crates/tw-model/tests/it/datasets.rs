@@ -222,6 +222,11 @@ macro_rules! suites {
                 }
 
                 #[test]
+                fn rows_keep_every_unknown_field_and_value() {
+                    crate::props::rows_keep_every_unknown_field_and_value::<$dataset>();
+                }
+
+                #[test]
                 fn records_missing_a_key_are_rejected_alike() {
                     super::records_missing_a_key_are_rejected_alike::<$dataset>();
                 }

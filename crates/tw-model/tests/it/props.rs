@@ -216,18 +216,19 @@ fn extra_cells<T: Table>(rows: &[(Vec<String>, usize)]) -> Vec<&str> {
 }
 
 /// The `extra` cells, by [`extra_by_map`], of a table with a row per
-/// skill of `parent` (a `skill` level below it), or one row of the parent
-/// alone when it has none.
+/// child of `parent` (a `level` below it), or one row of the parent alone
+/// when it has none.
 fn expected_below<S: tw_model::Unknown>(
     parent: (&str, &dyn tw_model::Unknown),
-    skills: &[S],
+    level: &str,
+    children: &[S],
 ) -> Vec<String> {
-    if skills.is_empty() {
+    if children.is_empty() {
         return vec![extra_by_map(&[parent])];
     }
-    skills
+    children
         .iter()
-        .map(|skill| extra_by_map(&[parent, ("skill", skill)]))
+        .map(|child| extra_by_map(&[parent, (level, child)]))
         .collect()
 }
 
@@ -281,7 +282,7 @@ proptest! {
         let skills = record.skills.as_deref().unwrap_or_default();
         prop_assert_eq!(
             extra_cells::<EmployeeSkillProfile>(&rows),
-            expected_below(("employee", &record), skills)
+            expected_below(("employee", &record), "skill", skills)
         );
     }
 
@@ -296,7 +297,7 @@ proptest! {
         let rows = crate::scan::typed_rows(&record);
         prop_assert_eq!(
             extra_cells::<JobSkillProfile>(&rows),
-            expected_below(("job", &record), record.skill_list())
+            expected_below(("job", &record), "skill", record.skill_list())
         );
     }
 }
@@ -403,4 +404,113 @@ fn every_small_number_cell_is_its_text() {
     for n in -1i64..=101 {
         assert_eq!(tw_model::cells::shown(Some(n)).to_string(), n.to_string());
     }
+}
+
+/// What a record sends that its model does not know: each unknown field
+/// (renamed so that its key is unique in the record) with its value as
+/// compact JSON, and each open enum's value outside the known ones.
+#[derive(Default, Debug)]
+struct Unknowns {
+    fields: Vec<(String, String)>,
+    enum_values: Vec<String>,
+}
+
+/// Walks `doc` along `shape` (objects of `stack` enclose it), renames every
+/// unknown key to `u<n>_<key>` (unique in the record) and collects what
+/// [`Unknowns`] holds.
+fn collect_unknowns(doc: &mut Value, shape: &Shape, stack: &mut Vec<Shape>, out: &mut Unknowns) {
+    match (shape, doc) {
+        (Shape::Recursive(name), doc) => {
+            let object = stack
+                .iter()
+                .find(|s| matches!(s, Shape::Object { name: n, .. } if n == name))
+                .cloned()
+                .expect("a recursive shape inside its object");
+            collect_unknowns(doc, &object, stack, out);
+        }
+        (Shape::Enum(known), Value::String(value)) if !known.contains(&value.as_str()) => {
+            out.enum_values.push(value.clone());
+        }
+        (Shape::Array(item), Value::Array(items)) => {
+            for doc in items {
+                collect_unknowns(doc, item, stack, out);
+            }
+        }
+        (Shape::Object { fields, .. }, Value::Object(map)) => {
+            stack.push(shape.clone());
+            let old = std::mem::take(map);
+            for (key, mut value) in old {
+                match fields.iter().find(|f| f.name == key) {
+                    Some(field) => {
+                        collect_unknowns(&mut value, &field.shape, stack, out);
+                        map.insert(key, value);
+                    }
+                    None => {
+                        let key = format!("u{}_{key}", out.fields.len());
+                        out.fields.push((key.clone(), value.to_string()));
+                        map.insert(key, value);
+                    }
+                }
+            }
+            stack.pop();
+        }
+        _ => {}
+    }
+}
+
+/// Every dataset's CSV rows lose nothing the API sends that this release
+/// does not know: each unknown field of any object of a record (nested ones
+/// too) is in a cell of the record's rows, as `"<level>.<key>":<value>` in
+/// an `extra` cell or as `"<key>":<value>` inside a column that holds
+/// JSON; each open enum's unknown value is a cell, an item of a
+/// `;`-joined cell, or a JSON string inside a cell. The rows are viewed from the record's text, which for every
+/// dataset gives its typed rows too (`pages_viewed_give_the_rows_of_decoded_ones`).
+pub(crate) fn rows_keep_every_unknown_field_and_value<D: Dataset>() {
+    use proptest::test_runner::{Config, TestRunner};
+
+    let shape = <D::Record as Describe>::shape();
+    let mut runner = TestRunner::new(Config::with_cases(256));
+    runner
+        .run(&record_doc_for::<D>(), |mut doc| {
+            let mut unknowns = Unknowns::default();
+            collect_unknowns(&mut doc, &shape, &mut Vec::new(), &mut unknowns);
+            let text = doc.to_string();
+            let rows = tw_model::view_record::<D::Record, _>(&text, |view, text| {
+                crate::scan::viewed_rows::<D::Record>(view, text)
+            })
+            .unwrap();
+            let cells: Vec<&str> = rows
+                .iter()
+                .flat_map(|(row, _)| row.iter().map(String::as_str))
+                .collect();
+            for (key, value) in &unknowns.fields {
+                let member = format!("{key}\":{value}");
+                let found = cells.iter().any(|cell| {
+                    cell.match_indices(&member)
+                        .any(|(at, _)| at > 0 && matches!(cell.as_bytes()[at - 1], b'"' | b'.'))
+                });
+                prop_assert!(
+                    found,
+                    "the unknown field {}: {} is in no cell of {:?}\nrecord: {}",
+                    key,
+                    value,
+                    rows,
+                    text
+                );
+            }
+            for value in &unknowns.enum_values {
+                let quoted = format!("\"{value}\"");
+                prop_assert!(
+                    cells
+                        .iter()
+                        .any(|cell| cell.split(';').any(|v| v == value) || cell.contains(&quoted)),
+                    "the unknown enum value {:?} is in no cell of {:?}\nrecord: {}",
+                    value,
+                    rows,
+                    text
+                );
+            }
+            Ok(())
+        })
+        .unwrap();
 }

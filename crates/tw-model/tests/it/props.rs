@@ -232,6 +232,25 @@ fn expected_below<S: tw_model::Unknown>(
         .collect()
 }
 
+/// The `extra` cells of a task table (task profiles, job task profiles):
+/// a row per task with the owner's, the task's and its AI impact's
+/// unknown fields (`task.ai_impact`), or the owner's alone without tasks.
+fn expected_task_rows<'a, T: tw_model::Unknown + 'a>(
+    owner: (&str, &dyn tw_model::Unknown),
+    tasks: impl ExactSizeIterator<Item = (&'a T, Option<&'a dyn tw_model::Unknown>)>,
+) -> Vec<String> {
+    if tasks.len() == 0 {
+        return vec![extra_by_map(&[owner])];
+    }
+    tasks
+        .map(|(task, impact)| {
+            let mut levels = vec![owner, ("task", task as &dyn tw_model::Unknown)];
+            levels.extend(impact.map(|impact| ("task.ai_impact", impact)));
+            extra_by_map(&levels)
+        })
+        .collect()
+}
+
 proptest! {
     /// Every skill-clusters row viewed from a record's text has, as its
     /// `extra` cell, the printed map of the unknown fields of the employee,
@@ -299,6 +318,111 @@ proptest! {
             extra_cells::<JobSkillProfile>(&rows),
             expected_below(("job", &record), "skill", record.skill_list())
         );
+    }
+}
+
+proptest! {
+    /// Task profiles: each task's row has the map of the employee's, the
+    /// task's and its AI impact's unknown fields.
+    #[test]
+    fn each_task_rows_extra_cell_is_the_map_of_its_objects_unknown_fields(
+        doc in record_doc_for::<tw_model::task_profiles::TaskProfiles>(),
+    ) {
+        use tw_model::task_profiles::EmployeeTaskProfile;
+        let record: EmployeeTaskProfile = serde_json::from_value(doc).unwrap();
+        let rows = crate::scan::typed_rows(&record);
+        let tasks = record.task_list().iter().map(|task| {
+            (task, task.ai_impact.as_ref().map(|i| i as &dyn tw_model::Unknown))
+        });
+        prop_assert_eq!(
+            extra_cells::<EmployeeTaskProfile>(&rows),
+            expected_task_rows(("employee", &record), tasks)
+        );
+    }
+
+    /// Job task profiles: the same with the job for the employee.
+    #[test]
+    fn each_job_task_rows_extra_cell_is_the_map_of_its_objects_unknown_fields(
+        doc in record_doc_for::<tw_model::job_task_profiles::JobTaskProfiles>(),
+    ) {
+        use tw_model::job_task_profiles::JobTaskProfile;
+        let record: JobTaskProfile = serde_json::from_value(doc).unwrap();
+        let rows = crate::scan::typed_rows(&record);
+        let tasks = record.task_list().iter().map(|task| {
+            (task, task.ai_impact.as_ref().map(|i| i as &dyn tw_model::Unknown))
+        });
+        prop_assert_eq!(
+            extra_cells::<JobTaskProfile>(&rows),
+            expected_task_rows(("job", &record), tasks)
+        );
+    }
+
+    /// Job-market alignment: each peer group's row has the map of the
+    /// job's and its score's unknown fields.
+    #[test]
+    fn each_alignment_rows_extra_cell_is_the_map_of_its_objects_unknown_fields(
+        doc in record_doc_for::<tw_model::job_market_alignment::JobMarketAlignment>(),
+    ) {
+        use tw_model::job_market_alignment::JobMarketAlignmentRecord;
+        let record: JobMarketAlignmentRecord = serde_json::from_value(doc).unwrap();
+        let rows = crate::scan::typed_rows(&record);
+        let scores = record.alignment_scores.as_deref().unwrap_or_default();
+        prop_assert_eq!(
+            extra_cells::<JobMarketAlignmentRecord>(&rows),
+            expected_below(("job", &record), "alignment", scores)
+        );
+    }
+
+    /// Job-market skill profiles: each (peer group, skill) row has the map
+    /// of the job's, the group's and the skill's unknown fields; a group
+    /// without skills the job's and the group's.
+    #[test]
+    fn each_market_rows_extra_cell_is_the_map_of_its_objects_unknown_fields(
+        doc in record_doc_for::<tw_model::job_market_skill_profiles::JobMarketSkillProfiles>(),
+    ) {
+        use tw_model::job_market_skill_profiles::JobMarketSkillProfile;
+        let record: JobMarketSkillProfile = serde_json::from_value(doc).unwrap();
+        let rows = crate::scan::typed_rows(&record);
+        let job = ("job", &record as &dyn tw_model::Unknown);
+        let mut expected = Vec::new();
+        if record.peer_group_list().is_empty() {
+            expected.push(extra_by_map(&[job]));
+        }
+        for group in record.peer_group_list() {
+            let skills = group.skills.as_deref().unwrap_or_default();
+            if skills.is_empty() {
+                expected.push(extra_by_map(&[job, ("peer_group", group)]));
+            }
+            for skill in skills {
+                expected.push(extra_by_map(&[job, ("peer_group", group), ("skill", skill)]));
+            }
+        }
+        prop_assert_eq!(extra_cells::<JobMarketSkillProfile>(&rows), expected);
+    }
+
+    /// AI goals: the goal's row has the map of the goal's unknown fields
+    /// and those of each target skill and task (shown by id only), keyed
+    /// by the item's place (`goal.target_skills[0].<field>`).
+    #[test]
+    fn each_goal_rows_extra_cell_is_the_map_of_its_objects_unknown_fields(
+        doc in record_doc_for::<tw_model::ai_goals::AiGoals>(),
+    ) {
+        use tw_model::ai_goals::AiGoal;
+        let record: AiGoal = serde_json::from_value(doc).unwrap();
+        let rows = crate::scan::typed_rows(&record);
+        let mut names = Vec::new();
+        let mut items: Vec<&dyn tw_model::Unknown> = Vec::new();
+        for (i, skill) in record.target_skills.iter().flatten().enumerate() {
+            names.push(format!("goal.target_skills[{i}]"));
+            items.push(skill);
+        }
+        for (i, task) in record.target_tasks.iter().flatten().enumerate() {
+            names.push(format!("goal.target_tasks[{i}]"));
+            items.push(task);
+        }
+        let mut levels = vec![("goal", &record as &dyn tw_model::Unknown)];
+        levels.extend(names.iter().map(String::as_str).zip(items));
+        prop_assert_eq!(extra_cells::<AiGoal>(&rows), vec![extra_by_map(&levels)]);
     }
 }
 

@@ -374,6 +374,20 @@ struct ResumeKey<'a, D: Dataset> {
     format: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     compression: Option<&'static str>,
+    /// For a table (CSV, or Parquet through CSV): how its rows are laid
+    /// out, since another release may lay them out differently (a column
+    /// added, or a column's content written another way) and a resumed
+    /// file must not mix the two.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    table: Option<TableKey>,
+}
+
+/// What decides a table's rows: the release whose tables write them, and
+/// the columns.
+#[derive(Debug, serde::Serialize)]
+struct TableKey {
+    release: &'static str,
+    columns: &'static [&'static str],
 }
 
 /// `tw-export <dataset>`: one export loop for every dataset.
@@ -661,6 +675,10 @@ pub(crate) fn options_of<D: Dataset>(
         max_records,
         format: if parquet { "parquet" } else { format.name() },
         compression: compression.map(Compression::name),
+        table: matches!(format, Format::Csv(_)).then_some(TableKey {
+            release: env!("CARGO_PKG_VERSION"),
+            columns: D::Record::COLUMNS,
+        }),
     };
     serde_json::to_value(&key).expect("a resume key serializes")
 }

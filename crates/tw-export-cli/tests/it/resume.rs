@@ -301,6 +301,48 @@ fn resume_refusals() {
         stderr(&output)
     );
 
+    // A CSV export interrupted under another release (whose tables may lay
+    // rows out differently) is not continued by this one: one file never
+    // mixes two layouts. The checkpoint names the release and columns.
+    let csv = dir.join("release.csv");
+    let output = run(export_from(&broken)
+        .args(["--limit", "10", "--max-attempts", "1", "-o"])
+        .arg(&csv));
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    let checkpoint = dir.join("release.csv.checkpoint");
+    let mut saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&checkpoint).unwrap()).unwrap();
+    let table = &mut saved["options"]["table"];
+    assert_eq!(table["release"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(
+        table["columns"],
+        serde_json::json!(<tw_model::EmployeeSkillClusters as tw_model::Table>::COLUMNS)
+    );
+    table["release"] = "0.0.1".into();
+    std::fs::write(&checkpoint, saved.to_string()).unwrap();
+    let partial = dir.join("release.csv.partial");
+    let before = std::fs::read(&partial).unwrap();
+    let output = run(export_from(&broken)
+        .args(["--limit", "10", "--resume", "-o"])
+        .arg(&csv));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("table: checkpoint has {\"columns\":["),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        stderr(&output).contains("\"release\":\"0.0.1\"}, this run has"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        std::fs::read(&partial).unwrap(),
+        before,
+        "the partial file is untouched"
+    );
+    assert!(!csv.exists());
+
     // A different page size is fine: it does not change the output.
     let mut faults = Faults::default();
     faults.server_error_every = Some(3);

@@ -124,7 +124,9 @@ pub use crate::skill_clusters::{
 pub use crate::skill_profiles::{
     EmployeeSkillProfile, ProfileSkill, SkillProfiles, SkillProfilesRequest, SourceEvent,
 };
-pub use crate::validate::{RawPage, Validate, decode_raw, decode_raw_page};
+pub use crate::validate::{
+    RawPage, Validate, decode_raw, decode_raw_page, decode_raw_page_counting,
+};
 pub use crate::view::{EachRecord, ViewPage, decode_view_page, view_page_each, view_record};
 
 /// Re-exported so users need not depend on `serde_json` to read `extra`.

@@ -257,10 +257,7 @@ impl Scanner {
     /// assert_eq!(counts.counts()["team"], 1);
     /// ```
     pub fn count_unknown(&self, record: impl AsRef<[u8]>, counts: &mut UnknownFields) -> bool {
-        counts.path.clear();
-        counts.pending.clear();
-        counts.pending_text.clear();
-        counts.keys.clear();
+        counts.start();
         let mut walk = Walk::new(record.as_ref(), Some(&mut *counts));
         let valid = walk.whole(|walk| walk.value(self, Self::ROOT)).is_ok();
         if valid {
@@ -277,8 +274,10 @@ impl Scanner {
 #[derive(Debug, Default, Clone)]
 pub struct UnknownFields {
     counts: BTreeMap<String, u64>,
-    /// The path of the value being walked.
-    path: String,
+    /// The path of the value being walked: its parts (field names and
+    /// `[]`), joined only when an unknown key is found, so a walk through
+    /// known fields pushes and pops a pointer, not text.
+    path: Vec<&'static str>,
     /// The current record's unknown paths (committed when it is valid).
     pending: Vec<Range<usize>>,
     /// Their texts, back to back.
@@ -307,10 +306,31 @@ impl UnknownFields {
         }
     }
 
+    /// Adds counts gathered elsewhere (another page's, counted as it was
+    /// checked: [`crate::decode_raw_page_counting`]).
+    pub fn add_counts(&mut self, counts: &BTreeMap<String, u64>) {
+        for (path, n) in counts {
+            match self.counts.get_mut(path) {
+                Some(total) => *total += n,
+                None => {
+                    self.counts.insert(path.clone(), *n);
+                }
+            }
+        }
+    }
+
     /// Adds the unknown fields of a decoded record (the slow path, for a
     /// record the scanner left to the decoders).
     pub fn add_value(&mut self, shape: &Shape, record: &serde_json::Value) {
         crate::shape::unknown_fields(shape, record, &mut self.counts);
+    }
+
+    /// Forgets what a walk that was not decided left pending.
+    fn start(&mut self) {
+        self.path.clear();
+        self.pending.clear();
+        self.pending_text.clear();
+        self.keys.clear();
     }
 
     fn commit(&mut self) {
@@ -764,14 +784,11 @@ impl<'a, 'c> Walk<'a, 'c> {
     /// Appends to the counted path (when counting); returns where to cut
     /// it back to.
     #[inline]
-    fn push_path(&mut self, part: &str) -> usize {
+    fn push_path(&mut self, part: &'static str) -> usize {
         match &mut self.count {
             Some(count) => {
                 let len = count.path.len();
-                if !part.starts_with('[') && !count.path.is_empty() {
-                    count.path.push('.');
-                }
-                count.path.push_str(part);
+                count.path.push(part);
                 len
             }
             None => 0,
@@ -802,11 +819,13 @@ impl<'a, 'c> Walk<'a, 'c> {
             return;
         };
         let start = count.pending_text.len();
-        count.pending_text.push_str(&count.path);
-        if !count.path.is_empty() {
-            count.pending_text.push('.');
+        // `a.b[].c`: a `.` before each part but the first and `[]`.
+        for part in count.path.iter().copied().chain([name]) {
+            if !part.starts_with('[') && count.pending_text.len() > start {
+                count.pending_text.push('.');
+            }
+            count.pending_text.push_str(part);
         }
-        count.pending_text.push_str(name);
         let end = count.pending_text.len();
         count.pending.push(start..end);
     }
@@ -1031,9 +1050,24 @@ impl<'a, 'c> Walk<'a, 'c> {
 /// page when the scanner is sure it is valid, `None` otherwise (the
 /// decoders then decide).
 pub(crate) fn scan_page(body: &[u8], layout: Layout, scanner: &Scanner) -> Option<RawPage> {
+    scan_page_counting(body, layout, scanner, None)
+}
+
+/// [`scan_page`], and with `count`, in the same pass, the unknown fields of
+/// the page's records added to it as [`Scanner::count_unknown`] counts each
+/// record; only when the page is decided (else `count` is unchanged).
+pub(crate) fn scan_page_counting(
+    body: &[u8],
+    layout: Layout,
+    scanner: &Scanner,
+    mut count: Option<&mut UnknownFields>,
+) -> Option<RawPage> {
+    if let Some(count) = count.as_deref_mut() {
+        count.start();
+    }
     let mut ranges = Vec::new();
     let mut breaks = false;
-    let mut walk = Walk::new(body, None);
+    let mut walk = Walk::new(body, count);
     let mut envelope = None;
     walk.whole(|walk| {
         envelope = Some(walk.envelope(layout, |walk| {
@@ -1062,6 +1096,9 @@ pub(crate) fn scan_page(body: &[u8], layout: Layout, scanner: &Scanner) -> Optio
     })
     .ok()?;
     let (has_next, next_starting_after) = envelope?;
+    if let Some(count) = walk.count {
+        count.commit();
+    }
     Some(RawPage {
         has_next,
         records: ranges,

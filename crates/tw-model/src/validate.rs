@@ -357,6 +357,52 @@ pub fn decode_raw_page<D: crate::Dataset>(body: &[u8]) -> Result<RawPage, Decode
     decode_raw_in::<D::Record>(body, Layout::of::<D>())
 }
 
+/// [`decode_raw_page`], also adding the unknown fields of the page's
+/// records to `counts` by JSON path, exactly as
+/// [`Scanner::count_unknown`](crate::Scanner::count_unknown) and
+/// [`crate::unknown_fields`] count them one record at a time: in the same
+/// pass that checks the records, when the scanner decides the page; else
+/// from each record after the decoders accepted the page. On an error
+/// `counts` is unchanged. What `tw-export all` and `--stats` report as
+/// drift, without reading the page twice.
+///
+/// ```
+/// use tw_model::{SkillClusters, UnknownFields, decode_raw_page_counting};
+///
+/// let body = r#"{"has_next":false,"records":[
+///     {"external_id":"e1","team":"b","skill_clusters":[{"weight":2}]},
+///     {"external_id":"e2","team":"c"}]}"#;
+/// let mut counts = UnknownFields::default();
+/// let page = decode_raw_page_counting::<SkillClusters>(body.as_bytes(), &mut counts).unwrap();
+/// assert_eq!(page.records.len(), 2);
+/// assert_eq!(counts.counts()["team"], 2);
+/// assert_eq!(counts.counts()["skill_clusters[].weight"], 1);
+/// ```
+pub fn decode_raw_page_counting<D: crate::Dataset>(
+    body: &[u8],
+    counts: &mut crate::UnknownFields,
+) -> Result<RawPage, DecodeError> {
+    let scanner = <D::Record as Validate>::scanner();
+    if let Some(scanner) = scanner
+        && let Some(page) =
+            crate::scan::scan_page_counting(body, Layout::of::<D>(), scanner, Some(counts))
+    {
+        return Ok(page);
+    }
+    let page = decode_raw_serde::<D::Record>(body, Layout::of::<D>())?;
+    let shape = <D::Record as crate::Describe>::shape();
+    for range in &page.records {
+        let text = &body[range.clone()];
+        // The decoders accepted the record, so it reads as a value.
+        if !scanner.is_some_and(|scanner| scanner.count_unknown(text, counts))
+            && let Ok(value) = serde_json::from_slice::<serde_json::Value>(text)
+        {
+            counts.add_value(&shape, &value);
+        }
+    }
+    Ok(page)
+}
+
 fn decode_raw_in<T>(body: &[u8], layout: Layout) -> Result<RawPage, DecodeError>
 where
     T: Validate + serde::de::DeserializeOwned,

@@ -272,6 +272,7 @@ pub(crate) fn generated_pages_are_decided_by_the_scanner<D: Dataset>() {
                 if !pretty {
                     prop_assert!(!scanned.line_breaks);
                 }
+                let mut page_slow = BTreeMap::new();
                 for (range, record) in scanned.records.iter().zip(&typed.records) {
                     let sent: Value = serde_json::from_str(&text[range.clone()]).unwrap();
                     prop_assert_eq!(&serde_json::to_value(record).unwrap(), &sent);
@@ -281,7 +282,19 @@ pub(crate) fn generated_pages_are_decided_by_the_scanner<D: Dataset>() {
                     let mut slow = BTreeMap::new();
                     tw_model::unknown_fields(&shape, &sent, &mut slow);
                     prop_assert_eq!(fast.counts(), &slow);
+                    tw_model::unknown_fields(&shape, &sent, &mut page_slow);
                 }
+                // Counted in the pass that checks the page: the same page,
+                // and the counts of its records one by one, added to what
+                // was there.
+                let mut counts = UnknownFields::from_counts(page_slow.clone());
+                let counted =
+                    tw_model::decode_raw_page_counting::<D>(text.as_bytes(), &mut counts).unwrap();
+                prop_assert_eq!(&counted.records, &scanned.records);
+                prop_assert_eq!(counted.has_next, scanned.has_next);
+                let doubled: BTreeMap<String, u64> =
+                    page_slow.iter().map(|(k, n)| (k.clone(), 2 * n)).collect();
+                prop_assert_eq!(counts.counts(), &doubled);
             }
             Ok(())
         })
@@ -788,4 +801,39 @@ fn decoding_in_place_reuses_the_records_allocations() {
             .as_ptr(),
         name
     );
+}
+
+/// Counting a page the scanner leaves to the decoders (a repeated key)
+/// counts each record as the one-record count does; a page the decoders
+/// refuse leaves the counts as they were.
+#[test]
+fn pages_counted_by_the_decoders_count_alike_and_refused_ones_not_at_all() {
+    let body = r#"{"has_next":false,"records":[
+        {"external_id":"a","external_id":"b","team":1,"skill_clusters":[{"weight":2}]},
+        {"external_id":"c","team":2}]}"#;
+    assert!(scan_raw_page::<SkillClusters>(body.as_bytes()).is_none());
+    let mut counts = UnknownFields::default();
+    let page =
+        tw_model::decode_raw_page_counting::<SkillClusters>(body.as_bytes(), &mut counts).unwrap();
+    assert_eq!(page.records.len(), 2);
+    let expected: BTreeMap<String, u64> = [
+        ("skill_clusters[].weight".to_owned(), 1),
+        ("team".to_owned(), 2),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(counts.counts(), &expected);
+
+    // The second record lacks its external id: refused, nothing counted,
+    // whether the scanner or the decoders give the verdict.
+    for refused in [
+        r#"{"has_next":false,"records":[{"external_id":"a","team":1},{"team":2}]}"#,
+        r#"{"has_next":false,"records":[{"external_id":"a","external_id":"b","team":1},{"team":2}]}"#,
+    ] {
+        let err =
+            tw_model::decode_raw_page_counting::<SkillClusters>(refused.as_bytes(), &mut counts)
+                .unwrap_err();
+        assert!(err.to_string().contains("external_id"), "{err}");
+        assert_eq!(counts.counts(), &expected, "{refused}");
+    }
 }

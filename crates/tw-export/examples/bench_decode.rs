@@ -35,7 +35,7 @@ use std::time::Instant;
 
 use tw_export::model::{Dataset, ExportRequest};
 use tw_export::output::{CsvDialect, Format, RecordWriter, TechwolfCsv};
-use tw_export::{Checkpoint, Client, Raw, Repr, Rows};
+use tw_export::{Checkpoint, Client, Raw, RawCounted, Repr, Rows};
 use tw_model::{EmployeeSkillClusters, SkillClusters, SkillClustersPage};
 use tw_transport::testing::RecordingTransport;
 use tw_transport::{BaseUrl, HttpTransport, Request, Transport};
@@ -91,6 +91,29 @@ fn export_paths() -> (Path, Path) {
         csv_items = page.items;
     };
     (Box::new(jsonl_out), Box::new(csv_out))
+}
+
+/// The JSON Lines path as `tw-export all` and `--stats` run it: each page
+/// scanned as in [`export_paths`], its records' unknown fields counted by
+/// path in the same pass (`RawCounted`), its lines written, and the page's
+/// counts added to the export's (what the command reports as drift).
+fn jsonl_counting_path() -> Path {
+    let mut jsonl = RecordWriter::<_, EmployeeSkillClusters>::new(std::io::sink(), Format::Jsonl);
+    let mut raw_items = Vec::new();
+    let mut counts = tw_model::UnknownFields::default();
+    Box::new(move |b: &[u8]| {
+        let page = <RawCounted as Repr<SkillClusters>>::decode_page(
+            b.to_vec(),
+            std::mem::take(&mut raw_items),
+        )
+        .unwrap();
+        jsonl.write_raw_page(&page.items).unwrap();
+        if let Some(page_counts) = page.items.first().and_then(|r| r.page_unknown_fields()) {
+            counts.add_counts(page_counts);
+        }
+        black_box(counts.counts());
+        raw_items = page.items;
+    })
 }
 
 /// A named decoder run over one page.
@@ -209,8 +232,10 @@ fn main() {
         .unwrap();
         black_box(page);
     };
-    let mut runs: [Run<'_>; 9] = [
+    let mut jsonl_counting = jsonl_counting_path();
+    let mut runs: [Run<'_>; 10] = [
         ("jsonl_out", &mut jsonl_out),
+        ("jsonl_counting", &mut jsonl_counting),
         ("csv_out", &mut csv_out),
         ("csv_view", &mut csv_view),
         ("scan", &mut |b| {
@@ -247,8 +272,10 @@ fn main() {
     let new_pages = skill_cluster_pages(&new_fields);
     new_fields.stop();
     let (mut jsonl_new, mut csv_new) = export_paths();
-    let mut runs: [Run<'_>; 2] = [
+    let mut jsonl_counting_new = jsonl_counting_path();
+    let mut runs: [Run<'_>; 3] = [
         ("jsonl_out_new_fields", &mut jsonl_new),
+        ("jsonl_counting_new_fields", &mut jsonl_counting_new),
         ("csv_out_new_fields", &mut csv_new),
     ];
     let results = measure(&new_pages, &mut runs, rounds, only.as_deref());

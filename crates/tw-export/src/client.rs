@@ -1,5 +1,6 @@
 //! The client: settings in, typed iterators out.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -547,33 +548,7 @@ impl<D: Dataset> Repr<D> for Raw {
         reuse: Vec<RawRecord>,
     ) -> Result<SpentPage<RawRecord>, tw_model::DecodeError> {
         let page = tw_model::decode_raw_page::<D>(&body)?;
-        let mut body = body;
-        // The byte after each record (a comma, whitespace or the list's
-        // `]`: never a record's) becomes a line break, so the JSON Lines
-        // of a page's records are the bytes they lie in, and a writer
-        // writes a page of them at once (see [`lines_run`]). What the
-        // records' texts are does not change.
-        for record in &page.records {
-            if let Some(after) = body.get_mut(record.end) {
-                *after = b'\n';
-            }
-        }
-        let body = Arc::new(body);
-        let one_line = !page.line_breaks;
-        let mut items = reuse;
-        items.clear();
-        items.extend(page.records.into_iter().map(|range| RawRecord {
-            body: body.clone(),
-            range,
-            one_line,
-        }));
-        let page = Page {
-            items,
-            has_next: page.has_next,
-            next_cursor: next_cursor(page.next_starting_after),
-        };
-        // The records keep the body.
-        Ok((page, None))
+        Ok(raw_items(body, page, reuse))
     }
 
     fn key(item: &RawRecord, field: &str) -> Option<String> {
@@ -585,6 +560,77 @@ impl<D: Dataset> Repr<D> for Raw {
         let body = items.first().map(|item| item.body.clone());
         items.clear();
         Arc::try_unwrap(body?).ok()
+    }
+}
+
+/// The [`Raw`] records of a checked page: each one's range of `body`, the
+/// body shared.
+fn raw_items(
+    body: Vec<u8>,
+    page: tw_model::RawPage,
+    reuse: Vec<RawRecord>,
+) -> SpentPage<RawRecord> {
+    let mut body = body;
+    // The byte after each record (a comma, whitespace or the list's
+    // `]`: never a record's) becomes a line break, so the JSON Lines
+    // of a page's records are the bytes they lie in, and a writer
+    // writes a page of them at once (see [`lines_run`]). What the
+    // records' texts are does not change.
+    for record in &page.records {
+        if let Some(after) = body.get_mut(record.end) {
+            *after = b'\n';
+        }
+    }
+    let body = Arc::new(body);
+    let one_line = !page.line_breaks;
+    let mut items = reuse;
+    items.clear();
+    items.extend(page.records.into_iter().map(|range| RawRecord {
+        body: body.clone(),
+        range,
+        one_line,
+        page_unknown_fields: None,
+    }));
+    let page = Page {
+        items,
+        has_next: page.has_next,
+        next_cursor: next_cursor(page.next_starting_after),
+    };
+    // The records keep the body.
+    (page, None)
+}
+
+/// Records kept as the server's JSON text, as [`Raw`] keeps them, with
+/// the fields the model does not know counted by JSON path in the same
+/// pass that checks each page ([`tw_model::decode_raw_page_counting`]),
+/// not in a second one: what `tw-export all` and `--stats` report as
+/// drift. A page's counts ride on its first record
+/// ([`RawRecord::page_unknown_fields`]).
+#[derive(Debug, Clone, Copy)]
+pub struct RawCounted;
+
+impl<D: Dataset> Repr<D> for RawCounted {
+    type Item = RawRecord;
+
+    fn decode_page_spent(
+        body: Vec<u8>,
+        reuse: Vec<RawRecord>,
+    ) -> Result<SpentPage<RawRecord>, tw_model::DecodeError> {
+        let mut counts = tw_model::UnknownFields::default();
+        let page = tw_model::decode_raw_page_counting::<D>(&body, &mut counts)?;
+        let (mut page, spent) = raw_items(body, page, reuse);
+        if let Some(first) = page.items.first_mut() {
+            first.page_unknown_fields = Some(Arc::new(counts.into_counts()));
+        }
+        Ok((page, spent))
+    }
+
+    fn key(item: &RawRecord, field: &str) -> Option<String> {
+        <Raw as Repr<D>>::key(item, field)
+    }
+
+    fn release(items: &mut Vec<RawRecord>) -> Option<Vec<u8>> {
+        <Raw as Repr<D>>::release(items)
     }
 }
 
@@ -1096,6 +1142,9 @@ pub struct RawRecord {
     range: std::ops::Range<usize>,
     /// No line break in the text (the scanner said so for the page).
     one_line: bool,
+    /// On a page's first record read as [`RawCounted`]: the unknown fields
+    /// of all the page's records.
+    page_unknown_fields: Option<Arc<BTreeMap<String, u64>>>,
 }
 
 /// How many leading `records` (none when the first is not on one line,
@@ -1130,6 +1179,15 @@ impl RawRecord {
     /// pretty-printed it, or when the page was not scanned for it).
     pub fn is_one_line(&self) -> bool {
         self.one_line
+    }
+
+    /// For the first record of a page read as [`RawCounted`]: how many
+    /// times each field the model does not know occurs in the page's
+    /// records, by JSON path (`skill_clusters[].weight`), as
+    /// [`tw_model::unknown_fields`] counts them; `None` for every other
+    /// record.
+    pub fn page_unknown_fields(&self) -> Option<&BTreeMap<String, u64>> {
+        self.page_unknown_fields.as_deref()
     }
 }
 

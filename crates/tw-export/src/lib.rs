@@ -52,8 +52,8 @@ pub mod output;
 mod prefetch;
 
 pub use crate::client::{
-    Client, ClientBuilder, NoJson, Pages, Raw, RawRecord, RecordJson, Records, Repr, Rows,
-    RowsRecord, SpentPage, Typed, Viewed, ViewedRecord, WithJson,
+    Client, ClientBuilder, NoJson, Pages, Raw, RawCounted, RawRecord, RecordJson, Records, Repr,
+    Rows, RowsRecord, SpentPage, Typed, Viewed, ViewedRecord, WithJson,
 };
 pub use crate::error::Error;
 pub use tw_model as model;

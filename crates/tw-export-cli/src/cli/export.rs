@@ -12,8 +12,8 @@ use tw_export::model::Table;
 use tw_export::output::{CsvDialect, Format, RecordWriter};
 use tw_export::output::{Rfc4180Csv, TechwolfCsv};
 use tw_export::{
-    Checkpoint, Client, Cursor, Dataset, ExportRequest, NoJson, Raw, RawRecord, Repr, RetryPolicy,
-    Rows, RowsRecord, Secret,
+    Checkpoint, Client, Cursor, Dataset, ExportRequest, NoJson, Raw, RawCounted, RawRecord, Repr,
+    RetryPolicy, Rows, RowsRecord, Secret,
 };
 
 use crate::cli::args::{
@@ -747,6 +747,11 @@ impl Drift {
         }
     }
 
+    /// Adds a page's counts, counted as its records were checked.
+    fn add(&mut self, counts: &BTreeMap<String, u64>) {
+        self.fields.add_counts(counts);
+    }
+
     /// The counts so far.
     pub(crate) fn counts(&self) -> &BTreeMap<String, u64> {
         self.fields.counts()
@@ -809,6 +814,13 @@ trait Pumped<T: Table + serde::Serialize + serde::de::DeserializeOwned>: Sized {
     fn write_page<W: Write>(page: &[Self], writer: &mut RecordWriter<W, T>) -> io::Result<()>;
     /// The record's JSON text.
     fn json(&self) -> &[u8];
+    /// Adds the unknown fields of a page's records to `drift`: read from
+    /// each record's text, unless the page counted them as it was checked.
+    fn observe(page: &[Self], drift: &mut Drift) {
+        for record in page {
+            drift.observe(record.json());
+        }
+    }
 }
 
 impl<T: Table + serde::Serialize + serde::de::DeserializeOwned> Pumped<T> for RawRecord {
@@ -818,6 +830,18 @@ impl<T: Table + serde::Serialize + serde::de::DeserializeOwned> Pumped<T> for Ra
 
     fn json(&self) -> &[u8] {
         self.as_bytes()
+    }
+
+    fn observe(page: &[Self], drift: &mut Drift) {
+        match page.first().and_then(RawRecord::page_unknown_fields) {
+            // Counted in the pass that checked the page (`RawCounted`).
+            Some(counts) => drift.add(counts),
+            None => {
+                for record in page {
+                    drift.observe(record.as_bytes());
+                }
+            }
+        }
     }
 }
 
@@ -866,7 +890,9 @@ impl<D: Dataset> Job<'_, D> {
             (Format::Csv(CsvDialect::Rfc4180), false) => {
                 self.pump_as::<W, Rows<Rfc4180Csv, NoJson>>(writer, after_page, on_error, what)
             }
-            _ => self.pump_as::<W, Raw>(writer, after_page, on_error, what),
+            // JSON counts unknown fields in the pass that checks each page.
+            (_, true) => self.pump_as::<W, RawCounted>(writer, after_page, on_error, what),
+            (_, false) => self.pump_as::<W, Raw>(writer, after_page, on_error, what),
         }
     }
 
@@ -903,9 +929,7 @@ impl<D: Dataset> Job<'_, D> {
             };
             R::Item::write_page(&batch, writer).with_context(what)?;
             if let Some(drift) = &mut drift {
-                for record in &batch {
-                    drift.observe(record.json());
-                }
+                R::Item::observe(&batch, drift);
             }
             pages.recycle(batch);
             self.progress.update(

@@ -232,6 +232,11 @@ pub(crate) struct Tracked<W> {
     // reference to its output.
     page_start: std::cell::Cell<u64>,
     digest: std::cell::Cell<PageDigest>,
+    /// The SHA-256 of every byte of the file so far, when asked for
+    /// ([`Tracked::hashing`]): the hash `--stats` and `all`'s manifest
+    /// report, taken as the bytes go by instead of reading the finished
+    /// file back.
+    sha256: Option<sha2::Sha256>,
 }
 
 impl<W> Tracked<W> {
@@ -242,7 +247,21 @@ impl<W> Tracked<W> {
             bytes,
             page_start: std::cell::Cell::new(bytes),
             digest: std::cell::Cell::new(PageDigest::new()),
+            sha256: None,
         }
+    }
+
+    /// Also hashes what is written, after the bytes `sha256` has hashed
+    /// (the file's first `bytes`, on a resume).
+    pub(crate) fn hashing(mut self, sha256: sha2::Sha256) -> Self {
+        self.sha256 = Some(sha256);
+        self
+    }
+
+    /// The SHA-256 of the file's bytes (hex), when hashing.
+    pub(crate) fn sha256_hex(&mut self) -> Option<String> {
+        use sha2::Digest as _;
+        self.sha256.take().map(|sha256| hex(&sha256.finalize()))
     }
 }
 
@@ -252,6 +271,9 @@ impl<W: Write> Write for Tracked<W> {
         let mut digest = self.digest.get();
         digest.update(&buf[..n]);
         self.digest.set(digest);
+        if let Some(sha256) = &mut self.sha256 {
+            sha2::Digest::update(sha256, &buf[..n]);
+        }
         self.bytes += n as u64;
         Ok(n)
     }
@@ -459,24 +481,33 @@ pub(crate) fn lock(paths: &Paths) -> std::io::Result<LockFile> {
 /// The sha256 (hex) and length of a file.
 pub(crate) fn sha256(path: &Path) -> std::io::Result<(String, u64)> {
     use sha2::Digest as _;
-    let mut file = fs::File::open(path)?;
+    let (hasher, len) = sha256_reading(&mut fs::File::open(path)?)?;
+    Ok((hex(&hasher.finalize()), len))
+}
+
+/// The SHA-256 state after the rest of `reader`, and how many bytes that
+/// was.
+pub(crate) fn sha256_reading(
+    reader: &mut impl std::io::Read,
+) -> std::io::Result<(sha2::Sha256, u64)> {
+    use sha2::Digest as _;
     let mut hasher = sha2::Sha256::new();
     let mut buffer = vec![0; 256 * 1024];
     let mut len = 0;
     loop {
-        let n = std::io::Read::read(&mut file, &mut buffer)?;
+        let n = reader.read(&mut buffer)?;
         if n == 0 {
             break;
         }
         len += n as u64;
         hasher.update(&buffer[..n]);
     }
-    let hex: String = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    Ok((hex, len))
+    Ok((hasher, len))
+}
+
+/// Lower-case hex.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -707,9 +707,13 @@ pub(crate) struct Written {
 }
 
 impl Written {
-    /// `self` with the complete file's sha256 and length, read back from
-    /// `file`.
+    /// `self` with the complete file's sha256 and length: as hashed while
+    /// it was written, or else read back from `file` (a converted Parquet
+    /// file).
     pub(crate) fn with_sha256_of(mut self, file: &Path) -> anyhow::Result<Written> {
+        if self.sha256.is_some() {
+            return Ok(self);
+        }
         let (hash, bytes) = crate::cli::checkpoint::sha256(file)
             .with_context(|| format!("reading {}", file.display()))?;
         self.sha256 = Some(hash);
@@ -1066,6 +1070,7 @@ impl<D: Dataset> Job<'_, D> {
             .with_context(what)?;
         counting.inner.sync_all()?;
         let mut bytes = counting.bytes;
+        let mut sha256 = counting.sha256_hex();
         drop(counting);
         if parquet {
             crate::cli::parquet::convert(
@@ -1076,6 +1081,8 @@ impl<D: Dataset> Job<'_, D> {
             )
             .with_context(|| format!("writing {}", paths.output.display()))?;
             bytes = fs::metadata(&paths.output)?.len();
+            // The converted file's hash is read from it.
+            sha256 = None;
             fs::remove_file(&paths.partial)?;
         } else {
             fs::rename(&paths.partial, &paths.output).with_context(|| {
@@ -1096,7 +1103,7 @@ impl<D: Dataset> Job<'_, D> {
             records,
             pages,
             bytes,
-            sha256: None,
+            sha256,
             unknown_fields: drift.map(Drift::into_counts).unwrap_or_default(),
         })
     }
@@ -1174,6 +1181,9 @@ fn resume_partial<D: Dataset>(
         )));
     }
     file.set_len(saved.bytes)?;
+    // The output's hash goes on from the bytes already there (read once).
+    file.seek(io::SeekFrom::Start(0))?;
+    let (sha256, _) = crate::cli::checkpoint::sha256_reading(&mut file)?;
     file.seek(io::SeekFrom::End(0))?;
     tracing::info!(
         "resuming {} after {} records ({} pages)",
@@ -1183,7 +1193,10 @@ fn resume_partial<D: Dataset>(
     );
     Ok((
         RecordWriter::for_dataset::<D>(
-            Compressed::new(Tracked::new(Writeback::new(file), saved.bytes), compression),
+            Compressed::new(
+                Tracked::new(Writeback::new(file), saved.bytes).hashing(sha256),
+                compression,
+            ),
             format,
             saved.records,
         ),
@@ -1209,7 +1222,10 @@ fn new_partial<D: Dataset>(
     }
     let file = create_private(&paths.partial)
         .with_context(|| format!("creating {}", paths.partial.display()))?;
-    let mut out = Compressed::new(Tracked::new(Writeback::new(file), 0), compression);
+    let mut out = Compressed::new(
+        Tracked::new(Writeback::new(file), 0).hashing(sha2::Sha256::default()),
+        compression,
+    );
     if bom {
         out.write_all(BOM)?;
     }

@@ -612,3 +612,43 @@ fn compressed_outputs_resume_to_the_same_content() {
         );
     }
 }
+
+/// The hash `--stats` reports is the finished file's, whether the run was
+/// resumed or not: it is taken as the bytes are written, going on from
+/// the bytes of the interrupted run on a resume.
+#[test]
+fn a_resumed_exports_reported_hash_is_its_files() {
+    use sha2::Digest as _;
+    let dir = temp_dir("resume-sha256");
+    for name in ["out.jsonl", "out.csv.gz", "out.json"] {
+        // The third request fails, and there are no retries.
+        let mut faults = Faults::default();
+        faults.server_error_every = Some(3);
+        let flaky = sandbox_with(60, faults);
+        let out = dir.join(name);
+        let output = run(export_from(&flaky)
+            .args(["--limit", "10", "--max-attempts", "1", "-o"])
+            .arg(&out));
+        assert_eq!(output.status.code(), Some(4), "{name}: {}", stderr(&output));
+        let mut partial = out.as_os_str().to_owned();
+        partial.push(".partial");
+        assert!(std::fs::metadata(&partial).unwrap().len() > 0, "{name}");
+        let stats = dir.join(format!("{name}.stats.json"));
+        let output = run(export_from(&flaky)
+            .args(["--limit", "10", "--resume", "--stats"])
+            .arg(&stats)
+            .arg("-o")
+            .arg(&out));
+        assert!(output.status.success(), "{name}: {}", stderr(&output));
+        let report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&stats).unwrap()).unwrap();
+        let bytes = std::fs::read(&out).unwrap();
+        let hash: String = sha2::Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(report["sha256"], hash, "{name}");
+        assert_eq!(report["bytes"], bytes.len() as u64, "{name}");
+        assert_eq!(report["records"], 60, "{name}");
+    }
+}

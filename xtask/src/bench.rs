@@ -351,6 +351,10 @@ pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
         result("jsonl_out_new_fields")?,
         result("csv_out_new_fields")?,
     );
+    let (jsonl_counting, jsonl_counting_new_fields) = (
+        result("jsonl_counting")?,
+        result("jsonl_counting_new_fields")?,
+    );
     let (scan, view, in_place, typed, value, ignored) = (
         result("scan")?,
         result("view")?,
@@ -437,7 +441,7 @@ pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
     let sandbox = SandboxProcess::start(&exporter, sizes.export, 0)?;
     let peer = root.join("bench/peer.py");
     let python = PathBuf::from("python3");
-    let mut runs: [Vec<Usage>; 10] = Default::default();
+    let mut runs: [Vec<Usage>; 11] = Default::default();
     let mut deletes = Vec::new();
     let mut deleted_mb = 0.0;
     for _ in 0..sizes.reps {
@@ -467,6 +471,14 @@ pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
             &sandbox.url,
             &["--format", "csv"],
             &out("a.csv"),
+        )?);
+        // Counting unknown fields by path, as `all` does for its manifest.
+        let stats = out("stats.json");
+        runs[10].push(export(
+            &exporter,
+            &sandbox.url,
+            &["--stats", &stats],
+            &out("stats.jsonl"),
         )?);
         runs[9].push(export(
             &exporter,
@@ -543,6 +555,7 @@ pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
         jsonl_replacing,
         disk,
         parquet,
+        jsonl_stats,
     ] = runs.map(|r| median_usage(&r));
     let delete = median(deletes);
     writeln!(
@@ -565,6 +578,10 @@ pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
         (
             "`tw-export` → JSONL on stdout (discarded: no disk)",
             jsonl_stdout,
+        ),
+        (
+            "`tw-export --stats` → JSONL file (unknown fields counted, as `all` does)",
+            jsonl_stats,
         ),
         (
             "Python `requests` + `json` → JSONL (bench/peer.py)",
@@ -594,7 +611,7 @@ pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
     }
     writeln!(
         md,
-        "\nThe first seven rows export skill clusters, and the disk row writes as many bytes as the \
+        "\nThe first eight rows export skill clusters, and the disk row writes as many bytes as the \
          JSONL file holds, with no network, and syncs them; the skill-profiles rows export the same employees' profiles (all default includes) through the same generic path; the last two export skill clusters again, from a sandbox that adds a field the model does not know to every object. A file \
          export writes a new file (the run before's is deleted first, untimed) and ends with \
          an fsync before the rename that puts the complete file in place; its bytes are \
@@ -656,6 +673,17 @@ pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
          {:.2}x without the new fields)",
         jsonl_new_fields / csv_new_fields,
         jsonl_out / csv_out
+    )?;
+    writeln!(
+        md,
+        "* Drift (no target): the JSONL export that also counts the fields the model does not \
+         know by path (`--stats`, and every export of `tw-export all`) takes **{:.2}x** the \
+         CPU of the plain one; in memory, counted in the pass that checks each page, at \
+         {jsonl_counting:.0} MB/s: {:.2}x the plain path on the same bytes ({:.2}x with a new \
+         field in every object)",
+        jsonl_stats.cpu / jsonl.cpu,
+        jsonl_out / jsonl_counting,
+        jsonl_new_fields / jsonl_counting_new_fields
     )?;
     writeln!(
         md,

@@ -802,7 +802,10 @@ impl<'a, 'c> Walk<'a, 'c> {
         }
     }
 
-    /// An unknown key of the object whose unknown keys start at `mark`.
+    /// An unknown key of the object whose unknown keys start at `mark`
+    /// (out of line: the walk through known keys stays small).
+    #[cold]
+    #[inline(never)]
     fn unknown_key(&mut self, key: Range<usize>, mark: usize) {
         let b = self.b;
         let Some(count) = &mut self.count else {

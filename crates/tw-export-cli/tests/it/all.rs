@@ -22,14 +22,6 @@ fn read_manifest(dir: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap()
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest as _;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// Every dataset's name and path, from tw-model's list.
 fn datasets() -> Vec<(&'static str, &'static str)> {
     macro_rules! list {
@@ -57,7 +49,7 @@ fn every_dataset_lands_in_the_directory_with_a_true_manifest() {
         assert_eq!(entry["status"], "ok", "{name}: {entry}");
         let file = dir.join(format!("{name}.jsonl"));
         let bytes = std::fs::read(&file).unwrap();
-        assert_eq!(entry["sha256"], sha256_hex(&bytes), "{name}");
+        assert_eq!(entry["sha256"], crate::sha256_hex(&bytes), "{name}");
         assert_eq!(entry["bytes"], bytes.len() as u64, "{name}");
         let lines = bytes.iter().filter(|b| **b == b'\n').count() as u64;
         assert_eq!(entry["records"], lines, "{name}");
@@ -418,7 +410,7 @@ fn compressed_directories_hold_the_same_content() {
         let entry = &manifest["datasets"][name];
         assert_eq!(entry["file"], format!("{name}.jsonl.zst"));
         let bytes = std::fs::read(packed.join(format!("{name}.jsonl.zst"))).unwrap();
-        assert_eq!(entry["sha256"], sha256_hex(&bytes), "{name}");
+        assert_eq!(entry["sha256"], crate::sha256_hex(&bytes), "{name}");
         assert_eq!(
             zstd::decode_all(&bytes[..]).unwrap(),
             std::fs::read(plain.join(format!("{name}.jsonl"))).unwrap(),
@@ -438,7 +430,10 @@ fn parquet_directories_hold_the_csv_tables() {
     for name in ["skills", "org-units"] {
         let path = dir.join(format!("{name}.parquet"));
         let bytes = std::fs::read(&path).unwrap();
-        assert_eq!(manifest["datasets"][name]["sha256"], sha256_hex(&bytes));
+        assert_eq!(
+            manifest["datasets"][name]["sha256"],
+            crate::sha256_hex(&bytes)
+        );
         assert!(!dir.join(format!("{name}.parquet.partial")).exists());
     }
     let rows =

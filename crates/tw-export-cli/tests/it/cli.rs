@@ -482,12 +482,7 @@ fn stats_describe_the_run_for_a_scheduler() {
     assert_eq!(report["records"], 40);
     assert_eq!(report["pages"], 3);
     assert_eq!(report["bytes"], bytes.len() as u64);
-    use sha2::Digest as _;
-    let hash: String = sha2::Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    assert_eq!(report["sha256"], hash);
+    assert_eq!(report["sha256"], crate::sha256_hex(&bytes));
     assert_eq!(report["exit_code"], 0);
     assert!(report["error"].is_null());
     assert_eq!(report["request"]["limit"], 15);

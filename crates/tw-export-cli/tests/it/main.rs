@@ -63,6 +63,16 @@ pub fn stderr(output: &Output) -> String {
 }
 
 /// A fresh temporary directory for one test.
+/// The SHA-256 of `bytes`, lower-case hex, as `--stats` and `all`'s
+/// manifest report a file's.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 pub fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("tw-export-it-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

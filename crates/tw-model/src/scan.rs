@@ -310,12 +310,7 @@ impl UnknownFields {
     /// checked: [`crate::decode_raw_page_counting`]).
     pub fn add_counts(&mut self, counts: &BTreeMap<String, u64>) {
         for (path, n) in counts {
-            match self.counts.get_mut(path) {
-                Some(total) => *total += n,
-                None => {
-                    self.counts.insert(path.clone(), *n);
-                }
-            }
+            add_count(&mut self.counts, path, *n);
         }
     }
 
@@ -323,6 +318,19 @@ impl UnknownFields {
     /// record the scanner left to the decoders).
     pub fn add_value(&mut self, shape: &Shape, record: &serde_json::Value) {
         crate::shape::unknown_fields(shape, record, &mut self.counts);
+    }
+
+    /// Adds the unknown fields of one record's JSON text (of the record
+    /// type whose `scanner` and `shape` these are): counted by the scanner
+    /// when it is sure of the record, else from the decoded value; nothing
+    /// for text that is not JSON.
+    pub fn add_record(&mut self, scanner: Option<&Scanner>, shape: &Shape, text: &[u8]) {
+        if scanner.is_some_and(|scanner| scanner.count_unknown(text, self)) {
+            return;
+        }
+        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(text) {
+            self.add_value(shape, &value);
+        }
     }
 
     /// Forgets what a walk that was not decided left pending.
@@ -335,15 +343,19 @@ impl UnknownFields {
 
     fn commit(&mut self) {
         for range in self.pending.drain(..) {
-            let path = &self.pending_text[range];
-            match self.counts.get_mut(path) {
-                Some(n) => *n += 1,
-                None => {
-                    self.counts.insert(path.to_owned(), 1);
-                }
-            }
+            add_count(&mut self.counts, &self.pending_text[range], 1);
         }
         self.pending_text.clear();
+    }
+}
+
+/// Adds `n` to `path`'s count in `counts` (allocating only for a new path).
+fn add_count(counts: &mut BTreeMap<String, u64>, path: &str, n: u64) {
+    match counts.get_mut(path) {
+        Some(total) => *total += n,
+        None => {
+            counts.insert(path.to_owned(), n);
+        }
     }
 }
 

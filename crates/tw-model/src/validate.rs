@@ -392,13 +392,7 @@ pub fn decode_raw_page_counting<D: crate::Dataset>(
     let page = decode_raw_serde::<D::Record>(body, Layout::of::<D>())?;
     let shape = <D::Record as crate::Describe>::shape();
     for range in &page.records {
-        let text = &body[range.clone()];
-        // The decoders accepted the record, so it reads as a value.
-        if !scanner.is_some_and(|scanner| scanner.count_unknown(text, counts))
-            && let Ok(value) = serde_json::from_slice::<serde_json::Value>(text)
-        {
-            counts.add_value(&shape, &value);
-        }
+        counts.add_record(scanner, &shape, &body[range.clone()]);
     }
     Ok(page)
 }

@@ -741,14 +741,7 @@ impl Drift {
     }
 
     fn observe(&mut self, text: &[u8]) {
-        if let Some(scanner) = self.scanner
-            && scanner.count_unknown(text, &mut self.fields)
-        {
-            return;
-        }
-        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(text) {
-            self.fields.add_value(&self.shape, &value);
-        }
+        self.fields.add_record(self.scanner, &self.shape, text);
     }
 
     /// Adds a page's counts, counted as its records were checked.

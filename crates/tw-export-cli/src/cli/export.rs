@@ -811,12 +811,12 @@ trait Pumped<T: Table + serde::Serialize + serde::de::DeserializeOwned>: Sized {
     fn write_page<W: Write>(page: &[Self], writer: &mut RecordWriter<W, T>) -> io::Result<()>;
     /// The record's JSON text.
     fn json(&self) -> &[u8];
-    /// Adds the unknown fields of a page's records to `drift`: read from
-    /// each record's text, unless the page counted them as it was checked.
-    fn observe(page: &[Self], drift: &mut Drift) {
-        for record in page {
-            drift.observe(record.json());
-        }
+    /// The unknown fields of a page's records when the page counted them
+    /// as it was checked (`RawCounted`); else the export loop reads them
+    /// from each record's text.
+    fn counted(page: &[Self]) -> Option<&BTreeMap<String, u64>> {
+        let _ = page;
+        None
     }
 }
 
@@ -829,16 +829,8 @@ impl<T: Table + serde::Serialize + serde::de::DeserializeOwned> Pumped<T> for Ra
         self.as_bytes()
     }
 
-    fn observe(page: &[Self], drift: &mut Drift) {
-        match page.first().and_then(RawRecord::page_unknown_fields) {
-            // Counted in the pass that checked the page (`RawCounted`).
-            Some(counts) => drift.add(counts),
-            None => {
-                for record in page {
-                    drift.observe(record.as_bytes());
-                }
-            }
-        }
+    fn counted(page: &[Self]) -> Option<&BTreeMap<String, u64>> {
+        page.first().and_then(RawRecord::page_unknown_fields)
     }
 }
 
@@ -926,7 +918,10 @@ impl<D: Dataset> Job<'_, D> {
             };
             R::Item::write_page(&batch, writer).with_context(what)?;
             if let Some(drift) = &mut drift {
-                R::Item::observe(&batch, drift);
+                match R::Item::counted(&batch) {
+                    Some(counts) => drift.add(counts),
+                    None => batch.iter().for_each(|record| drift.observe(record.json())),
+                }
             }
             pages.recycle(batch);
             self.progress.update(

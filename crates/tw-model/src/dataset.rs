@@ -553,11 +553,7 @@ pub mod cells {
     /// a CSV without a trace.
     pub fn extra(levels: &[(&str, &dyn Unknown)]) -> Cow<'static, str> {
         // Most rows have none: look before building anything.
-        let mut any = false;
-        for (_, object) in levels {
-            object.for_each_unknown_field(&mut |_, _| any = true);
-        }
-        if !any {
+        if !levels.iter().any(|(_, object)| has_unknown(*object)) {
             return Cow::Borrowed("");
         }
         let mut out = String::with_capacity(64);
@@ -580,9 +576,7 @@ pub mod cells {
         let mut items: Vec<(String, &dyn Unknown)> = Vec::new();
         for (list, values) in lists {
             values.for_each_item(&mut |i, item| {
-                let mut any = false;
-                item.for_each_unknown_field(&mut |_, _| any = true);
-                if any {
+                if has_unknown(item) {
                     items.push((format!("{list}[{i}]"), item));
                 }
             });
@@ -593,6 +587,13 @@ pub mod cells {
         let mut all: Vec<(&str, &dyn Unknown)> = levels.to_vec();
         all.extend(items.iter().map(|(level, item)| (level.as_str(), *item)));
         extra(&all)
+    }
+
+    /// Whether `object` has a field the model does not know.
+    fn has_unknown(object: &dyn Unknown) -> bool {
+        let mut any = false;
+        object.for_each_unknown_field(&mut |_, _| any = true);
+        any
     }
 
     /// A list whose items may carry unknown fields (see
@@ -795,11 +796,7 @@ pub mod cells {
     /// unknown fields the two cells are the same, and `above` is borrowed:
     /// a nested table builds its parents' JSON once, not once per row.
     pub fn extra_below<'a>(above: &'a str, levels: &[(&str, &dyn Unknown)]) -> Cow<'a, str> {
-        let mut any = false;
-        if let Some((_, last)) = levels.last() {
-            last.for_each_unknown_field(&mut |_, _| any = true);
-        }
-        if any {
+        if levels.last().is_some_and(|(_, last)| has_unknown(*last)) {
             below(above, levels)
         } else {
             Cow::Borrowed(above)

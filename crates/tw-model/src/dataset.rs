@@ -461,6 +461,17 @@ pub trait Table {
     /// [`Table::rows`] of a viewed record, whose strings are in `text`
     /// (the page it was viewed in). Both give the same rows.
     fn view_rows<E>(view: &Self::View, text: &str, emit: &mut EmitRow<'_, E>) -> Result<(), E>;
+
+    /// Adds the unknown fields of a viewed record (its strings in `text`)
+    /// at `path` to `counts`: what
+    /// [`crate::UnknownFields::add_viewed`] calls.
+    #[doc(hidden)]
+    fn count_unknown(
+        view: &Self::View,
+        text: &str,
+        path: &crate::FieldPath<'_>,
+        counts: &mut crate::UnknownFields,
+    );
 }
 
 /// The [`Table`] items of a table written over typed records: the view is
@@ -480,6 +491,15 @@ macro_rules! rows_over_typed_records {
         fn view_rows<E>(view: &Self, _: &str, emit: &mut $crate::EmitRow<'_, E>) -> Result<(), E> {
             $crate::Table::rows(view, emit)
         }
+
+        fn count_unknown(
+            view: &Self,
+            _: &str,
+            path: &$crate::FieldPath<'_>,
+            counts: &mut $crate::UnknownFields,
+        ) {
+            $crate::Describe::count_unknown(view, path, counts)
+        }
     };
 }
 
@@ -495,6 +515,15 @@ macro_rules! rows_over_views {
 
         fn view_of(record: &Self, text: &mut String, view: &mut $view) {
             <Self as $crate::view::Viewable>::view_of(record, text, view)
+        }
+
+        fn count_unknown(
+            view: &$view,
+            text: &str,
+            path: &$crate::FieldPath<'_>,
+            counts: &mut $crate::UnknownFields,
+        ) {
+            <Self as $crate::view::Viewable>::count_view(view, text, path, counts)
         }
 
         fn rows<E>(&self, emit: &mut $crate::EmitRow<'_, E>) -> Result<(), E> {

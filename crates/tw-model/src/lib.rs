@@ -112,7 +112,7 @@ pub use crate::request::{
     NoBody, NoQuery, Operator, PageBody, PageLimit, PageRequest, check_cursor, query_pairs,
 };
 #[doc(hidden)]
-pub use crate::scan::{Scan, Unsure, Walk};
+pub use crate::scan::{FieldPath, Scan, Unsure, Walk};
 pub use crate::scan::{Scanner, UnknownFields, scan_raw_page};
 #[doc(hidden)]
 pub use crate::shape::describe_object;

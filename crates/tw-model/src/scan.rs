@@ -22,6 +22,7 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU8, Ordering};
 
+use crate::dataset::Table;
 use crate::page::Layout;
 use crate::shape::Shape;
 use crate::validate::{MAX_EXTRA_DEPTH, RawPage};
@@ -285,6 +286,8 @@ pub struct UnknownFields {
     /// Unknown keys of the objects being walked (a key repeated in one
     /// object counts once, as in a decoded `Value`).
     keys: Vec<(usize, usize)>,
+    /// [`UnknownFields::add_at`]'s path, joined.
+    joined: String,
 }
 
 impl UnknownFields {
@@ -333,6 +336,41 @@ impl UnknownFields {
         }
     }
 
+    /// Adds the unknown fields of one record viewed for its table (the
+    /// view a CSV export writes rows from, see [`Table::count_unknown`]):
+    /// counted from what the view kept of them, with no second walk of
+    /// the record's text, exactly as [`crate::unknown_fields`] counts them
+    /// from the decoded `Value`. `text` is the page the view's spans point
+    /// into.
+    ///
+    /// ```
+    /// use tw_model::{EmployeeSkillClusters, UnknownFields, view_record};
+    ///
+    /// let mut counts = UnknownFields::default();
+    /// let record = r#"{"external_id":"e1","team":"b","skill_clusters":[{"weight":2}]}"#;
+    /// view_record::<EmployeeSkillClusters, _>(record, |view, text| {
+    ///     counts.add_viewed::<EmployeeSkillClusters>(view, text)
+    /// })
+    /// .unwrap();
+    /// assert_eq!(counts.counts()["skill_clusters[].weight"], 1);
+    /// assert_eq!(counts.counts()["team"], 1);
+    /// ```
+    pub fn add_viewed<T: Table>(&mut self, view: &T::View, text: &str) {
+        T::count_unknown(view, text, &FieldPath::ROOT, self);
+    }
+
+    /// Counts the unknown field `key` of the object at `path` (generated
+    /// code's step of [`UnknownFields::add_viewed`]).
+    #[doc(hidden)]
+    #[cold]
+    #[inline(never)]
+    pub fn add_at(&mut self, path: &FieldPath<'_>, key: &str) {
+        self.joined.clear();
+        path.join(&mut self.joined);
+        FieldPath::push_part(&mut self.joined, key);
+        add_count(&mut self.counts, &self.joined, 1);
+    }
+
     /// Forgets what a walk that was not decided left pending.
     fn start(&mut self) {
         self.path.clear();
@@ -346,6 +384,60 @@ impl UnknownFields {
             add_count(&mut self.counts, &self.pending_text[range], 1);
         }
         self.pending_text.clear();
+    }
+}
+
+/// Where a value is in a record, as the parts of its JSON path (field
+/// names and `[]` for a list's items), each part a frame of the walk that
+/// reached it: descending costs nothing, and the parts are joined only
+/// for an unknown key ([`UnknownFields::add_at`]). Internal to tw-model's
+/// generated code.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct FieldPath<'a> {
+    parent: Option<&'a FieldPath<'a>>,
+    part: &'static str,
+}
+
+impl<'a> FieldPath<'a> {
+    /// The record itself.
+    pub const ROOT: FieldPath<'static> = FieldPath {
+        parent: None,
+        part: "",
+    };
+
+    /// The value of field `name` of the object here.
+    #[inline]
+    pub fn field(&'a self, name: &'static str) -> FieldPath<'a> {
+        FieldPath {
+            parent: Some(self),
+            part: name,
+        }
+    }
+
+    /// The items of the list here.
+    #[inline]
+    pub fn items(&'a self) -> FieldPath<'a> {
+        self.field("[]")
+    }
+
+    /// Appends the path to `out`: `a.b[].c`, as the scanner writes it.
+    fn join(&self, out: &mut String) {
+        if let Some(parent) = self.parent {
+            parent.join(out);
+        }
+        FieldPath::push_part(out, self.part);
+    }
+
+    /// Appends one part: `.` before each but the first and `[]`.
+    fn push_part(out: &mut String, part: &str) {
+        if part.is_empty() {
+            return;
+        }
+        if !part.starts_with('[') && !out.is_empty() {
+            out.push('.');
+        }
+        out.push_str(part);
     }
 }
 

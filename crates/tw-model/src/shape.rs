@@ -70,6 +70,15 @@ pub struct FieldShape {
 pub trait Describe {
     /// The shape.
     fn shape() -> Shape;
+
+    /// Adds the unknown fields of `self` and of the objects in it, at
+    /// `path`, to `counts`, as [`unknown_fields`] counts them from the
+    /// value's JSON (generated for objects; nothing for the rest).
+    #[doc(hidden)]
+    #[inline]
+    fn count_unknown(&self, path: &crate::FieldPath<'_>, counts: &mut crate::UnknownFields) {
+        let _ = (path, counts);
+    }
 }
 
 impl Describe for String {
@@ -102,11 +111,26 @@ impl<T: Describe> Describe for Option<T> {
     fn shape() -> Shape {
         T::shape()
     }
+
+    #[inline]
+    fn count_unknown(&self, path: &crate::FieldPath<'_>, counts: &mut crate::UnknownFields) {
+        if let Some(value) = self {
+            value.count_unknown(path, counts);
+        }
+    }
 }
 
 impl<T: Describe> Describe for Vec<T> {
     fn shape() -> Shape {
         Shape::Array(Box::new(T::shape()))
+    }
+
+    #[inline]
+    fn count_unknown(&self, path: &crate::FieldPath<'_>, counts: &mut crate::UnknownFields) {
+        let items = path.items();
+        for item in self {
+            item.count_unknown(&items, counts);
+        }
     }
 }
 

@@ -384,6 +384,45 @@ impl Unknowns {
         }
     }
 
+    /// Counts each field at `path` (a key repeated in one object once,
+    /// as in a decoded `Value`).
+    #[doc(hidden)]
+    #[inline]
+    pub fn count(
+        &self,
+        text: &str,
+        path: &crate::FieldPath<'_>,
+        counts: &mut crate::UnknownFields,
+    ) {
+        if self.0.is_some() {
+            self.count_each(text, path, counts);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn count_each(
+        &self,
+        text: &str,
+        path: &crate::FieldPath<'_>,
+        counts: &mut crate::UnknownFields,
+    ) {
+        let Some(fields) = &self.0 else {
+            return;
+        };
+        for key in fields.owned.iter().flat_map(|owned| owned.keys()) {
+            counts.add_at(path, key);
+        }
+        // A key repeated in the page's object counts once.
+        let read = &fields.read[..];
+        let key = |i: usize| text.get(read[i].0.clone()).unwrap_or_default();
+        for i in 0..read.len() {
+            if !(0..i).any(|j| key(j) == key(i)) {
+                counts.add_at(path, key(i));
+            }
+        }
+    }
+
     /// The unknown fields of typed value `value`.
     #[doc(hidden)]
     pub fn of(value: &dyn Unknown) -> Unknowns {
@@ -448,6 +487,19 @@ pub trait Viewable {
     /// object with unknown fields or explicit nulls, which the typed value
     /// writes after its known fields): then the caller decodes the value.
     fn write_json(view: &Self::View, text: &str, out: &mut Vec<u8>) -> bool;
+
+    /// Adds the unknown fields of `view` and of the objects in it, at
+    /// `path`, to `counts` (see [`crate::UnknownFields::add_viewed`]);
+    /// nothing but for objects.
+    #[inline]
+    fn count_view(
+        view: &Self::View,
+        text: &str,
+        path: &crate::FieldPath<'_>,
+        counts: &mut crate::UnknownFields,
+    ) {
+        let _ = (view, text, path, counts);
+    }
 }
 
 impl Viewable for String {
@@ -567,6 +619,18 @@ impl<T: Viewable> Viewable for Option<T> {
             }
         }
     }
+
+    #[inline]
+    fn count_view(
+        view: &Option<T::View>,
+        text: &str,
+        path: &crate::FieldPath<'_>,
+        counts: &mut crate::UnknownFields,
+    ) {
+        if let Some(view) = view {
+            T::count_view(view, text, path, counts);
+        }
+    }
 }
 
 impl<T: Viewable + serde::Serialize> Viewable for Vec<T> {
@@ -615,6 +679,19 @@ impl<T: Viewable + serde::Serialize> Viewable for Vec<T> {
         }
         out.push(b']');
         true
+    }
+
+    #[inline]
+    fn count_view(
+        view: &List<T::View>,
+        text: &str,
+        path: &crate::FieldPath<'_>,
+        counts: &mut crate::UnknownFields,
+    ) {
+        let items = path.items();
+        for item in view.iter() {
+            T::count_view(item, text, &items, counts);
+        }
     }
 }
 

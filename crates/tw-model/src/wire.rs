@@ -111,6 +111,21 @@ macro_rules! wire_struct {
                 out.push(b'}');
                 true
             }
+
+            fn count_view(
+                view: &$view,
+                text: &str,
+                path: &$crate::FieldPath<'_>,
+                counts: &mut $crate::UnknownFields,
+            ) {
+                view.unknown.count(text, path, counts);
+                $( <$ty as $crate::view::Viewable>::count_view(
+                    &view.$field,
+                    text,
+                    &path.field(stringify!($field)),
+                    counts,
+                ); )*
+            }
         }
 
         impl $crate::view::ObjectView for $view {
@@ -131,6 +146,13 @@ macro_rules! wire_struct {
                         }, )*
                     ],
                 })
+            }
+
+            fn count_unknown(&self, path: &$crate::FieldPath<'_>, counts: &mut $crate::UnknownFields) {
+                if !self.extra.is_empty() {
+                    $crate::Unknown::for_each_unknown(self, &mut |key, _| counts.add_at(path, key));
+                }
+                $( $crate::Describe::count_unknown(&self.$field, &path.field(stringify!($field)), counts); )*
             }
         }
 

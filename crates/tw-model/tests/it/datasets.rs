@@ -208,6 +208,11 @@ macro_rules! suites {
                 }
 
                 #[test]
+                fn viewed_records_count_unknown_fields_as_decoded() {
+                    crate::scan::viewed_records_count_unknown_fields_as_decoded::<$dataset>();
+                }
+
+                #[test]
                 fn pages_viewed_give_the_rows_of_decoded_ones() {
                     crate::scan::pages_viewed_give_the_rows_of_decoded_ones::<$dataset>();
                 }

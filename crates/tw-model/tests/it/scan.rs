@@ -301,6 +301,41 @@ pub(crate) fn generated_pages_are_decided_by_the_scanner<D: Dataset>() {
         .unwrap();
 }
 
+/// The unknown fields of viewed records, counted from their views (as a
+/// CSV export counts them, with no second walk), are those counted from
+/// the records' `Value`s: for views walked from the page, over the views
+/// of another page, and for views of the typed records (the walk's
+/// fallback).
+pub(crate) fn viewed_records_count_unknown_fields_as_decoded<D: Dataset>() {
+    let shape = <D::Record as Describe>::shape();
+    over_two_pages::<D>(|first, second| {
+        for text in [first, second] {
+            let raw = decode_raw_page::<D>(text.as_bytes()).unwrap();
+            let mut expected = BTreeMap::new();
+            for range in &raw.records {
+                let sent: Value = serde_json::from_str(&text[range.clone()]).unwrap();
+                tw_model::unknown_fields(&shape, &sent, &mut expected);
+            }
+            let mut viewed = UnknownFields::default();
+            view_page_each::<D>(text.clone().into_bytes(), |record| match record {
+                EachRecord::Record(view, text) => viewed.add_viewed::<D::Record>(view, text),
+                EachRecord::Restart => viewed = UnknownFields::default(),
+            })
+            .unwrap();
+            prop_assert_eq!(viewed.counts(), &expected);
+            let mut from_typed = UnknownFields::default();
+            let mut view = Default::default();
+            for record in decode_page::<D>(text.as_bytes()).unwrap().records {
+                let mut text = String::new();
+                <D::Record as Table>::view_of(&record, &mut text, &mut view);
+                from_typed.add_viewed::<D::Record>(&view, &text);
+            }
+            prop_assert_eq!(from_typed.counts(), &expected);
+        }
+        Ok(())
+    });
+}
+
 /// The page the scanner accepts is the page the decoders accept, with the
 /// same record texts; `decode_raw_page` (scanner first) agrees with both.
 fn accepted_only_if_decoded(text: &str) -> Result<(), TestCaseError> {

@@ -767,6 +767,8 @@ pub struct RowsRecord {
     page: Arc<RowsPage>,
     json: std::ops::Range<usize>,
     rows: std::ops::Range<usize>,
+    /// The page's first record (which hands on the page's counts).
+    first: bool,
 }
 
 /// A page of [`RowsRecord`]s: its text and its records' rows.
@@ -776,6 +778,9 @@ struct RowsPage {
     rows: Vec<u8>,
     /// `None` only for a released page.
     dialect: Option<crate::output::CsvDialect>,
+    /// The unknown fields of the page's records, for a page read as
+    /// [`RowsCounted`].
+    unknown_fields: Option<BTreeMap<String, u64>>,
 }
 
 impl RowsRecord {
@@ -794,6 +799,15 @@ impl RowsRecord {
     /// The CSV dialect of the rows.
     pub fn dialect(&self) -> Option<crate::output::CsvDialect> {
         self.page.dialect
+    }
+
+    /// For the first record of a page read as [`RowsCounted`]: how many
+    /// times each field the model does not know occurs in the page's
+    /// records, by JSON path (`skill_clusters[].weight`), as
+    /// [`tw_model::unknown_fields`] counts them; `None` for every other
+    /// record.
+    pub fn page_unknown_fields(&self) -> Option<&BTreeMap<String, u64>> {
+        self.page.unknown_fields.as_ref().filter(|_| self.first)
     }
 }
 
@@ -846,67 +860,9 @@ where
 
     fn decode_page_spent(
         body: Vec<u8>,
-        mut reuse: Vec<RowsRecord>,
+        reuse: Vec<RowsRecord>,
     ) -> Result<SpentPage<RowsRecord>, tw_model::DecodeError> {
-        use tw_model::EachRecord;
-        // The rows buffer of a page already written, when it came back.
-        let mut buffer = reuse
-            .first_mut()
-            .and_then(|item| Arc::get_mut(&mut item.page))
-            .map(|page| std::mem::take(&mut page.rows))
-            .unwrap_or_default();
-        buffer.clear();
-        let mut items = reuse;
-        items.clear();
-        let mut csv = crate::output::CsvWriter::in_memory(buffer, L::DIALECT);
-        let mut ends = Vec::new();
-        let page = tw_model::view_page_each::<D>(body, |record| match record {
-            EachRecord::Record(view, text) => {
-                crate::output::write_rows(&mut csv, |emit| {
-                    <D::Record as tw_model::Table>::view_rows(view, text, emit)
-                })
-                .expect("rows written to memory");
-                ends.push(csv.buffered().len());
-            }
-            EachRecord::Restart => {
-                csv.clear();
-                ends.clear();
-            }
-        })?;
-        let mut records = page.records;
-        let (text, spent) = if J::KEEP {
-            (page.text, None)
-        } else {
-            // The body goes; the last record's text stays, alone.
-            let last = records.last().map_or("", |json| &page.text[json.clone()]);
-            let text = last.to_owned();
-            let count = records.len();
-            for (i, json) in records.iter_mut().enumerate() {
-                *json = if i + 1 == count { 0..text.len() } else { 0..0 };
-            }
-            (text, Some(page.text.into_bytes()))
-        };
-        let shared = Arc::new(RowsPage {
-            text,
-            rows: csv.into_buffer(),
-            dialect: Some(L::DIALECT),
-        });
-        let mut start = 0;
-        items.extend(records.into_iter().zip(ends).map(|(json, end)| {
-            let rows = start..end;
-            start = end;
-            RowsRecord {
-                page: shared.clone(),
-                json,
-                rows,
-            }
-        }));
-        let page = Page {
-            items,
-            has_next: page.has_next,
-            next_cursor: next_cursor(page.next_starting_after),
-        };
-        Ok((page, spent))
+        rows_page::<D, L>(body, reuse, J::KEEP, None)
     }
 
     fn key(item: &RowsRecord, field: &str) -> Option<String> {
@@ -927,10 +883,135 @@ where
         let text = std::mem::take(&mut page.text);
         page.rows.clear();
         page.dialect = None;
+        page.unknown_fields = None;
         item.json = 0..0;
         item.rows = 0..0;
         J::KEEP.then(|| text.into_bytes())
     }
+}
+
+/// Records as [`Rows`] reads them with [`NoJson`], with the fields the
+/// model does not know counted by JSON path from each record's view as
+/// its rows are written ([`tw_model::UnknownFields::add_viewed`]), not on
+/// a second walk of the record's text: what `tw-export all` and `--stats`
+/// read for CSV. A page's counts ride on its first record
+/// ([`RowsRecord::page_unknown_fields`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RowsCounted<L>(PhantomData<L>);
+
+impl<D, L> Repr<D> for RowsCounted<L>
+where
+    D: Dataset,
+    D::Record: tw_model::Table,
+    L: crate::output::Dialect,
+{
+    type Item = RowsRecord;
+
+    fn decode_page_spent(
+        body: Vec<u8>,
+        reuse: Vec<RowsRecord>,
+    ) -> Result<SpentPage<RowsRecord>, tw_model::DecodeError> {
+        rows_page::<D, L>(body, reuse, false, Some(tw_model::UnknownFields::default()))
+    }
+
+    fn key(item: &RowsRecord, field: &str) -> Option<String> {
+        <Rows<L, NoJson> as Repr<D>>::key(item, field)
+    }
+
+    fn release(items: &mut Vec<RowsRecord>) -> Option<Vec<u8>> {
+        <Rows<L, NoJson> as Repr<D>>::release(items)
+    }
+}
+
+/// A page of [`Rows`] (or [`RowsCounted`]) records: the page is viewed
+/// one record at a time and each record's rows written in dialect `L`
+/// into the buffer of a page handed back (`reuse`); the records keep the
+/// page's text when `keep_json`, and its unknown fields when `counts`
+/// (which a restarted walk starts over).
+fn rows_page<D, L>(
+    body: Vec<u8>,
+    mut reuse: Vec<RowsRecord>,
+    keep_json: bool,
+    mut counts: Option<tw_model::UnknownFields>,
+) -> Result<SpentPage<RowsRecord>, tw_model::DecodeError>
+where
+    D: Dataset,
+    D::Record: tw_model::Table,
+    L: crate::output::Dialect,
+{
+    use tw_model::EachRecord;
+    // The rows buffer of a page already written, when it came back.
+    let mut buffer = reuse
+        .first_mut()
+        .and_then(|item| Arc::get_mut(&mut item.page))
+        .map(|page| std::mem::take(&mut page.rows))
+        .unwrap_or_default();
+    buffer.clear();
+    let mut items = reuse;
+    items.clear();
+    let mut csv = crate::output::CsvWriter::in_memory(buffer, L::DIALECT);
+    let mut ends = Vec::new();
+    let page = tw_model::view_page_each::<D>(body, |record| match record {
+        EachRecord::Record(view, text) => {
+            crate::output::write_rows(&mut csv, |emit| {
+                <D::Record as tw_model::Table>::view_rows(view, text, emit)
+            })
+            .expect("rows written to memory");
+            ends.push(csv.buffered().len());
+            if let Some(counts) = &mut counts {
+                counts.add_viewed::<D::Record>(view, text);
+            }
+        }
+        EachRecord::Restart => {
+            csv.clear();
+            ends.clear();
+            if let Some(counts) = &mut counts {
+                *counts = tw_model::UnknownFields::default();
+            }
+        }
+    })?;
+    let mut records = page.records;
+    let (text, spent) = if keep_json {
+        (page.text, None)
+    } else {
+        // The body goes; the last record's text stays, alone.
+        let last = records.last().map_or("", |json| &page.text[json.clone()]);
+        let text = last.to_owned();
+        let count = records.len();
+        for (i, json) in records.iter_mut().enumerate() {
+            *json = if i + 1 == count { 0..text.len() } else { 0..0 };
+        }
+        (text, Some(page.text.into_bytes()))
+    };
+    let shared = Arc::new(RowsPage {
+        text,
+        rows: csv.into_buffer(),
+        dialect: Some(L::DIALECT),
+        unknown_fields: counts.map(tw_model::UnknownFields::into_counts),
+    });
+    let mut start = 0;
+    items.extend(
+        records
+            .into_iter()
+            .zip(ends)
+            .enumerate()
+            .map(|(i, (json, end))| {
+                let rows = start..end;
+                start = end;
+                RowsRecord {
+                    page: shared.clone(),
+                    json,
+                    rows,
+                    first: i == 0,
+                }
+            }),
+    );
+    let page = Page {
+        items,
+        has_next: page.has_next,
+        next_cursor: next_cursor(page.next_starting_after),
+    };
+    Ok((page, spent))
 }
 
 /// The text of string field `field` of a record's JSON text.

@@ -53,7 +53,7 @@ mod prefetch;
 
 pub use crate::client::{
     Client, ClientBuilder, NoJson, Pages, Raw, RawCounted, RawRecord, RecordJson, Records, Repr,
-    Rows, RowsRecord, SpentPage, Typed, Viewed, ViewedRecord, WithJson,
+    Rows, RowsCounted, RowsRecord, SpentPage, Typed, Viewed, ViewedRecord, WithJson,
 };
 pub use crate::error::Error;
 pub use tw_model as model;

@@ -5,9 +5,14 @@
 //! `Rows` records (what a CSV export reads), written as their page is
 //! decoded.
 
+use std::collections::BTreeMap;
 use tw_export::model::{EmployeeSkillClusters, SkillClusters};
 use tw_export::output::{CsvDialect, Format, RecordWriter, Rfc4180Csv, TechwolfCsv};
-use tw_export::{Checkpoint, Client, NoJson, Raw, Repr, Rows, RowsRecord, Secret, Typed, Viewed};
+
+use tw_export::{
+    Checkpoint, Client, NoJson, Raw, RawCounted, Repr, Rows, RowsCounted, RowsRecord, Secret,
+    Typed, Viewed,
+};
 
 mod common;
 
@@ -216,4 +221,76 @@ fn rows_of_a_page_the_walk_leaves_to_serde_are_written_once() {
             );
         }
     }
+}
+
+/// The unknown fields each page of `R` counted, by page, as its first
+/// record hands them on (`None` for a page that brought none).
+fn page_counts<R: Repr<SkillClusters>>(
+    bodies: &[Vec<u8>],
+    counted: fn(&R::Item) -> Option<&BTreeMap<String, u64>>,
+) -> Vec<Option<BTreeMap<String, u64>>> {
+    let client = common::replaying(bodies);
+    let mut pages = client.pages::<SkillClusters, R>(common::request(), Checkpoint::start(), None);
+    let mut counts = Vec::new();
+    while let Some(page) = pages.next() {
+        let page = page.unwrap();
+        assert!(
+            page.iter().skip(1).all(|item| counted(item).is_none()),
+            "only a page's first record hands on its counts"
+        );
+        counts.push(page.first().and_then(counted).cloned());
+        pages.recycle(page);
+    }
+    counts
+}
+
+#[test]
+fn rows_counted_records_count_each_pages_unknown_fields_as_raw_ones_do() {
+    // Sandbox pages hold unknown fields at several depths.
+    let bodies = common::recorded(300);
+    let raw = page_counts::<RawCounted>(&bodies, |r| r.page_unknown_fields());
+    assert_eq!(raw.len(), 3);
+    assert!(
+        raw.iter()
+            .all(|counts| counts.as_ref().is_some_and(|c| c.len() > 1))
+    );
+    for rows in [
+        page_counts::<RowsCounted<TechwolfCsv>>(&bodies, RowsRecord::page_unknown_fields),
+        page_counts::<RowsCounted<Rfc4180Csv>>(&bodies, RowsRecord::page_unknown_fields),
+    ] {
+        assert_eq!(rows, raw);
+    }
+    // The rows are those of records that do not count.
+    let counted = items::<RowsCounted<TechwolfCsv>>(&bodies);
+    let plain = items::<Rows<TechwolfCsv, NoJson>>(&bodies);
+    let rows = |records: &[RowsRecord]| {
+        csv(CsvDialect::Techwolf, records, |out, record| {
+            out.write_rows_record(record).unwrap();
+        })
+    };
+    assert_eq!(rows(&counted), rows(&plain));
+    // Records that do not count hand on nothing.
+    let none = page_counts::<Rows<TechwolfCsv>>(&bodies, RowsRecord::page_unknown_fields);
+    assert_eq!(none, [None, None, None]);
+}
+
+#[test]
+fn a_page_the_walk_leaves_to_serde_counts_its_unknown_fields_once() {
+    // The first record is viewed (and its unknown fields counted) before
+    // the second's surrogate pair sends the page to serde: the counts
+    // start over with the rows.
+    let body = br#"{"has_next":false,"records":[
+        {"external_id":"e1","team":"a","skill_clusters":[{"skill_cluster_name":"Data","weight":1,"current_skills":[{"name":"SQL","level":2}]}]},
+        {"external_id":"\ud83d\ude00","team":"b","skill_clusters":[{"skill_cluster_name":"Ops"}]}
+    ]}"#;
+    let bodies = [body.to_vec()];
+    let expected = BTreeMap::from([
+        ("skill_clusters[].current_skills[].level".to_owned(), 1),
+        ("skill_clusters[].weight".to_owned(), 1),
+        ("team".to_owned(), 2),
+    ]);
+    let raw = page_counts::<RawCounted>(&bodies, |r| r.page_unknown_fields());
+    assert_eq!(raw, [Some(expected.clone())]);
+    let rows = page_counts::<RowsCounted<TechwolfCsv>>(&bodies, RowsRecord::page_unknown_fields);
+    assert_eq!(rows, [Some(expected)]);
 }

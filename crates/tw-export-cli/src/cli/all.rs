@@ -336,7 +336,7 @@ fn run_dataset<A: DatasetArgs>(ctx: &Ctx<'_>) -> anyhow::Result<Done> {
         max_records: None,
         format: ctx.format,
         progress: &progress,
-        drift: Some(Drift::new::<A::D>()),
+        drift: Some(Drift::default()),
         bom: false,
         compression,
         parquet,

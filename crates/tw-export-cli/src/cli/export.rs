@@ -13,7 +13,7 @@ use tw_export::output::{CsvDialect, Format, RecordWriter};
 use tw_export::output::{Rfc4180Csv, TechwolfCsv};
 use tw_export::{
     Checkpoint, Client, Cursor, Dataset, ExportRequest, NoJson, Raw, RawCounted, RawRecord, Repr,
-    RetryPolicy, Rows, RowsRecord, Secret,
+    RetryPolicy, Rows, RowsCounted, RowsRecord, Secret,
 };
 
 use crate::cli::args::{
@@ -511,7 +511,7 @@ fn export_and_report<A: DatasetArgs>(
         max_records: args.paging.max_records,
         format,
         progress: &progress,
-        drift: count_unknown.then(Drift::new::<A::D>),
+        drift: count_unknown.then(Drift::default),
         bom: args.output.bom,
         compression,
         parquet,
@@ -722,28 +722,15 @@ impl Written {
     }
 }
 
-/// Counts the fields of records that the model does not know: with the
-/// record type's one-pass scanner (no record built), or from the decoded
-/// `Value` for a record the scanner leaves to the decoders.
+/// Counts the fields of records that the model does not know, by JSON
+/// path: each page brings its own counts, counted in the pass that checks
+/// it ([`RawCounted`] for JSON, [`RowsCounted`] for CSV).
+#[derive(Default)]
 pub(crate) struct Drift {
-    shape: tw_export::model::Shape,
-    scanner: Option<&'static tw_export::model::Scanner>,
     fields: tw_export::model::UnknownFields,
 }
 
 impl Drift {
-    pub(crate) fn new<D: Dataset>() -> Drift {
-        Drift {
-            shape: <D::Record as tw_export::model::Describe>::shape(),
-            scanner: <D::Record as tw_export::model::Validate>::scanner(),
-            fields: tw_export::model::UnknownFields::default(),
-        }
-    }
-
-    fn observe(&mut self, text: &[u8]) {
-        self.fields.add_record(self.scanner, &self.shape, text);
-    }
-
     /// Adds a page's counts, counted as its records were checked.
     fn add(&mut self, counts: &BTreeMap<String, u64>) {
         self.fields.add_counts(counts);
@@ -809,24 +796,14 @@ impl<W: Write, T, F> AfterPage<W, T> for F where
 trait Pumped<T: Table + serde::Serialize + serde::de::DeserializeOwned>: Sized {
     /// Writes the records of a page.
     fn write_page<W: Write>(page: &[Self], writer: &mut RecordWriter<W, T>) -> io::Result<()>;
-    /// The record's JSON text.
-    fn json(&self) -> &[u8];
-    /// The unknown fields of a page's records when the page counted them
-    /// as it was checked (`RawCounted`); else the export loop reads them
-    /// from each record's text.
-    fn counted(page: &[Self]) -> Option<&BTreeMap<String, u64>> {
-        let _ = page;
-        None
-    }
+    /// The unknown fields of a page's records, when the page counted them
+    /// as it was checked (read as [`RawCounted`] or [`RowsCounted`]).
+    fn counted(page: &[Self]) -> Option<&BTreeMap<String, u64>>;
 }
 
 impl<T: Table + serde::Serialize + serde::de::DeserializeOwned> Pumped<T> for RawRecord {
     fn write_page<W: Write>(page: &[Self], writer: &mut RecordWriter<W, T>) -> io::Result<()> {
         writer.write_raw_page(page)
-    }
-
-    fn json(&self) -> &[u8] {
-        self.as_bytes()
     }
 
     fn counted(page: &[Self]) -> Option<&BTreeMap<String, u64>> {
@@ -839,8 +816,8 @@ impl<T: Table + serde::Serialize + serde::de::DeserializeOwned> Pumped<T> for Ro
         writer.write_rows_page(page)
     }
 
-    fn json(&self) -> &[u8] {
-        self.as_str().as_bytes()
+    fn counted(page: &[Self]) -> Option<&BTreeMap<String, u64>> {
+        page.first().and_then(RowsRecord::page_unknown_fields)
     }
 }
 
@@ -865,21 +842,21 @@ impl<D: Dataset> Job<'_, D> {
     where
         W: Write,
     {
-        // CSV records keep their text only to count unknown fields.
+        // Unknown fields are counted in the pass that checks each page:
+        // from the JSON walk, or from the views the rows are written from.
         match (self.format, self.drift.is_some()) {
             (Format::Csv(CsvDialect::Techwolf), true) => {
-                self.pump_as::<W, Rows<TechwolfCsv>>(writer, after_page, on_error, what)
+                self.pump_as::<W, RowsCounted<TechwolfCsv>>(writer, after_page, on_error, what)
             }
             (Format::Csv(CsvDialect::Techwolf), false) => {
                 self.pump_as::<W, Rows<TechwolfCsv, NoJson>>(writer, after_page, on_error, what)
             }
             (Format::Csv(CsvDialect::Rfc4180), true) => {
-                self.pump_as::<W, Rows<Rfc4180Csv>>(writer, after_page, on_error, what)
+                self.pump_as::<W, RowsCounted<Rfc4180Csv>>(writer, after_page, on_error, what)
             }
             (Format::Csv(CsvDialect::Rfc4180), false) => {
                 self.pump_as::<W, Rows<Rfc4180Csv, NoJson>>(writer, after_page, on_error, what)
             }
-            // JSON counts unknown fields in the pass that checks each page.
             (_, true) => self.pump_as::<W, RawCounted>(writer, after_page, on_error, what),
             (_, false) => self.pump_as::<W, Raw>(writer, after_page, on_error, what),
         }
@@ -918,9 +895,11 @@ impl<D: Dataset> Job<'_, D> {
             };
             R::Item::write_page(&batch, writer).with_context(what)?;
             if let Some(drift) = &mut drift {
-                match R::Item::counted(&batch) {
-                    Some(counts) => drift.add(counts),
-                    None => batch.iter().for_each(|record| drift.observe(record.json())),
+                // `pump` reads pages that count when there is a drift.
+                let counts = R::Item::counted(&batch);
+                debug_assert!(batch.is_empty() || counts.is_some());
+                if let Some(counts) = counts {
+                    drift.add(counts);
                 }
             }
             pages.recycle(batch);

@@ -1,5 +1,6 @@
 //! `tw-export all`: every dataset into a directory, with a manifest.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -511,7 +512,9 @@ fn ctrl_c_stops_all_and_resume_finishes_it() {
 /// The day the API starts sending a field the model does not know, in
 /// every object: every dataset still exports, in JSON Lines and CSV; each
 /// record keeps the field, each CSV row carries it in its `extra` cell,
-/// and the manifest counts it once per record.
+/// and the manifest counts it once per record. CSV counts every unknown
+/// field, at every path, as JSON Lines does (from the views the rows are
+/// written from, not from the JSON text).
 #[test]
 fn a_field_the_api_adds_to_every_object_reaches_every_output() {
     let sandbox = Sandbox::start(tw_sandbox::SandboxConfig {
@@ -521,11 +524,14 @@ fn a_field_the_api_adds_to_every_object_reaches_every_output() {
     })
     .unwrap();
     let new = tw_sandbox::NEW_FIELD;
+    let mut counted_in_jsonl = BTreeMap::new();
     for format in ["jsonl", "csv"] {
         let dir = temp_dir(&format!("all-new-fields-{format}"));
         let output = run(all(&sandbox, &dir).args(["--format", format]));
         assert!(output.status.success(), "{}", stderr(&output));
         let manifest = read_manifest(&dir);
+        // Fields added to nested objects, counted by their paths.
+        let mut nested = 0;
         for (name, _) in datasets() {
             let entry = &manifest["datasets"][name];
             assert_eq!(entry["status"], "ok", "{name} {format}: {entry}");
@@ -536,6 +542,16 @@ fn a_field_the_api_adds_to_every_object_reaches_every_output() {
                 Some(records),
                 "{name} {format}: {entry}"
             );
+            nested += entry["unknown_fields"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .filter(|path| path.ends_with(&format!(".{new}")))
+                .count();
+            let drift = counted_in_jsonl
+                .entry(name)
+                .or_insert(entry["unknown_fields"].clone());
+            assert_eq!(&entry["unknown_fields"], drift, "{name} {format}");
             let file = dir.join(format!("{name}.{format}"));
             if format == "jsonl" {
                 let text = std::fs::read_to_string(&file).unwrap();
@@ -561,5 +577,6 @@ fn a_field_the_api_adds_to_every_object_reaches_every_output() {
                 assert!(rows as u64 >= records, "{name}: {rows} rows");
             }
         }
+        assert!(nested > 10, "{format}: {nested} nested paths");
     }
 }

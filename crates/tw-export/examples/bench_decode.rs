@@ -15,11 +15,15 @@
 //!   command runs them: the scanner, then each record written as JSON
 //!   Lines (`jsonl_out`) or viewed from its text and written as TechWolf
 //!   CSV rows (`csv_out`), both to `io::sink()`; and the CSV path's
-//!   viewing alone, no rows written (`csv_view`).
+//!   viewing alone, no rows written (`csv_view`). Each path again as
+//!   `tw-export all` and `--stats` run it, with the unknown fields
+//!   counted by path in the pass that checks the page (`jsonl_counting`,
+//!   `csv_counting`).
 //! * The same two paths on the same tenant's pages with a field this
 //!   release does not know in every employee, cluster and skill
 //!   (`SandboxConfig::new_fields`), as on the day the API starts sending
-//!   one (`jsonl_out_new_fields`, `csv_out_new_fields`): JSON Lines copies
+//!   one (`jsonl_out_new_fields`, `csv_out_new_fields`, and counted:
+//!   `jsonl_counting_new_fields`, `csv_counting_new_fields`): JSON Lines copies
 //!   such a field with the rest of the record, CSV writes it into every
 //!   row's `extra` cell.
 //!
@@ -35,7 +39,7 @@ use std::time::Instant;
 
 use tw_export::model::{Dataset, ExportRequest};
 use tw_export::output::{CsvDialect, Format, RecordWriter, TechwolfCsv};
-use tw_export::{Checkpoint, Client, Raw, RawCounted, Repr, Rows};
+use tw_export::{Checkpoint, Client, Raw, RawCounted, Repr, Rows, RowsCounted, RowsRecord};
 use tw_model::{EmployeeSkillClusters, SkillClusters, SkillClustersPage};
 use tw_transport::testing::RecordingTransport;
 use tw_transport::{BaseUrl, HttpTransport, Request, Transport};
@@ -75,22 +79,29 @@ fn export_paths() -> (Path, Path) {
         jsonl.write_raw_page(&page.items).unwrap();
         raw_items = page.items;
     };
+    (Box::new(jsonl_out), csv_path::<Rows<TechwolfCsv>>())
+}
+
+/// The CSV path of [`export_paths`] over records of representation `R`;
+/// a page's unknown fields, when its records count them (`RowsCounted`,
+/// as `tw-export all` and `--stats` run it), added to the export's.
+fn csv_path<R: Repr<SkillClusters, Item = RowsRecord>>() -> Path {
     let mut csv = RecordWriter::<_, EmployeeSkillClusters>::new(
         std::io::sink(),
         Format::Csv(CsvDialect::Techwolf),
     );
     let mut csv_items = Vec::new();
-    let csv_out = move |b: &[u8]| {
-        let mut page = <Rows<TechwolfCsv> as Repr<SkillClusters>>::decode_page(
-            b.to_vec(),
-            std::mem::take(&mut csv_items),
-        )
-        .unwrap();
+    let mut counts = tw_model::UnknownFields::default();
+    Box::new(move |b: &[u8]| {
+        let mut page = R::decode_page(b.to_vec(), std::mem::take(&mut csv_items)).unwrap();
         csv.write_rows_page(&page.items).unwrap();
-        <Rows<TechwolfCsv> as Repr<SkillClusters>>::release(&mut page.items);
+        if let Some(page_counts) = page.items.first().and_then(RowsRecord::page_unknown_fields) {
+            counts.add_counts(page_counts);
+        }
+        black_box(counts.counts());
+        R::release(&mut page.items);
         csv_items = page.items;
-    };
-    (Box::new(jsonl_out), Box::new(csv_out))
+    })
 }
 
 /// The JSON Lines path as `tw-export all` and `--stats` run it: each page
@@ -233,10 +244,12 @@ fn main() {
         black_box(page);
     };
     let mut jsonl_counting = jsonl_counting_path();
-    let mut runs: [Run<'_>; 10] = [
+    let mut csv_counting = csv_path::<RowsCounted<TechwolfCsv>>();
+    let mut runs: [Run<'_>; 11] = [
         ("jsonl_out", &mut jsonl_out),
         ("jsonl_counting", &mut jsonl_counting),
         ("csv_out", &mut csv_out),
+        ("csv_counting", &mut csv_counting),
         ("csv_view", &mut csv_view),
         ("scan", &mut |b| {
             black_box(tw_model::scan_raw_page::<tw_model::SkillClusters>(b).unwrap());
@@ -273,10 +286,12 @@ fn main() {
     new_fields.stop();
     let (mut jsonl_new, mut csv_new) = export_paths();
     let mut jsonl_counting_new = jsonl_counting_path();
-    let mut runs: [Run<'_>; 3] = [
+    let mut csv_counting_new = csv_path::<RowsCounted<TechwolfCsv>>();
+    let mut runs: [Run<'_>; 4] = [
         ("jsonl_out_new_fields", &mut jsonl_new),
         ("jsonl_counting_new_fields", &mut jsonl_counting_new),
         ("csv_out_new_fields", &mut csv_new),
+        ("csv_counting_new_fields", &mut csv_counting_new),
     ];
     let results = measure(&new_pages, &mut runs, rounds, only.as_deref());
     for ((name, _), mbps) in runs.iter().zip(results) {

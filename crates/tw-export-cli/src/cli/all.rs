@@ -340,6 +340,7 @@ fn run_dataset<A: DatasetArgs>(ctx: &Ctx<'_>) -> anyhow::Result<Done> {
         bom: false,
         compression,
         parquet,
+        sha256: true,
     };
     let resume = if ctx.args.resume {
         Resume::IfAny

@@ -252,9 +252,9 @@ impl<W> Tracked<W> {
     }
 
     /// Also hashes what is written, after the bytes `sha256` has hashed
-    /// (the file's first `bytes`, on a resume).
-    pub(crate) fn hashing(mut self, sha256: sha2::Sha256) -> Self {
-        self.sha256 = Some(sha256);
+    /// (the file's first `bytes`, on a resume); `None` hashes nothing.
+    pub(crate) fn hashing(mut self, sha256: Option<sha2::Sha256>) -> Self {
+        self.sha256 = sha256;
         self
     }
 

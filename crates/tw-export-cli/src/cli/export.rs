@@ -536,8 +536,8 @@ fn export_and_report<A: DatasetArgs>(
         );
     }
     let written = result?;
-    // The file's sha256 only for --stats, which reports it (reading a
-    // large file back costs a tenth of the export).
+    // The file's sha256 only for --stats, which reports it: taken as the
+    // file was written (a Parquet file's is read back from it).
     report.written = match to_file.filter(|_| args.output.stats.is_some()) {
         Some(path) => written.with_sha256_of(path)?,
         None => written,
@@ -770,7 +770,7 @@ pub(crate) struct Job<'a, D: Dataset> {
     pub parquet: bool,
     /// Hashes a file output (SHA-256) as it is written, for a report
     /// that gives the hash (`--stats`, `all`'s manifest); hashing costs
-    /// about a tenth of a JSON Lines export's CPU, so an export nobody
+    /// about a third of a JSON Lines export's CPU, so an export nobody
     /// reads the hash of does not.
     pub sha256: bool,
 }

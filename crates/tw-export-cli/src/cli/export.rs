@@ -1215,3 +1215,60 @@ fn new_partial<D: Dataset>(
     writer.begin()?;
     Ok(writer)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file export hashes its output as it writes only when its report
+    /// gives the hash (hashing is a third of a JSON Lines export's CPU),
+    /// and that hash is the file's; a Parquet export never hashes its
+    /// partial CSV (the converted file's hash is read from it).
+    #[test]
+    fn a_file_export_hashes_its_output_only_for_a_report_that_gives_it() {
+        let sandbox = tw_sandbox::Sandbox::start(tw_sandbox::SandboxConfig {
+            employees: 30,
+            ..Default::default()
+        })
+        .unwrap();
+        let client = Client::builder()
+            .base_url(sandbox.base_url())
+            .bearer_token(Secret::new("sandbox-token"))
+            .build()
+            .unwrap();
+        let dir = std::env::temp_dir().join(format!("tw-export-hash-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let formats = [
+            (Format::Jsonl, false, "jsonl"),
+            (Format::Csv(CsvDialect::Techwolf), false, "csv"),
+            (Format::Csv(CsvDialect::Rfc4180), true, "parquet"),
+        ];
+        for (format, parquet, extension) in formats {
+            for sha256 in [false, true] {
+                let path = dir.join(format!("out-{sha256}.{extension}"));
+                let progress = Progress::new(true);
+                let job = Job::<tw_export::SkillClusters> {
+                    client: &client,
+                    request: ExportRequest::new(10).unwrap(),
+                    start: Checkpoint::start(),
+                    max_records: None,
+                    format,
+                    progress: &progress,
+                    drift: None,
+                    bom: false,
+                    compression: None,
+                    parquet,
+                    sha256,
+                };
+                let written = job
+                    .into_file(&path, &serde_json::json!({}), Resume::No)
+                    .unwrap();
+                assert_eq!(written.records, 30, "{extension}");
+                let expected =
+                    (sha256 && !parquet).then(|| crate::cli::checkpoint::sha256(&path).unwrap().0);
+                assert_eq!(written.sha256, expected, "{extension}, sha256 {sha256}");
+            }
+        }
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -484,6 +484,21 @@ pub trait Repr<D: Dataset>: Send + 'static {
         reuse: Vec<Self::Item>,
     ) -> Result<SpentPage<Self::Item>, tw_model::DecodeError>;
 
+    /// [`Repr::decode_page_spent`] for a page of which only the first
+    /// `keep` records are exported (the page that reaches `max_records`:
+    /// the paginator drops the rest). What a representation hands on
+    /// about the whole page (the unknown fields [`RawCounted`] and
+    /// [`RowsCounted`] count) then covers those records only. The default
+    /// decodes the page as [`Repr::decode_page_spent`] does.
+    fn decode_page_keeping(
+        body: Vec<u8>,
+        reuse: Vec<Self::Item>,
+        keep: usize,
+    ) -> Result<SpentPage<Self::Item>, tw_model::DecodeError> {
+        let _ = keep;
+        Self::decode_page_spent(body, reuse)
+    }
+
     /// The text of a string field of `item` (for the cursor fallback).
     fn key(item: &Self::Item, field: &str) -> Option<String>;
 
@@ -616,8 +631,26 @@ impl<D: Dataset> Repr<D> for RawCounted {
         body: Vec<u8>,
         reuse: Vec<RawRecord>,
     ) -> Result<SpentPage<RawRecord>, tw_model::DecodeError> {
+        <RawCounted as Repr<D>>::decode_page_keeping(body, reuse, usize::MAX)
+    }
+
+    fn decode_page_keeping(
+        body: Vec<u8>,
+        reuse: Vec<RawRecord>,
+        keep: usize,
+    ) -> Result<SpentPage<RawRecord>, tw_model::DecodeError> {
         let mut counts = tw_model::UnknownFields::default();
         let page = tw_model::decode_raw_page_counting::<D>(&body, &mut counts)?;
+        if page.records.len() > keep {
+            // The records that are exported, counted again on their own
+            // (the last page of a capped export only).
+            counts = tw_model::UnknownFields::default();
+            let scanner = <D::Record as tw_model::Validate>::scanner();
+            let shape = <D::Record as tw_model::Describe>::shape();
+            for record in &page.records[..keep] {
+                counts.add_record(scanner, &shape, &body[record.clone()]);
+            }
+        }
         let (mut page, spent) = raw_items(body, page, reuse);
         if let Some(first) = page.items.first_mut() {
             first.page_unknown_fields = Some(Arc::new(counts.into_counts()));
@@ -911,7 +944,16 @@ where
         body: Vec<u8>,
         reuse: Vec<RowsRecord>,
     ) -> Result<SpentPage<RowsRecord>, tw_model::DecodeError> {
-        rows_page::<D, L>(body, reuse, false, Some(tw_model::UnknownFields::default()))
+        <RowsCounted<L> as Repr<D>>::decode_page_keeping(body, reuse, usize::MAX)
+    }
+
+    fn decode_page_keeping(
+        body: Vec<u8>,
+        reuse: Vec<RowsRecord>,
+        keep: usize,
+    ) -> Result<SpentPage<RowsRecord>, tw_model::DecodeError> {
+        let counts = tw_model::UnknownFields::default();
+        rows_page::<D, L>(body, reuse, false, Some((counts, keep)))
     }
 
     fn key(item: &RowsRecord, field: &str) -> Option<String> {
@@ -926,13 +968,13 @@ where
 /// A page of [`Rows`] (or [`RowsCounted`]) records: the page is viewed
 /// one record at a time and each record's rows written in dialect `L`
 /// into the buffer of a page handed back (`reuse`); the records keep the
-/// page's text when `keep_json`, and its unknown fields when `counts`
-/// (which a restarted walk starts over).
+/// page's text when `keep_json`, and, with `counts`, the unknown fields
+/// of the page's first `keep` records (a restarted walk starts over).
 fn rows_page<D, L>(
     body: Vec<u8>,
     mut reuse: Vec<RowsRecord>,
     keep_json: bool,
-    mut counts: Option<tw_model::UnknownFields>,
+    mut counts: Option<(tw_model::UnknownFields, usize)>,
 ) -> Result<SpentPage<RowsRecord>, tw_model::DecodeError>
 where
     D: Dataset,
@@ -957,15 +999,17 @@ where
                 <D::Record as tw_model::Table>::view_rows(view, text, emit)
             })
             .expect("rows written to memory");
-            ends.push(csv.buffered().len());
-            if let Some(counts) = &mut counts {
+            if let Some((counts, keep)) = &mut counts
+                && ends.len() < *keep
+            {
                 counts.add_viewed::<D::Record>(view, text);
             }
+            ends.push(csv.buffered().len());
         }
         EachRecord::Restart => {
             csv.clear();
             ends.clear();
-            if let Some(counts) = &mut counts {
+            if let Some((counts, _)) = &mut counts {
                 *counts = tw_model::UnknownFields::default();
             }
         }
@@ -987,7 +1031,7 @@ where
         text,
         rows: csv.into_buffer(),
         dialect: Some(L::DIALECT),
-        unknown_fields: counts.map(tw_model::UnknownFields::into_counts),
+        unknown_fields: counts.map(|(counts, _)| counts.into_counts()),
     });
     let mut start = 0;
     items.extend(
@@ -1181,7 +1225,16 @@ impl<D: Dataset, R: Repr<D>> PageSource for Source<D, R> {
             .ok()
             .and_then(|mut pool| pool.pop())
             .unwrap_or_default();
-        let page = match R::decode_page_spent(response.body, reuse) {
+        let decoded = match self.room {
+            // The page that may reach `max_records`: its records past it
+            // are dropped by the paginator.
+            Some(room) => {
+                let keep = usize::try_from(room).unwrap_or(usize::MAX);
+                R::decode_page_keeping(response.body, reuse, keep)
+            }
+            None => R::decode_page_spent(response.body, reuse),
+        };
+        let page = match decoded {
             Ok((page, spent)) => {
                 if let Some(body) = spent {
                     self.transport.recycle(body);

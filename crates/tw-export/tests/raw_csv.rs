@@ -229,8 +229,18 @@ fn page_counts<R: Repr<SkillClusters>>(
     bodies: &[Vec<u8>],
     counted: fn(&R::Item) -> Option<&BTreeMap<String, u64>>,
 ) -> Vec<Option<BTreeMap<String, u64>>> {
+    page_counts_up_to::<R>(bodies, None, counted)
+}
+
+/// [`page_counts`] of an export of at most `max_records` records.
+fn page_counts_up_to<R: Repr<SkillClusters>>(
+    bodies: &[Vec<u8>],
+    max_records: Option<u64>,
+    counted: fn(&R::Item) -> Option<&BTreeMap<String, u64>>,
+) -> Vec<Option<BTreeMap<String, u64>>> {
     let client = common::replaying(bodies);
-    let mut pages = client.pages::<SkillClusters, R>(common::request(), Checkpoint::start(), None);
+    let mut pages =
+        client.pages::<SkillClusters, R>(common::request(), Checkpoint::start(), max_records);
     let mut counts = Vec::new();
     while let Some(page) = pages.next() {
         let page = page.unwrap();
@@ -293,4 +303,41 @@ fn a_page_the_walk_leaves_to_serde_counts_its_unknown_fields_once() {
     assert_eq!(raw, [Some(expected.clone())]);
     let rows = page_counts::<RowsCounted<TechwolfCsv>>(&bodies, RowsRecord::page_unknown_fields);
     assert_eq!(rows, [Some(expected)]);
+}
+
+#[test]
+fn a_capped_export_counts_the_unknown_fields_of_the_records_it_keeps() {
+    // Pages of 100: a cap inside a page keeps part of it, and the counts
+    // cover that part only.
+    let bodies = common::recorded(300);
+    let shape = <EmployeeSkillClusters as tw_export::model::Describe>::shape();
+    let all: Vec<serde_json::Value> = items::<Raw>(&bodies)
+        .iter()
+        .map(|record| serde_json::from_str(record.as_str()).unwrap())
+        .collect();
+    let sum = |pages: Vec<Option<BTreeMap<String, u64>>>| {
+        let mut total = BTreeMap::new();
+        for (path, n) in pages.into_iter().flatten().flatten() {
+            *total.entry(path).or_insert(0) += n;
+        }
+        total
+    };
+    for max in [1, 5, 100, 150, 299] {
+        let mut expected = BTreeMap::new();
+        for record in &all[..max] {
+            tw_export::model::unknown_fields(&shape, record, &mut expected);
+        }
+        assert!(!expected.is_empty() || max == 1, "{max}");
+        let max = Some(max as u64);
+        let raw = page_counts_up_to::<RawCounted>(&bodies, max, |r| r.page_unknown_fields());
+        assert_eq!(sum(raw), expected, "raw, max {max:?}");
+        for rows in [
+            page_counts_up_to::<RowsCounted<TechwolfCsv>>(&bodies, max, |r| {
+                r.page_unknown_fields()
+            }),
+            page_counts_up_to::<RowsCounted<Rfc4180Csv>>(&bodies, max, |r| r.page_unknown_fields()),
+        ] {
+            assert_eq!(sum(rows), expected, "rows, max {max:?}");
+        }
+    }
 }

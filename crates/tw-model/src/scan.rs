@@ -367,7 +367,7 @@ impl UnknownFields {
     pub fn add_at(&mut self, path: &FieldPath<'_>, key: &str) {
         self.joined.clear();
         path.join(&mut self.joined);
-        FieldPath::push_part(&mut self.joined, key);
+        push_path_part(&mut self.joined, 0, key);
         add_count(&mut self.counts, &self.joined, 1);
     }
 
@@ -418,27 +418,30 @@ impl<'a> FieldPath<'a> {
     /// The items of the list here.
     #[inline]
     pub fn items(&'a self) -> FieldPath<'a> {
-        self.field("[]")
+        self.field(ITEMS)
     }
 
-    /// Appends the path to `out`: `a.b[].c`, as the scanner writes it.
+    /// Appends the path to `out` (empty), as the scanner writes it.
     fn join(&self, out: &mut String) {
         if let Some(parent) = self.parent {
             parent.join(out);
+            push_path_part(out, 0, self.part);
         }
-        FieldPath::push_part(out, self.part);
     }
+}
 
-    /// Appends one part: `.` before each but the first and `[]`.
-    fn push_part(out: &mut String, part: &str) {
-        if part.is_empty() {
-            return;
-        }
-        if !part.starts_with('[') && !out.is_empty() {
-            out.push('.');
-        }
-        out.push_str(part);
+/// The list items' part of a JSON path.
+pub(crate) const ITEMS: &str = "[]";
+
+/// Appends `part` (a field name, or [`ITEMS`]) to the JSON path whose
+/// text starts at `start` of `out`: `a.b[].c`, a `.` before each part but
+/// the first and [`ITEMS`]. The one rule for the paths the drift report
+/// counts, whoever counts them (the scanner, a view, a decoded `Value`).
+pub(crate) fn push_path_part(out: &mut String, start: usize, part: &str) {
+    if part != ITEMS && out.len() > start {
+        out.push('.');
     }
+    out.push_str(part);
 }
 
 /// Adds `n` to `path`'s count in `counts` (allocating only for a new path).
@@ -866,7 +869,7 @@ impl<'a, 'c> Walk<'a, 'c> {
                 self.expect(b'[')?;
                 self.enter()?;
                 self.ws();
-                let len = self.push_path("[]");
+                let len = self.push_path(ITEMS);
                 if self.peek() == Some(b']') {
                     self.i += 1;
                 } else {
@@ -926,12 +929,8 @@ impl<'a, 'c> Walk<'a, 'c> {
             return;
         };
         let start = count.pending_text.len();
-        // `a.b[].c`: a `.` before each part but the first and `[]`.
         for part in count.path.iter().copied().chain([name]) {
-            if !part.starts_with('[') && count.pending_text.len() > start {
-                count.pending_text.push('.');
-            }
-            count.pending_text.push_str(part);
+            push_path_part(&mut count.pending_text, start, part);
         }
         let end = count.pending_text.len();
         count.pending.push(start..end);

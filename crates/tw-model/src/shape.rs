@@ -184,7 +184,7 @@ fn walk<'s>(
         }
         (Shape::Array(item), Value::Array(items)) => {
             let len = path.len();
-            path.push_str("[]");
+            crate::scan::push_path_part(path, 0, crate::scan::ITEMS);
             for element in items {
                 walk(item, element, path, objects, counts);
             }
@@ -194,10 +194,7 @@ fn walk<'s>(
             objects.push(shape);
             for (key, field_value) in map {
                 let len = path.len();
-                if !path.is_empty() {
-                    path.push('.');
-                }
-                path.push_str(key);
+                crate::scan::push_path_part(path, 0, key);
                 match fields.iter().find(|f| f.name == key) {
                     Some(field) => walk(&field.shape, field_value, path, objects, counts),
                     None => *counts.entry(path.clone()).or_insert(0) += 1,

@@ -952,8 +952,7 @@ where
         reuse: Vec<RowsRecord>,
         keep: usize,
     ) -> Result<SpentPage<RowsRecord>, tw_model::DecodeError> {
-        let counts = tw_model::UnknownFields::default();
-        rows_page::<D, L>(body, reuse, false, Some((counts, keep)))
+        rows_page::<D, L>(body, reuse, false, Some(keep))
     }
 
     fn key(item: &RowsRecord, field: &str) -> Option<String> {
@@ -968,13 +967,14 @@ where
 /// A page of [`Rows`] (or [`RowsCounted`]) records: the page is viewed
 /// one record at a time and each record's rows written in dialect `L`
 /// into the buffer of a page handed back (`reuse`); the records keep the
-/// page's text when `keep_json`, and, with `counts`, the unknown fields
-/// of the page's first `keep` records (a restarted walk starts over).
+/// page's text when `keep_json`, and, with `count_first`, the unknown
+/// fields of the page's first that many records (a restarted walk starts
+/// over).
 fn rows_page<D, L>(
     body: Vec<u8>,
     mut reuse: Vec<RowsRecord>,
     keep_json: bool,
-    mut counts: Option<(tw_model::UnknownFields, usize)>,
+    count_first: Option<usize>,
 ) -> Result<SpentPage<RowsRecord>, tw_model::DecodeError>
 where
     D: Dataset,
@@ -993,14 +993,16 @@ where
     items.clear();
     let mut csv = crate::output::CsvWriter::in_memory(buffer, L::DIALECT);
     let mut ends = Vec::new();
+    let mut counts = count_first.map(|_| tw_model::UnknownFields::default());
+    let keep = count_first.unwrap_or(0);
     let page = tw_model::view_page_each::<D>(body, |record| match record {
         EachRecord::Record(view, text) => {
             crate::output::write_rows(&mut csv, |emit| {
                 <D::Record as tw_model::Table>::view_rows(view, text, emit)
             })
             .expect("rows written to memory");
-            if let Some((counts, keep)) = &mut counts
-                && ends.len() < *keep
+            if let Some(counts) = &mut counts
+                && ends.len() < keep
             {
                 counts.add_viewed::<D::Record>(view, text);
             }
@@ -1009,7 +1011,7 @@ where
         EachRecord::Restart => {
             csv.clear();
             ends.clear();
-            if let Some((counts, _)) = &mut counts {
+            if let Some(counts) = &mut counts {
                 *counts = tw_model::UnknownFields::default();
             }
         }
@@ -1031,7 +1033,7 @@ where
         text,
         rows: csv.into_buffer(),
         dialect: Some(L::DIALECT),
-        unknown_fields: counts.map(|(counts, _)| counts.into_counts()),
+        unknown_fields: counts.map(tw_model::UnknownFields::into_counts),
     });
     let mut start = 0;
     items.extend(

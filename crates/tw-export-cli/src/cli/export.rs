@@ -1046,7 +1046,9 @@ impl<D: Dataset> Job<'_, D> {
             .with_context(what)?;
         counting.inner.sync_all()?;
         let mut bytes = counting.bytes;
-        let mut sha256 = counting.sha256_hex();
+        // `None` for a Parquet file: its partial CSV was not hashed, and
+        // the converted file's hash is read from it.
+        let sha256 = counting.sha256_hex();
         drop(counting);
         if parquet {
             crate::cli::parquet::convert(
@@ -1057,8 +1059,6 @@ impl<D: Dataset> Job<'_, D> {
             )
             .with_context(|| format!("writing {}", paths.output.display()))?;
             bytes = fs::metadata(&paths.output)?.len();
-            // The converted file's hash is read from it.
-            sha256 = None;
             fs::remove_file(&paths.partial)?;
         } else {
             fs::rename(&paths.partial, &paths.output).with_context(|| {

@@ -20,7 +20,7 @@ fn all(sandbox: &Sandbox, dir: &Path) -> std::process::Command {
 }
 
 fn read_manifest(dir: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap()
+    crate::read_json(dir.join("manifest.json"))
 }
 
 /// Every dataset's name and path, from tw-model's list.
@@ -285,7 +285,7 @@ fn state_makes_the_next_run_incremental() {
         .arg(&state)
         .args(["--datasets", "skill-clusters,skills"]));
     assert!(first.status.success(), "{}", stderr(&first));
-    let saved: Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    let saved = crate::read_json(&state);
     let started = saved["datasets"]["skill-clusters"]["started"]
         .as_str()
         .unwrap()

@@ -474,8 +474,7 @@ fn stats_describe_the_run_for_a_scheduler() {
         .arg("-o")
         .arg(&out));
     assert!(output.status.success(), "{}", stderr(&output));
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&stats).unwrap()).unwrap();
+    let report = crate::read_json(&stats);
     let bytes = std::fs::read(&out).unwrap();
     assert_eq!(report["dataset"], "skill-clusters");
     assert_eq!(report["status"], "ok");
@@ -507,8 +506,7 @@ fn stats_describe_the_run_for_a_scheduler() {
         ])
         .arg(&stats));
     assert_eq!(output.status.code(), Some(3));
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&stats).unwrap()).unwrap();
+    let report = crate::read_json(&stats);
     assert_eq!(report["status"], "failed");
     assert_eq!(report["exit_code"], 3);
     assert!(

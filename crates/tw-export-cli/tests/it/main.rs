@@ -62,7 +62,6 @@ pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-/// A fresh temporary directory for one test.
 /// The SHA-256 of `bytes`, lower-case hex, as `--stats` and `all`'s
 /// manifest report a file's.
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -73,6 +72,13 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// The JSON document in the file at `path` (a report, a manifest, a
+/// checkpoint, a state file).
+pub fn read_json(path: impl AsRef<Path>) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// A fresh temporary directory for one test.
 pub fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("tw-export-it-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

@@ -310,8 +310,7 @@ fn resume_refusals() {
         .arg(&csv));
     assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
     let checkpoint = dir.join("release.csv.checkpoint");
-    let mut saved: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&checkpoint).unwrap()).unwrap();
+    let mut saved = crate::read_json(&checkpoint);
     let table = &mut saved["options"]["table"];
     assert_eq!(table["release"], env!("CARGO_PKG_VERSION"));
     assert_eq!(
@@ -395,8 +394,7 @@ fn an_unusable_checkpoint_is_a_usage_error_that_says_how_to_start_over() {
     let dir = temp_dir("bad-checkpoint");
     let (sandbox, out) = interrupted(&dir);
     let checkpoint = dir.join("out.jsonl.checkpoint");
-    let good: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&checkpoint).unwrap()).unwrap();
+    let good = crate::read_json(&checkpoint);
     let with = |key: &str, value: serde_json::Value| {
         let mut changed = good.clone();
         changed[key] = value;
@@ -470,8 +468,7 @@ fn the_digest_is_the_one_of_the_checkpoint_format() {
     let dir = temp_dir("checkpoint-format");
     let (sandbox, out) = interrupted(&dir);
     let checkpoint = dir.join("out.jsonl.checkpoint");
-    let mut saved: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&checkpoint).unwrap()).unwrap();
+    let mut saved = crate::read_json(&checkpoint);
     assert_eq!(saved["tw_export_checkpoint"], 3);
     saved["tw_export_checkpoint"] = 2.into();
     std::fs::write(&checkpoint, saved.to_string()).unwrap();
@@ -639,8 +636,7 @@ fn a_resumed_exports_reported_hash_is_its_files() {
             .arg("-o")
             .arg(&out));
         assert!(output.status.success(), "{name}: {}", stderr(&output));
-        let report: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(&stats).unwrap()).unwrap();
+        let report = crate::read_json(&stats);
         let bytes = std::fs::read(&out).unwrap();
         assert_eq!(report["sha256"], crate::sha256_hex(&bytes), "{name}");
         assert_eq!(report["bytes"], bytes.len() as u64, "{name}");

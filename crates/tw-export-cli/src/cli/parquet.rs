@@ -31,6 +31,8 @@ use tw_export::model::Kind;
 
 use crate::cli::writeback::Writeback;
 
+mod read;
+
 /// Rows per row group.
 pub(crate) const ROW_GROUP_ROWS: usize = 50_000;
 
@@ -76,11 +78,22 @@ fn convert_in_groups(
     batch: usize,
 ) -> anyhow::Result<u64> {
     assert_eq!(columns.len(), kinds.len(), "a kind per column");
-    let mut reader = ::csv::ReaderBuilder::new()
-        .from_path(csv)
-        .with_context(|| format!("reading {}", csv.display()))?;
-    let headers = reader.headers()?.clone();
-    if headers.iter().ne(columns.iter().copied()) {
+    let file = fs::File::open(csv).with_context(|| format!("reading {}", csv.display()))?;
+    let mut reader = read::Rows::new(file);
+    let header_is = |row: &read::Row<'_>| {
+        row.len() == columns.len()
+            && row
+                .fields()
+                .zip(columns)
+                .all(|(field, name)| field.plain() == Some(name.as_bytes()))
+    };
+    let reading = || format!("reading {}", csv.display());
+    if !reader
+        .next_row()
+        .with_context(reading)?
+        .as_ref()
+        .is_some_and(header_is)
+    {
         anyhow::bail!(
             "{} does not have this dataset's columns; run without --resume to start over",
             csv.display()
@@ -126,34 +139,34 @@ fn convert_in_groups(
     let mut levels: Vec<Vec<i16>> = vec![Vec::new(); kinds.len()];
     let mut rows = 0u64;
     let mut in_group = 0usize;
-    let mut record = ::csv::StringRecord::new();
-    while reader.read_record(&mut record)? {
-        for (i, cell) in record.iter().enumerate() {
+    while let Some(row) = reader.next_row().with_context(reading)? {
+        if row.len() != columns.len() {
+            anyhow::bail!(
+                "{}: row {} (the header is row 1) has {} fields, not the {} of the header",
+                csv.display(),
+                rows + 2,
+                row.len(),
+                columns.len()
+            );
+        }
+        let cells = row.fields().zip(buffers.iter_mut()).zip(levels.iter_mut());
+        for (i, ((cell, buffer), levels)) in cells.enumerate() {
             if cell.is_empty() {
-                levels[i].push(0);
+                levels.push(0);
                 continue;
             }
-            levels[i].push(1);
-            let bad = |what: &str| {
+            levels.push(1);
+            buffer.push(cell).map_err(|what| {
+                let mut text = Vec::new();
+                cell.push_to(&mut text);
                 anyhow::anyhow!(
-                    "row {}: column {} holds {cell:?}, not {what}",
-                    rows + 1,
-                    columns[i]
+                    "{}: row {} (the header is row 1): column {} holds {:?}, not {what}",
+                    csv.display(),
+                    rows + 2,
+                    columns[i],
+                    String::from_utf8_lossy(&text)
                 )
-            };
-            match &mut buffers[i] {
-                Column::Text { text, ends } => {
-                    text.extend_from_slice(cell.as_bytes());
-                    ends.push(text.len());
-                }
-                Column::Integer(values) => {
-                    values.push(cell.parse().map_err(|_| bad("a whole number"))?)
-                }
-                Column::Float(values) => values.push(cell.parse().map_err(|_| bad("a number"))?),
-                Column::Boolean(values) => {
-                    values.push(cell.parse().map_err(|_| bad("true or false"))?)
-                }
-            }
+            })?;
         }
         rows += 1;
         in_group += 1;
@@ -170,6 +183,34 @@ fn convert_in_groups(
     fs::rename(&tmp, out)
         .with_context(|| format!("renaming {} to {}", tmp.display(), out.display()))?;
     Ok(rows)
+}
+
+impl Column {
+    /// Appends a cell that is not blank; `Err` says what the cell should
+    /// have been when it is not one of the column's values.
+    #[inline]
+    fn push(&mut self, cell: read::Field<'_>) -> Result<(), &'static str> {
+        // A number or boolean holds no quote.
+        fn parse<T: std::str::FromStr>(
+            cell: read::Field<'_>,
+            what: &'static str,
+        ) -> Result<T, &'static str> {
+            cell.plain()
+                .and_then(|text| std::str::from_utf8(text).ok())
+                .and_then(|text| text.parse().ok())
+                .ok_or(what)
+        }
+        match self {
+            Column::Text { text, ends } => {
+                cell.push_to(text);
+                ends.push(text.len());
+            }
+            Column::Integer(values) => values.push(parse(cell, "a whole number")?),
+            Column::Float(values) => values.push(parse(cell, "a number")?),
+            Column::Boolean(values) => values.push(parse(cell, "true or false")?),
+        }
+        Ok(())
+    }
 }
 
 fn new_buffers(kinds: &[Kind]) -> Vec<Column> {
@@ -341,6 +382,41 @@ mod tests {
         let (groups, read) = rows_of(&out);
         assert_eq!(groups, 4);
         assert_eq!(read, expected);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_cell_that_is_not_its_columns_kind_or_a_short_row_is_an_error_naming_it() {
+        let dir = std::env::temp_dir().join(format!("tw-parquet-bad-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let csv = dir.join("t.csv");
+        let out = dir.join("t.parquet");
+        let columns = ["id", "n"];
+        let kinds = [Kind::Text, Kind::Integer];
+        for (text, expected) in [
+            (
+                "id,n\ne1,1\ne2,\"x\"\"y\"\n",
+                r#"row 3 (the header is row 1): column n holds "x\"y", not a whole number"#,
+            ),
+            (
+                "id,n\ne1,1.5\n",
+                r#"row 2 (the header is row 1): column n holds "1.5""#,
+            ),
+            (
+                "id,n\ne1,1\ne2\n",
+                "row 3 (the header is row 1) has 1 fields, not the 2",
+            ),
+            ("id,m\ne1,1\n", "does not have this dataset's columns"),
+            (
+                "id,n\ne1,\"1\n",
+                "row 2 of the file (the header is row 1): a quoted field",
+            ),
+        ] {
+            fs::write(&csv, text).unwrap();
+            let err = convert(&csv, &out, &columns, &kinds).unwrap_err();
+            assert!(format!("{err:#}").contains(expected), "{err:#}");
+            assert!(!out.exists(), "no Parquet file for a bad table");
+        }
         fs::remove_dir_all(&dir).unwrap();
     }
 }

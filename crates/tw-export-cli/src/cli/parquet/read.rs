@@ -70,9 +70,10 @@ impl<'a> Field<'a> {
 #[derive(Debug)]
 pub(crate) enum ReadError {
     Io(io::Error),
-    /// The row (1 is the first line of the file) is not RFC 4180 CSV.
+    /// The row (the header is row 1; empty lines are not counted) is not
+    /// RFC 4180 CSV.
     Malformed {
-        line_row: u64,
+        row: u64,
         what: &'static str,
     },
 }
@@ -81,11 +82,8 @@ impl std::fmt::Display for ReadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ReadError::Io(err) => write!(f, "{err}"),
-            ReadError::Malformed { line_row, what } => {
-                write!(
-                    f,
-                    "row {line_row} of the file (the header is row 1): {what}"
-                )
+            ReadError::Malformed { row, what } => {
+                write!(f, "row {row} of the file (the header is row 1): {what}")
             }
         }
     }
@@ -127,7 +125,7 @@ pub(crate) struct Rows<R> {
 enum Parsed {
     /// A row ends `n` bytes in (its line end included).
     Row(usize),
-    /// Only whitespace: an empty line of `n` bytes.
+    /// An empty line: only a line end, `n` bytes.
     Empty(usize),
     /// The row goes on past the bytes given.
     More,
@@ -164,7 +162,7 @@ impl<R: Read> Rows<R> {
             }
             let text = &buf[*pos..*len];
             let parsed = parse_row(text, *eof, fields).map_err(|what| ReadError::Malformed {
-                line_row: *rows + 1,
+                row: *rows + 1,
                 what,
             })?;
             match parsed {
@@ -176,7 +174,7 @@ impl<R: Read> Rows<R> {
                     // UTF-8 has fields of UTF-8.
                     if std::str::from_utf8(&text[..n]).is_err() {
                         return Err(ReadError::Malformed {
-                            line_row: *rows,
+                            row: *rows,
                             what: "the row is not UTF-8",
                         });
                     }

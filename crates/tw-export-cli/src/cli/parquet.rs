@@ -9,7 +9,8 @@
 //! one allocation per cell, and handed to the column writer a batch at a
 //! time as slices of that buffer. A process killed during the conversion
 //! leaves the complete CSV and its checkpoint, and `--resume` converts
-//! again: no row lost or doubled.
+//! again: no row lost or doubled. A conversion that fails (a bad row, a
+//! full disk) removes `PATH.tmp`, and the CSV and checkpoint stay.
 //!
 //! Column types come from the table's declared [`Kind`]s: integers as
 //! INT64, numbers as DOUBLE, booleans as BOOLEAN, everything else (ids,
@@ -134,52 +135,64 @@ fn convert_in_groups(
     };
     let file = crate::cli::checkpoint::create_private(&tmp)
         .with_context(|| format!("creating {}", tmp.display()))?;
-    let mut writer = SerializedFileWriter::new(Writeback::new(file), schema, props)?;
-    let mut buffers = new_buffers(kinds);
-    let mut levels: Vec<Vec<i16>> = vec![Vec::new(); kinds.len()];
-    let mut rows = 0u64;
-    let mut in_group = 0usize;
-    while let Some(row) = reader.next_row().with_context(reading)? {
-        if row.len() != columns.len() {
-            anyhow::bail!(
-                "{}: row {} (the header is row 1) has {} fields, not the {} of the header",
-                csv.display(),
-                rows + 2,
-                row.len(),
-                columns.len()
-            );
-        }
-        let cells = row.fields().zip(buffers.iter_mut()).zip(levels.iter_mut());
-        for (i, ((cell, buffer), levels)) in cells.enumerate() {
-            if cell.is_empty() {
-                levels.push(0);
-                continue;
-            }
-            levels.push(1);
-            buffer.push(cell).map_err(|what| {
-                let mut text = Vec::new();
-                cell.push_to(&mut text);
-                anyhow::anyhow!(
-                    "{}: row {} (the header is row 1): column {} holds {:?}, not {what}",
+    // A table that cannot be converted (a bad row, a full disk) leaves
+    // no half-written Parquet file behind; the partial CSV stays.
+    let written = (|| -> anyhow::Result<u64> {
+        let mut writer = SerializedFileWriter::new(Writeback::new(file), schema, props)?;
+        let mut buffers = new_buffers(kinds);
+        let mut levels: Vec<Vec<i16>> = vec![Vec::new(); kinds.len()];
+        let mut rows = 0u64;
+        let mut in_group = 0usize;
+        while let Some(row) = reader.next_row().with_context(reading)? {
+            if row.len() != columns.len() {
+                anyhow::bail!(
+                    "{}: row {} (the header is row 1) has {} fields, not the {} of the header",
                     csv.display(),
                     rows + 2,
-                    columns[i],
-                    String::from_utf8_lossy(&text)
-                )
-            })?;
+                    row.len(),
+                    columns.len()
+                );
+            }
+            let cells = row.fields().zip(buffers.iter_mut()).zip(levels.iter_mut());
+            for (i, ((cell, buffer), levels)) in cells.enumerate() {
+                if cell.is_empty() {
+                    levels.push(0);
+                    continue;
+                }
+                levels.push(1);
+                buffer.push(cell).map_err(|what| {
+                    let mut text = Vec::new();
+                    cell.push_to(&mut text);
+                    anyhow::anyhow!(
+                        "{}: row {} (the header is row 1): column {} holds {:?}, not {what}",
+                        csv.display(),
+                        rows + 2,
+                        columns[i],
+                        String::from_utf8_lossy(&text)
+                    )
+                })?;
+            }
+            rows += 1;
+            in_group += 1;
+            if in_group == group_rows {
+                write_group(&mut writer, &mut buffers, &mut levels, batch)?;
+                in_group = 0;
+            }
         }
-        rows += 1;
-        in_group += 1;
-        if in_group == group_rows {
+        if in_group > 0 || rows == 0 {
             write_group(&mut writer, &mut buffers, &mut levels, batch)?;
-            in_group = 0;
         }
-    }
-    if in_group > 0 || rows == 0 {
-        write_group(&mut writer, &mut buffers, &mut levels, batch)?;
-    }
-    let mut file = writer.into_inner()?;
-    file.sync_all()?;
+        let mut file = writer.into_inner()?;
+        file.sync_all()?;
+        Ok(rows)
+    })();
+    let rows = match written {
+        Ok(rows) => rows,
+        Err(err) => {
+            let _ = fs::remove_file(&tmp);
+            return Err(err);
+        }
+    };
     fs::rename(&tmp, out)
         .with_context(|| format!("renaming {} to {}", tmp.display(), out.display()))?;
     Ok(rows)
@@ -416,6 +429,10 @@ mod tests {
             let err = convert(&csv, &out, &columns, &kinds).unwrap_err();
             assert!(format!("{err:#}").contains(expected), "{err:#}");
             assert!(!out.exists(), "no Parquet file for a bad table");
+            assert!(
+                !dir.join("t.parquet.tmp").exists(),
+                "no half-written one either"
+            );
         }
         fs::remove_dir_all(&dir).unwrap();
     }

@@ -583,7 +583,10 @@ pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
             jsonl_replacing,
         ),
         ("`tw-export` → CSV file", csv),
-        ("`tw-export` → Parquet file (CSV, then converted)", parquet),
+        (
+            "`tw-export` → Parquet file (its CSV converted as it is written)",
+            parquet,
+        ),
         (
             "`tw-export` → JSONL on stdout (discarded: no disk)",
             jsonl_stdout,
@@ -711,7 +714,7 @@ pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
     writeln!(
         md,
         "* Parquet (no target): {:.2}x the CPU of the JSONL export; peak RSS {:.1} MiB, one \
-         row group in memory as the finished CSV is converted",
+         row group in memory as the CSV is converted while the export writes it",
         parquet.cpu / jsonl.cpu,
         parquet.rss_mib
     )?;

@@ -237,6 +237,9 @@ pub(crate) struct Tracked<W> {
     /// report, taken as the bytes go by instead of reading the finished
     /// file back.
     sha256: Option<sha2::Sha256>,
+    /// A Parquet conversion that follows the file as it is written
+    /// ([`Tracked::feeding`]).
+    feed: Option<crate::cli::parquet::Feed>,
 }
 
 impl<W> Tracked<W> {
@@ -248,6 +251,22 @@ impl<W> Tracked<W> {
             page_start: std::cell::Cell::new(bytes),
             digest: std::cell::Cell::new(PageDigest::new()),
             sha256: None,
+            feed: None,
+        }
+    }
+
+    /// Also hands what is written to `feed`'s conversion, from the first
+    /// byte (a new file).
+    pub(crate) fn feeding(mut self, feed: Option<crate::cli::parquet::Feed>) -> Self {
+        self.feed = feed;
+        self
+    }
+
+    /// Tells the conversion fed ([`Tracked::feeding`]) that the file is
+    /// complete.
+    pub(crate) fn end_feed(&mut self) {
+        if let Some(feed) = &mut self.feed {
+            feed.end();
         }
     }
 
@@ -273,6 +292,12 @@ impl<W: Write> Write for Tracked<W> {
         self.digest.set(digest);
         if let Some(sha256) = &mut self.sha256 {
             sha2::Digest::update(sha256, &buf[..n]);
+        }
+        if let Some(feed) = &mut self.feed
+            && !feed.send(&buf[..n])
+        {
+            // The conversion stopped: the complete file is converted.
+            self.feed = None;
         }
         self.bytes += n as u64;
         Ok(n)

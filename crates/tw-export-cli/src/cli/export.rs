@@ -973,6 +973,20 @@ impl<D: Dataset> Job<'_, D> {
             Resume::Required => true,
             Resume::No => false,
         };
+        // A new Parquet export converts its CSV as it is written (declared
+        // before the writer, which holds its feed: see `Following`); a
+        // resumed one converts the complete CSV.
+        let (feed, following) = if self.parquet && !resume {
+            let (feed, following) = crate::cli::parquet::follow(
+                &paths.partial,
+                &paths.output,
+                <D::Record as tw_export::model::Table>::COLUMNS,
+                <D::Record as tw_export::model::Table>::kinds(),
+            )?;
+            (Some(feed), Some(following))
+        } else {
+            (None, None)
+        };
         let (mut writer, start) = if resume {
             let (writer, start, counts) =
                 resume_partial::<D>(&paths, options, self.format, self.compression, hash)?;
@@ -982,7 +996,7 @@ impl<D: Dataset> Job<'_, D> {
             (writer, start)
         } else {
             (
-                new_partial::<D>(&paths, self.format, self.bom, self.compression, hash)?,
+                new_partial::<D>(&paths, self.format, self.bom, self.compression, hash, feed)?,
                 self.start.clone(),
             )
         };
@@ -1049,15 +1063,31 @@ impl<D: Dataset> Job<'_, D> {
         // `None` for a Parquet file: its partial CSV was not hashed, and
         // the converted file's hash is read from it.
         let sha256 = counting.sha256_hex();
+        counting.end_feed();
         drop(counting);
         if parquet {
-            crate::cli::parquet::convert(
-                &paths.partial,
-                &paths.output,
-                <D::Record as tw_export::model::Table>::COLUMNS,
-                &<D::Record as tw_export::model::Table>::kinds(),
-            )
-            .with_context(|| format!("writing {}", paths.output.display()))?;
+            let followed = following.map(|following| following.finish());
+            match &followed {
+                Some(Ok(_)) => tracing::info!(
+                    "{}: converted to Parquet as the CSV was written",
+                    paths.output.display()
+                ),
+                Some(Err(err)) => tracing::debug!(
+                    "converting {} as it was written stopped: {err:#}",
+                    paths.partial.display()
+                ),
+                None => {}
+            }
+            if !matches!(followed, Some(Ok(_))) {
+                tracing::info!("converting {} to Parquet", paths.partial.display());
+                crate::cli::parquet::convert(
+                    &paths.partial,
+                    &paths.output,
+                    <D::Record as tw_export::model::Table>::COLUMNS,
+                    &<D::Record as tw_export::model::Table>::kinds(),
+                )
+                .with_context(|| format!("writing {}", paths.output.display()))?;
+            }
             bytes = fs::metadata(&paths.output)?.len();
             fs::remove_file(&paths.partial)?;
         } else {
@@ -1194,6 +1224,7 @@ fn new_partial<D: Dataset>(
     bom: bool,
     compression: Option<Compression>,
     hash: bool,
+    feed: Option<crate::cli::parquet::Feed>,
 ) -> anyhow::Result<PartialWriter<D::Record>> {
     if paths.partial.exists() || paths.checkpoint.exists() {
         tracing::warn!(
@@ -1205,7 +1236,9 @@ fn new_partial<D: Dataset>(
     let file = create_private(&paths.partial)
         .with_context(|| format!("creating {}", paths.partial.display()))?;
     let mut out = Compressed::new(
-        Tracked::new(Writeback::new(file), 0).hashing(hash.then(sha2::Sha256::default)),
+        Tracked::new(Writeback::new(file), 0)
+            .hashing(hash.then(sha2::Sha256::default))
+            .feeding(feed),
         compression,
     );
     if bom {

@@ -2,15 +2,17 @@
 //! with typed columns.
 //!
 //! The export itself writes the table as RFC 4180 CSV into `PATH.partial`,
-//! checkpointed and resumable exactly like a CSV export; when the last page
-//! is in, the CSV is converted into `PATH` in row groups of at most
-//! [`ROW_GROUP_ROWS`] rows (memory stays flat), through `PATH.tmp` and a
-//! rename. A row group's text cells are kept as one buffer per column, not
-//! one allocation per cell, and handed to the column writer a batch at a
-//! time as slices of that buffer. A process killed during the conversion
-//! leaves the complete CSV and its checkpoint, and `--resume` converts
-//! again: no row lost or doubled. A conversion that fails (a bad row, a
-//! full disk) removes `PATH.tmp`, and the CSV and checkpoint stay.
+//! checkpointed and resumable exactly like a CSV export. The CSV is
+//! converted into `PATH` in row groups of at most [`ROW_GROUP_ROWS`] rows
+//! (memory stays flat), through `PATH.tmp` and a rename once the last page
+//! is in. A new export converts the CSV as it is written ([`follow`]: a
+//! thread of its own reads each write, on the second core); a resumed one
+//! converts the complete CSV ([`convert`]). A row group's text cells are
+//! kept as one buffer per column, not one allocation per cell, and handed
+//! to the column writer a batch at a time as slices of that buffer. An
+//! export that stops leaves the CSV and its checkpoint, and `--resume`
+//! converts again: no row lost or doubled. A conversion that fails (a bad
+//! row, a full disk) removes `PATH.tmp`, and the CSV and checkpoint stay.
 //!
 //! Column types come from the table's declared [`Kind`]s: integers as
 //! INT64, numbers as DOUBLE, booleans as BOOLEAN, everything else (ids,
@@ -19,7 +21,8 @@
 
 use std::fs;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
+use std::thread::JoinHandle;
 
 use anyhow::Context;
 use bytes::Bytes;
@@ -78,9 +81,23 @@ fn convert_in_groups(
     group_rows: usize,
     batch: usize,
 ) -> anyhow::Result<u64> {
-    assert_eq!(columns.len(), kinds.len(), "a kind per column");
     let file = fs::File::open(csv).with_context(|| format!("reading {}", csv.display()))?;
-    let mut reader = read::Rows::new(file);
+    write_table(file, csv, out, columns, kinds, group_rows, batch)
+}
+
+/// Writes the table read from `input` (the CSV at `csv`, as it is written
+/// or once it is complete) as [`convert_in_groups`] does.
+fn write_table(
+    input: impl std::io::Read,
+    csv: &Path,
+    out: &Path,
+    columns: &[&str],
+    kinds: &[Kind],
+    group_rows: usize,
+    batch: usize,
+) -> anyhow::Result<u64> {
+    assert_eq!(columns.len(), kinds.len(), "a kind per column");
+    let mut reader = read::Rows::new(input);
     let header_is = |row: &read::Row<'_>| {
         row.len() == columns.len()
             && row
@@ -196,6 +213,151 @@ fn convert_in_groups(
     fs::rename(&tmp, out)
         .with_context(|| format!("renaming {} to {}", tmp.display(), out.display()))?;
     Ok(rows)
+}
+
+/// Chunks of CSV a following conversion may hold before the export waits
+/// for it (writes of up to 256 KiB each: a few MiB).
+const FOLLOW_CHUNKS: usize = 16;
+
+/// What an export hands a following conversion ([`follow`]).
+enum Chunk {
+    /// Bytes written to the partial CSV, in order.
+    Bytes(Vec<u8>),
+    /// The CSV is complete.
+    End,
+}
+
+/// The export's side of a following conversion: it sends each write of
+/// the partial CSV on, and says when the CSV is complete.
+#[derive(Debug)]
+pub(crate) struct Feed {
+    chunks: Option<mpsc::SyncSender<Chunk>>,
+}
+
+impl Feed {
+    /// Hands `bytes` on; `false` once the conversion has stopped (it
+    /// failed, and says why when it is finished).
+    pub(crate) fn send(&mut self, bytes: &[u8]) -> bool {
+        let sent = self
+            .chunks
+            .as_ref()
+            .is_some_and(|chunks| chunks.send(Chunk::Bytes(bytes.to_vec())).is_ok());
+        if !sent {
+            self.chunks = None;
+        }
+        sent
+    }
+
+    /// Says that the CSV is complete: the conversion writes the rest of
+    /// the Parquet file and puts it in place.
+    pub(crate) fn end(&mut self) {
+        if let Some(chunks) = self.chunks.take() {
+            let _ = chunks.send(Chunk::End);
+        }
+    }
+}
+
+/// The thread of a following conversion.
+#[derive(Debug)]
+pub(crate) struct Following {
+    thread: Option<JoinHandle<anyhow::Result<u64>>>,
+}
+
+impl Following {
+    /// Waits for the conversion, after [`Feed::end`]: the rows of the
+    /// Parquet file, now in place; an error when it stopped (then it left
+    /// no `PATH.tmp`, and the complete CSV can be converted instead).
+    pub(crate) fn finish(mut self) -> anyhow::Result<u64> {
+        match self.thread.take().map(JoinHandle::join) {
+            Some(Ok(rows)) => rows,
+            _ => Err(anyhow::anyhow!("the Parquet conversion stopped")),
+        }
+    }
+}
+
+impl Drop for Following {
+    /// Waits for a conversion that was not finished: the export stopped
+    /// (an error, Ctrl-C) and dropped its [`Feed`] without its end, so the
+    /// conversion fails and removes its `PATH.tmp`. The feed must be
+    /// dropped first (declared after this), or this waits for ever.
+    fn drop(&mut self) {
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Starts converting the partial CSV at `csv` into the Parquet file at
+/// `out` while it is written: a thread reads what the export writes, as
+/// [`Feed`] hands it on, and writes row groups to `out.tmp` as they fill.
+/// A Parquet export then takes about as long as the longer of the export
+/// and the conversion, not the two one after the other. The CSV is still
+/// written whole, so that an interrupted export resumes from it.
+pub(crate) fn follow(
+    csv: &Path,
+    out: &Path,
+    columns: &'static [&'static str],
+    kinds: Vec<Kind>,
+) -> anyhow::Result<(Feed, Following)> {
+    let (chunks, received) = mpsc::sync_channel(FOLLOW_CHUNKS);
+    let (csv, out) = (csv.to_owned(), out.to_owned());
+    let thread = std::thread::Builder::new()
+        .name("tw-export parquet".into())
+        .spawn(move || {
+            let input = Received {
+                chunks: received,
+                chunk: Vec::new(),
+                at: 0,
+                ended: false,
+            };
+            write_table(input, &csv, &out, columns, &kinds, ROW_GROUP_ROWS, BATCH)
+        })
+        .context("starting the Parquet conversion")?;
+    Ok((
+        Feed {
+            chunks: Some(chunks),
+        },
+        Following {
+            thread: Some(thread),
+        },
+    ))
+}
+
+/// The CSV as a following conversion reads it: the chunks the export
+/// sends, until its end. A feed dropped before its end is an error, so an
+/// export that stops never leaves a Parquet file of the rows so far.
+struct Received {
+    chunks: mpsc::Receiver<Chunk>,
+    chunk: Vec<u8>,
+    at: usize,
+    ended: bool,
+}
+
+impl std::io::Read for Received {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.chunk.len() {
+            if self.ended {
+                return Ok(0);
+            }
+            match self.chunks.recv() {
+                Ok(Chunk::Bytes(bytes)) => {
+                    self.chunk = bytes;
+                    self.at = 0;
+                }
+                Ok(Chunk::End) => self.ended = true,
+                Err(_) => {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "the export stopped before the CSV was complete",
+                    ));
+                }
+            }
+        }
+        let n = out.len().min(self.chunk.len() - self.at);
+        out[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
 }
 
 impl Column {
@@ -319,6 +481,13 @@ mod tests {
 
     use super::*;
 
+    /// A new scratch directory for one test.
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
     /// Every row of the Parquet file at `path`, as text (`-` for null).
     fn rows_of(path: &Path) -> (usize, Vec<Vec<String>>) {
         let reader = SerializedFileReader::new(fs::File::open(path).unwrap()).unwrap();
@@ -343,8 +512,7 @@ mod tests {
 
     #[test]
     fn text_cells_survive_groups_batches_and_nulls() {
-        let dir = std::env::temp_dir().join(format!("tw-parquet-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
+        let dir = scratch("tw-parquet");
         let csv = dir.join("t.csv");
         let out = dir.join("t.parquet");
         // 23 rows: groups of 7 (the last one short), batches of 3 that
@@ -398,10 +566,103 @@ mod tests {
         fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// A table of `rows` rows with every kind of cell, as the export writes
+    /// it (RFC 4180).
+    fn table(rows: usize) -> String {
+        let mut text = String::from("id,name,n\n");
+        for i in 0..rows {
+            let name = match i % 4 {
+                0 => String::new(),
+                1 => format!("\"say \"\"hi\"\", a,b\n{i}\""),
+                2 => format!("Statistik ✓ {i}"),
+                _ => format!("n{}", i % 7),
+            };
+            let n = if i % 3 == 0 {
+                String::new()
+            } else {
+                i.to_string()
+            };
+            text.push_str(&format!("e{i},{name},{n}\n"));
+        }
+        text
+    }
+
+    const COLUMNS: &[&str] = &["id", "name", "n"];
+
+    fn kinds() -> Vec<Kind> {
+        vec![Kind::Text, Kind::Text, Kind::Integer]
+    }
+
+    #[test]
+    fn a_conversion_that_follows_the_csv_writes_the_file_converting_it_after_does() {
+        let dir = scratch("tw-parquet-follow");
+        let csv = dir.join("t.csv");
+        // More than a row group, so groups are written while rows arrive.
+        let text = table(ROW_GROUP_ROWS + ROW_GROUP_ROWS / 2);
+        fs::write(&csv, &text).unwrap();
+        let after = dir.join("after.parquet");
+        let rows = convert(&csv, &after, COLUMNS, &kinds()).unwrap();
+        assert_eq!(rows, (ROW_GROUP_ROWS + ROW_GROUP_ROWS / 2) as u64);
+
+        let followed = dir.join("followed.parquet");
+        let (mut feed, following) = follow(&csv, &followed, COLUMNS, kinds()).unwrap();
+        // Writes of every size, cutting rows, fields and characters.
+        let mut rest = text.as_bytes();
+        for size in [1usize, 2, 3, 5, 7, 100, 4096, 65_536].into_iter().cycle() {
+            if rest.is_empty() {
+                break;
+            }
+            let (chunk, after) = rest.split_at(size.min(rest.len()));
+            assert!(feed.send(chunk), "the conversion takes every write");
+            rest = after;
+        }
+        feed.end();
+        assert_eq!(following.finish().unwrap(), rows);
+        assert_eq!(fs::read(&followed).unwrap(), fs::read(&after).unwrap());
+        assert!(!dir.join("followed.parquet.tmp").exists());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_conversion_whose_export_stops_leaves_no_parquet_file() {
+        let dir = scratch("tw-parquet-stop");
+        let csv = dir.join("t.csv");
+        let out = dir.join("t.parquet");
+        let text = table(ROW_GROUP_ROWS + 10);
+        let half = &text.as_bytes()[..text.len() / 2];
+
+        // Finished after a feed dropped without its end: an error.
+        let (mut feed, following) = follow(&csv, &out, COLUMNS, kinds()).unwrap();
+        assert!(feed.send(half));
+        drop(feed);
+        let err = following.finish().unwrap_err();
+        assert!(
+            format!("{err:#}").contains("stopped before the CSV was complete"),
+            "{err:#}"
+        );
+        assert!(!out.exists() && !dir.join("t.parquet.tmp").exists());
+
+        // Dropped (an export's error path): waited for, and cleaned up.
+        let (mut feed, following) = follow(&csv, &out, COLUMNS, kinds()).unwrap();
+        assert!(feed.send(half));
+        drop(feed);
+        drop(following);
+        assert!(!out.exists() && !dir.join("t.parquet.tmp").exists());
+
+        // A conversion that fails stops taking the export's writes.
+        let (mut feed, following) = follow(&csv, &out, COLUMNS, kinds()).unwrap();
+        assert!(feed.send(b"id,name,n\ne1,x,not a number\n"));
+        while feed.send(b"e2,y,2\n") {}
+        feed.end();
+        let err = following.finish().unwrap_err();
+        assert!(format!("{err:#}").contains("not a whole number"), "{err:#}");
+        assert!(!out.exists() && !dir.join("t.parquet.tmp").exists());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn a_cell_that_is_not_its_columns_kind_or_a_short_row_is_an_error_naming_it() {
-        let dir = std::env::temp_dir().join(format!("tw-parquet-bad-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
+        let dir = scratch("tw-parquet-bad");
         let csv = dir.join("t.csv");
         let out = dir.join("t.parquet");
         let columns = ["id", "n"];

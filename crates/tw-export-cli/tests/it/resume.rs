@@ -262,6 +262,58 @@ fn a_failed_run_resumes_after_the_fault_is_gone() {
 }
 
 #[test]
+fn a_parquet_export_converts_as_it_writes_and_a_failed_one_leaves_no_parquet() {
+    let mut faults = Faults::default();
+    faults.server_error_every = Some(3);
+    let flaky = sandbox_with(100, faults);
+    let dir = temp_dir("parquet-follow");
+    let out = dir.join("out.parquet");
+    let output = run(export_from(&flaky)
+        .args(["--limit", "10", "--max-attempts", "1", "-o"])
+        .arg(&out));
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    // The conversion that followed the CSV stopped with the export: no
+    // Parquet file, whole or half; the CSV and checkpoint stay.
+    assert!(!out.exists());
+    assert!(!dir.join("out.parquet.tmp").exists());
+    assert_eq!(
+        checkpoint_records(&dir.join("out.parquet.checkpoint")),
+        Some(20)
+    );
+
+    // A resumed export converts the complete CSV.
+    let output = run(export_from(&flaky)
+        .args(["--limit", "10", "--resume", "-v", "-o"])
+        .arg(&out));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert!(
+        message.contains("out.parquet.partial to Parquet"),
+        "{message}"
+    );
+    assert!(!message.contains("as the CSV was written"), "{message}");
+
+    // A new one converts its CSV as it is written, to the same file.
+    let fresh = dir.join("fresh.parquet");
+    let output = run(export_from(&flaky)
+        .args(["--limit", "10", "-v", "-o"])
+        .arg(&fresh));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert!(
+        message.contains("fresh.parquet: converted to Parquet as the CSV was written"),
+        "{message}"
+    );
+    assert!(!message.contains("partial to Parquet"), "{message}");
+    assert_eq!(std::fs::read(&fresh).unwrap(), std::fs::read(&out).unwrap());
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert_eq!(left.len(), 2, "only the two Parquet files: {left:?}");
+}
+
+#[test]
 fn resume_refusals() {
     let sandbox = sandbox(50);
     let dir = temp_dir("resume-refusals");

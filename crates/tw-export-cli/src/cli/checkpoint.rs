@@ -293,11 +293,10 @@ impl<W: Write> Write for Tracked<W> {
         if let Some(sha256) = &mut self.sha256 {
             sha2::Digest::update(sha256, &buf[..n]);
         }
-        if let Some(feed) = &mut self.feed
-            && !feed.send(&buf[..n])
-        {
-            // The conversion stopped: the complete file is converted.
-            self.feed = None;
+        if let Some(feed) = &mut self.feed {
+            // A feed whose conversion stopped takes nothing more (the
+            // complete file is converted instead).
+            feed.send(&buf[..n]);
         }
         self.bytes += n as u64;
         Ok(n)

@@ -114,8 +114,8 @@ pub(crate) struct Rows<R> {
     len: usize,
     /// `input` has no more bytes.
     eof: bool,
-    /// The fields of the row just read, as ranges of `buf`, and whether
-    /// each holds doubled quotes.
+    /// The fields of the row just read, as ranges of its bytes, and
+    /// whether each holds doubled quotes.
     fields: Vec<(Range<usize>, bool)>,
     /// Rows read so far, empty lines not counted.
     rows: u64,
@@ -178,12 +178,9 @@ impl<R: Read> Rows<R> {
                             what: "the row is not UTF-8",
                         });
                     }
-                    for (range, _) in fields.iter_mut() {
-                        range.start += start;
-                        range.end += start;
-                    }
+                    // The fields' ranges are of the row's bytes.
                     return Ok(Some(Row {
-                        buf: &self.buf,
+                        text: &self.buf[start..*pos],
                         fields: &self.fields,
                     }));
                 }
@@ -223,7 +220,9 @@ impl<R: Read> Rows<R> {
 
 /// A row read by [`Rows::next_row`].
 pub(crate) struct Row<'a> {
-    buf: &'a [u8],
+    /// The row's bytes, line end included.
+    text: &'a [u8],
+    /// Where each field is in `text`, and whether it holds doubled quotes.
     fields: &'a [(Range<usize>, bool)],
 }
 
@@ -235,9 +234,9 @@ impl<'a> Row<'a> {
 
     /// The row's fields in order.
     pub(crate) fn fields(&self) -> impl Iterator<Item = Field<'a>> + 'a {
-        let buf = self.buf;
+        let text = self.text;
         self.fields.iter().map(move |(range, doubled)| Field {
-            raw: &buf[range.clone()],
+            raw: &text[range.clone()],
             doubled: *doubled,
         })
     }

@@ -1,6 +1,7 @@
 //! One suite per dataset, generated from `tw_model::with_datasets!`: the
 //! fixture request and response decode and round-trip, raw decoding agrees
-//! with typed decoding, and the schemas accept the fixtures.
+//! with typed decoding, the schemas accept the fixtures, and the fixture
+//! records' table rows are snapshotted.
 
 use serde_json::Value;
 use tw_model::{
@@ -130,6 +131,37 @@ pub(crate) fn records_missing_a_key_are_rejected_alike<D: Dataset>() {
     assert!(typed.to_string().contains(D::KEY[0]), "{typed}");
 }
 
+/// The table rows of `D`'s fixture records (a minimal and a full one), a
+/// cell per line under its column's name, written down in a snapshot: what
+/// each column of `D`'s CSV and Parquet shows is pinned, field by field.
+/// The rows of the records viewed from the page's text are the same.
+pub(crate) fn fixture_rows_are_snapshotted<D: Dataset>() {
+    use std::fmt::Write as _;
+    use tw_model::Table;
+
+    let text = fixture(&format!("endpoints/{}.response.json", D::NAME));
+    let page = decode_page::<D>(text.as_bytes()).unwrap();
+    let mut views = Vec::new();
+    let viewed = tw_model::decode_view_page::<D>(text.clone().into_bytes(), &mut views).unwrap();
+    assert_eq!(views.len(), page.records.len());
+    let mut out = String::new();
+    for (r, (record, view)) in page.records.iter().zip(&views).enumerate() {
+        let rows = crate::scan::typed_rows(record);
+        assert_eq!(
+            crate::scan::viewed_rows::<D::Record>(view, &viewed.text),
+            rows
+        );
+        for (i, (row, _)) in rows.iter().enumerate() {
+            writeln!(out, "record {} row {} of {}", r + 1, i + 1, rows.len()).unwrap();
+            assert_eq!(row.len(), D::Record::COLUMNS.len());
+            for (column, cell) in D::Record::COLUMNS.iter().zip(row) {
+                writeln!(out, "  {column}: {cell:?}").unwrap();
+            }
+        }
+    }
+    insta::assert_snapshot!(format!("rows-{}", D::NAME), out);
+}
+
 /// Generated pages of `D` (from its declaration): parse -> serialize is the
 /// identity, raw decoding agrees with typed decoding, the schema accepts
 /// them, and with any one key removed both decoders still agree.
@@ -169,6 +201,11 @@ macro_rules! suites {
                 #[test]
                 fn fixture_response_round_trips() {
                     super::fixture_response_round_trips::<$dataset>();
+                }
+
+                #[test]
+                fn fixture_rows_are_snapshotted() {
+                    super::fixture_rows_are_snapshotted::<$dataset>();
                 }
 
                 #[test]

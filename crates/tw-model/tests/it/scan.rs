@@ -86,6 +86,7 @@ pub(crate) fn typed_rows<T: Table>(record: &T) -> Vec<(Vec<String>, usize)> {
             Ok::<(), ()>(())
         })
         .unwrap();
+    check_hints(&rows);
     rows
 }
 
@@ -97,7 +98,25 @@ pub(crate) fn viewed_rows<T: Table>(view: &T::View, text: &str) -> Vec<(Vec<Stri
         Ok::<(), ()>(())
     })
     .unwrap();
+    check_hints(&rows);
     rows
+}
+
+/// Checks that each row's repeat hint is true: a record's first row
+/// repeats nothing (the row before is another record's), and a later row
+/// says it repeats only fields that are the row before's.
+fn check_hints(rows: &[(Vec<String>, usize)]) {
+    for (i, (row, repeats)) in rows.iter().enumerate() {
+        let Some(i) = i.checked_sub(1) else {
+            assert_eq!(*repeats, 0, "a record's first row repeats {repeats} fields");
+            continue;
+        };
+        let before = &rows[i].0;
+        assert!(
+            *repeats <= row.len() && row[..*repeats] == before[..*repeats],
+            "a row says it repeats {repeats} fields of the row before: {before:?}, then {row:?}"
+        );
+    }
 }
 
 /// The rows of a record as text, with each row's repeat hint.

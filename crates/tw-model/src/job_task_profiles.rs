@@ -3,7 +3,7 @@
 
 use serde_json::Number;
 
-use crate::dataset::{Dataset, EmitRow, Kind, Method, Paging, Table, cells};
+use crate::dataset::{Dataset, EmitRow, Kind, Method, Paging, Table};
 use crate::enums::ValidationState;
 use crate::profile::ProfileQuery;
 use crate::request::{ExportRequest, FilteredBody};
@@ -106,7 +106,7 @@ wire_struct! {
 }
 
 impl Table for JobTaskProfile {
-    crate::dataset::rows_over_typed_records!();
+    crate::dataset::rows_over_views!(JobTaskProfileView);
 
     /// One row per (job, task); see README.
     const COLUMNS: &'static [&'static str] = &[
@@ -123,17 +123,22 @@ impl Table for JobTaskProfile {
     ];
     const TYPED: &'static [(&'static str, Kind)] = &[("weekly_hours", Kind::Float)];
 
-    fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
-        let tasks = self.task_list().iter().map(|task| TaskRow {
+    fn view_rows<E>(
+        view: &JobTaskProfileView,
+        t: &str,
+        emit: &mut EmitRow<'_, E>,
+    ) -> Result<(), E> {
+        let tasks = view.tasks.as_deref().unwrap_or_default();
+        let tasks = tasks.iter().map(|task| TaskRow::<SourceData> {
             task,
-            task_id: &task.task_id,
-            name: &task.task,
-            validation_state: &task.validation_state,
+            task_id: task.task_id,
+            name: task.task,
+            validation_state: task.validation_state,
             weekly_hours: task.weekly_hours.as_ref(),
             ai_impact: task.ai_impact.as_ref(),
             linked_skills: task.linked_skills.as_ref(),
-            sources: cells::json(task.source_data.as_ref()),
+            sources: task.source_data.as_ref(),
         });
-        task_rows(("job", self), &self.external_id, tasks, emit)
+        task_rows(("job", view), view.external_id, t, tasks, emit)
     }
 }

@@ -3,11 +3,12 @@
 
 use serde_json::Number;
 
-use crate::dataset::{Cell, Dataset, EmitRow, Kind, Method, Paging, Table, Unknown, cells};
+use crate::dataset::{Cell, Dataset, EmitRow, Kind, Method, Paging, Table, cells};
 use crate::enums::ValidationState;
 use crate::profile::ProfileQuery;
 use crate::request::{ExportRequest, FilteredBody};
 use crate::skill_profiles::SourceEvent;
+use crate::view::{List, ListJson, ObjectView, Span, Viewable};
 use crate::wire::{open_enum, wire_struct};
 
 /// The task-profiles export, declared. TechWolf marks it experimental.
@@ -117,7 +118,7 @@ wire_struct! {
 }
 
 impl Table for EmployeeTaskProfile {
-    crate::dataset::rows_over_typed_records!();
+    crate::dataset::rows_over_views!(EmployeeTaskProfileView);
 
     /// One row per (employee, task); see README.
     const COLUMNS: &'static [&'static str] = &[
@@ -134,73 +135,93 @@ impl Table for EmployeeTaskProfile {
     ];
     const TYPED: &'static [(&'static str, Kind)] = &[("weekly_hours", Kind::Float)];
 
-    fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
-        let tasks = self.task_list().iter().map(|task| TaskRow {
+    fn view_rows<E>(
+        view: &EmployeeTaskProfileView,
+        t: &str,
+        emit: &mut EmitRow<'_, E>,
+    ) -> Result<(), E> {
+        let tasks = view.tasks.as_deref().unwrap_or_default();
+        let tasks = tasks.iter().map(|task| TaskRow::<SourceEvent> {
             task,
-            task_id: &task.task_id,
-            name: &task.task,
-            validation_state: &task.validation_state,
+            task_id: task.task_id,
+            name: task.task,
+            validation_state: task.validation_state,
             weekly_hours: task.weekly_hours.as_ref(),
             ai_impact: task.ai_impact.as_ref(),
             linked_skills: task.linked_skills.as_ref(),
-            sources: cells::json(task.source_events.as_ref()),
+            sources: task.source_events.as_ref(),
         });
-        task_rows(("employee", self), &self.external_id, tasks, emit)
+        task_rows(("employee", view), view.external_id, t, tasks, emit)
     }
 }
 
 /// What a row of either task export (employees' or jobs') shows of one
-/// task: the two task types differ only in their last list.
-pub(crate) struct TaskRow<'t> {
+/// viewed task: the two task types differ only in their last list, of
+/// `S` (`source_events` or `source_data`).
+pub(crate) struct TaskRow<'t, S: Viewable> {
     /// The task, for its unknown fields.
-    pub task: &'t dyn Unknown,
-    pub task_id: &'t str,
-    pub name: &'t str,
-    pub validation_state: &'t Option<ValidationState>,
+    pub task: &'t dyn ObjectView,
+    pub task_id: Span,
+    pub name: Span,
+    pub validation_state: Option<Span>,
     pub weekly_hours: Option<&'t Number>,
-    pub ai_impact: Option<&'t AiImpact>,
-    pub linked_skills: Option<&'t Vec<LinkedSkill>>,
-    /// The last column: `source_events` or `source_data`.
-    pub sources: Cell<'t>,
+    pub ai_impact: Option<&'t AiImpactView>,
+    pub linked_skills: Option<&'t List<LinkedSkillView>>,
+    /// The last column's list.
+    pub sources: Option<&'t List<S::View>>,
 }
 
-/// The rows of one owner's tasks (an employee's or a job's): one per
-/// task, or one with blank task columns when there are none. `owner` is
-/// its level name in the `extra` cell and the owner.
-pub(crate) fn task_rows<'t, E>(
-    owner: (&'static str, &'t dyn Unknown),
-    owner_id: &'t str,
-    tasks: impl Iterator<Item = TaskRow<'t>>,
+/// The rows of one owner's viewed tasks (an employee's or a job's), whose
+/// strings are in `t`: one per task, or one with blank task columns when
+/// there are none. `owner` is its level name in the `extra` cell and the
+/// owner.
+pub(crate) fn task_rows<'t, S, E>(
+    owner: (&'static str, &'t dyn ObjectView),
+    owner_id: Span,
+    t: &'t str,
+    tasks: impl Iterator<Item = TaskRow<'t, S>>,
     emit: &mut EmitRow<'_, E>,
-) -> Result<(), E> {
-    let owner_extra = cells::extra(&[owner]);
+) -> Result<(), E>
+where
+    S: Viewable + serde::Serialize + serde::de::DeserializeOwned,
+{
+    let owner_extra = cells::extra_viewed(t, [owner]);
     let mut tasks = tasks.peekable();
     if tasks.peek().is_none() {
         let mut row: [Cell<'_>; 10] = Default::default();
-        row[0] = Cell::Text(owner_id);
+        row[0] = owner_id.cell(t);
         row[9] = Cell::Text(&owner_extra);
         return emit(&row, 0);
     }
     for (i, task) in tasks.enumerate() {
         let impact = task.ai_impact;
-        let task_extra = cells::extra_below(&owner_extra, &[owner, ("task", task.task)]);
+        let task_extra = cells::extra_viewed_below(&owner_extra, t, [owner, ("task", task.task)]);
         // The impact's unknown fields, when it has any, below the task's.
         let impact_extra = impact.map(|impact| {
-            cells::extra_below(
+            cells::extra_viewed_below(
                 &task_extra,
-                &[owner, ("task", task.task), ("task.ai_impact", impact)],
+                t,
+                [owner, ("task", task.task), ("task.ai_impact", impact)],
             )
         });
+        let linked_skills = task
+            .linked_skills
+            .map(|list| ListJson::<LinkedSkill>::new(list, t));
+        let sources = task.sources.map(|list| ListJson::<S>::new(list, t));
         let row = [
-            Cell::Text(owner_id),
-            Cell::Text(task.task_id),
-            Cell::Text(task.name),
-            cells::label(task.validation_state, ValidationState::as_str),
+            owner_id.cell(t),
+            task.task_id.cell(t),
+            task.name.cell(t),
+            cells::span(&task.validation_state, t),
             cells::shown(task.weekly_hours),
-            impact.map_or(Cell::BLANK, |i| cells::text(&i.level)),
-            impact.map_or(Cell::BLANK, |i| cells::text(&i.rationale)),
-            cells::json(task.linked_skills),
-            task.sources,
+            impact.map_or(Cell::BLANK, |i| cells::span(&i.level, t)),
+            impact.map_or(Cell::BLANK, |i| cells::span(&i.rationale, t)),
+            linked_skills
+                .as_ref()
+                .map_or(Cell::BLANK, |list| Cell::Json(list)),
+            sources
+                .as_ref()
+                .map_or(Cell::BLANK, |list| Cell::Json(list)),
             Cell::Text(impact_extra.as_deref().unwrap_or(&task_extra)),
         ];
         emit(&row, usize::from(i > 0))?;

@@ -63,7 +63,7 @@ wire_struct! {
 }
 
 impl Table for JobMarketAlignmentRecord {
-    crate::dataset::rows_over_typed_records!();
+    crate::dataset::rows_over_views!(JobMarketAlignmentRecordView);
 
     /// One row per (job, peer group); see README.
     const COLUMNS: &'static [&'static str] = &[
@@ -78,17 +78,21 @@ impl Table for JobMarketAlignmentRecord {
         ("peer_to_job_score", Kind::Float),
     ];
 
-    fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
-        let id = Cell::Text(self.job_id.as_str());
-        let job_extra = cells::extra(&[("job", self)]);
-        let scores = self.alignment_scores.as_deref().unwrap_or_default();
+    fn view_rows<E>(
+        view: &JobMarketAlignmentRecordView,
+        t: &str,
+        emit: &mut EmitRow<'_, E>,
+    ) -> Result<(), E> {
+        let id = view.job_id.cell(t);
+        let job_extra = cells::extra_viewed(t, [("job", view)]);
+        let scores = view.alignment_scores.as_deref().unwrap_or_default();
         if scores.is_empty() {
             return emit(
                 &[
                     id,
-                    Cell::Text(""),
-                    Cell::Text(""),
-                    Cell::Text(""),
+                    Cell::BLANK,
+                    Cell::BLANK,
+                    Cell::BLANK,
                     Cell::Text(&job_extra),
                 ],
                 0,
@@ -98,12 +102,13 @@ impl Table for JobMarketAlignmentRecord {
             emit(
                 &[
                     id,
-                    cells::text(&score.peer_group),
+                    cells::span(&score.peer_group, t),
                     cells::shown(score.job_to_peer_score.as_ref()),
                     cells::shown(score.peer_to_job_score.as_ref()),
-                    Cell::Text(&cells::extra_below(
+                    Cell::Text(&cells::extra_viewed_below(
                         &job_extra,
-                        &[("job", self), ("alignment", score)],
+                        t,
+                        [("job", view), ("alignment", score)],
                     )),
                 ],
                 usize::from(i > 0),

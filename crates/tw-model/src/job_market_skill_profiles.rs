@@ -60,7 +60,7 @@ wire_struct! {
 }
 
 impl Table for JobMarketSkillProfile {
-    crate::dataset::rows_over_typed_records!();
+    crate::dataset::rows_over_views!(JobMarketSkillProfileView);
 
     /// One row per (job, peer group, skill); see README.
     const COLUMNS: &'static [&'static str] = &[
@@ -71,11 +71,15 @@ impl Table for JobMarketSkillProfile {
         "extra",
     ];
 
-    fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
-        let id = Cell::Text(self.external_id.as_str());
+    fn view_rows<E>(
+        view: &JobMarketSkillProfileView,
+        t: &str,
+        emit: &mut EmitRow<'_, E>,
+    ) -> Result<(), E> {
+        let id = view.external_id.cell(t);
         let blank = || Cell::BLANK;
-        let job_extra = crate::cells::extra(&[("job", self)]);
-        let groups = self.peer_group_list();
+        let job_extra = crate::cells::extra_viewed(t, [("job", view)]);
+        let groups = view.peer_groups.as_deref().unwrap_or_default();
         if groups.is_empty() {
             return emit(&[id, blank(), blank(), blank(), Cell::Text(&job_extra)], 0);
         }
@@ -83,9 +87,12 @@ impl Table for JobMarketSkillProfile {
             // A group's first row repeats the job of the row before (another
             // group's); its later rows the group too.
             let first = usize::from(g > 0);
-            let name = crate::cells::text(&group.peer_group);
-            let group_extra =
-                crate::cells::extra_below(&job_extra, &[("job", self), ("peer_group", group)]);
+            let name = crate::cells::span(&group.peer_group, t);
+            let group_extra = crate::cells::extra_viewed_below(
+                &job_extra,
+                t,
+                [("job", view), ("peer_group", group)],
+            );
             let skills = group.skills.as_deref().unwrap_or_default();
             if skills.is_empty() {
                 emit(
@@ -98,11 +105,12 @@ impl Table for JobMarketSkillProfile {
                     &[
                         id,
                         name,
-                        Cell::Text(skill.skill_id.as_str()),
-                        crate::cells::text(&skill.skill),
-                        Cell::Text(&crate::cells::extra_below(
+                        skill.skill_id.cell(t),
+                        crate::cells::span(&skill.skill, t),
+                        Cell::Text(&crate::cells::extra_viewed_below(
                             &group_extra,
-                            &[("job", self), ("peer_group", group), ("skill", skill)],
+                            t,
+                            [("job", view), ("peer_group", group), ("skill", skill)],
                         )),
                     ],
                     if i > 0 { 2 } else { first },

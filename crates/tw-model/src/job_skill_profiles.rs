@@ -8,6 +8,7 @@ use crate::dataset::{Cell, Dataset, EmitRow, Kind, Method, Paging, Table, cells}
 use crate::enums::ValidationState;
 use crate::profile::SortedBody;
 use crate::request::{ExportRequest, NoQuery};
+use crate::view::ListJson;
 use crate::wire::{open_enum, wire_struct};
 
 /// The job-skill-profiles export, declared.
@@ -114,7 +115,7 @@ wire_struct! {
 }
 
 impl Table for JobSkillProfile {
-    crate::dataset::rows_over_typed_records!();
+    crate::dataset::rows_over_views!(JobSkillProfileView);
 
     /// One row per (job, skill); see README.
     const COLUMNS: &'static [&'static str] = &[
@@ -137,25 +138,36 @@ impl Table for JobSkillProfile {
         ("critical", Kind::Boolean),
     ];
 
-    fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
-        let job_extra = cells::extra(&[("job", self)]);
+    fn view_rows<E>(
+        view: &JobSkillProfileView,
+        t: &str,
+        emit: &mut EmitRow<'_, E>,
+    ) -> Result<(), E> {
+        let job_extra = cells::extra_viewed(t, [("job", view)]);
         let mut row: [Cell<'_>; 11] = Default::default();
-        row[0] = Cell::Text(self.external_id.as_str());
-        row[1] = cells::shown(self.low_data_availability);
-        let skills = self.skill_list();
+        row[0] = view.external_id.cell(t);
+        row[1] = cells::shown(view.low_data_availability);
+        let skills = view.skills.as_deref().unwrap_or_default();
         if skills.is_empty() {
             row[10] = Cell::Text(&job_extra);
             return emit(&row, 0);
         }
         for (i, skill) in skills.iter().enumerate() {
-            let skill_extra = cells::extra_below(&job_extra, &[("job", self), ("skill", skill)]);
+            let skill_extra =
+                cells::extra_viewed_below(&job_extra, t, [("job", view), ("skill", skill)]);
+            let skill_types = skill
+                .skill_types
+                .as_ref()
+                .map(|types| ListJson::<SkillType>::new(types, t));
             // The job's fields, copied (cells are references or numbers).
             let mut row = row;
-            row[2] = Cell::Text(skill.skill_id.as_str());
-            row[3] = cells::text(&skill.skill);
-            row[4] = cells::json(skill.skill_types.as_ref());
-            row[5] = cells::text(&skill.domain_name);
-            row[6] = cells::label(&skill.validation_state, ValidationState::as_str);
+            row[2] = skill.skill_id.cell(t);
+            row[3] = cells::span(&skill.skill, t);
+            row[4] = skill_types
+                .as_ref()
+                .map_or(Cell::BLANK, |types| Cell::Json(types));
+            row[5] = cells::span(&skill.domain_name, t);
+            row[6] = cells::span(&skill.validation_state, t);
             row[7] = cells::shown(skill.proficiency_level);
             row[8] = cells::shown(skill.proficiency_float.as_ref());
             row[9] = cells::shown(skill.critical);

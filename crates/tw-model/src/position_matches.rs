@@ -68,19 +68,19 @@ wire_struct! {
 }
 
 impl Table for PositionMatch {
-    crate::dataset::rows_over_typed_records!();
+    crate::dataset::rows_over_views!(PositionMatchView);
 
     /// One row per employee; see README.
     const COLUMNS: &'static [&'static str] = &["employee_id", "job_id", "score", "extra"];
     const TYPED: &'static [(&'static str, Kind)] = &[("score", Kind::Float)];
 
-    fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
+    fn view_rows<E>(view: &PositionMatchView, t: &str, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
         emit(
             &[
-                Cell::Text(self.employee_id.as_str()),
-                Cell::Text(self.job_id.as_str()),
-                cells::shown(self.score.as_ref()),
-                Cell::Text(&cells::extra(&[("match", self)])),
+                view.employee_id.cell(t),
+                view.job_id.cell(t),
+                cells::shown(view.score.as_ref()),
+                Cell::Text(&cells::extra_viewed(t, [("match", view)])),
             ],
             0,
         )

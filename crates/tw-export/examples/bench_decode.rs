@@ -9,7 +9,8 @@
 //!   on the same bytes: `serde_json::Value` and `serde::de::IgnoredAny`
 //!   (the cost of just reading the JSON).
 //! * Every dataset (default request, largest page): the scanner next to
-//!   `IgnoredAny`.
+//!   `IgnoredAny`, and the two export paths below (`jsonl_out`,
+//!   `csv_out`) on its pages.
 //!
 //! * The two export paths on those pages, without network or disk, as the
 //!   command runs them: the scanner, then each record written as JSON
@@ -69,27 +70,28 @@ type Path = Box<dyn FnMut(&[u8])>;
 /// page is decoded, then the page's rows copied. Both write to
 /// `io::sink()` and copy the page body first (the command owns it; here it
 /// is borrowed).
-fn export_paths() -> (Path, Path) {
-    let mut jsonl = RecordWriter::<_, EmployeeSkillClusters>::new(std::io::sink(), Format::Jsonl);
+fn export_paths<D: Dataset>() -> (Path, Path) {
+    (jsonl_path::<D>(), csv_path::<D, Rows<TechwolfCsv>>())
+}
+
+/// The JSON Lines path of [`export_paths`].
+fn jsonl_path<D: Dataset>() -> Path {
+    let mut jsonl = RecordWriter::<_, D::Record>::new(std::io::sink(), Format::Jsonl);
     let mut raw_items = Vec::new();
-    let jsonl_out = move |b: &[u8]| {
+    Box::new(move |b: &[u8]| {
         let page =
-            <Raw as Repr<SkillClusters>>::decode_page(b.to_vec(), std::mem::take(&mut raw_items))
-                .unwrap();
+            <Raw as Repr<D>>::decode_page(b.to_vec(), std::mem::take(&mut raw_items)).unwrap();
         jsonl.write_raw_page(&page.items).unwrap();
         raw_items = page.items;
-    };
-    (Box::new(jsonl_out), csv_path::<Rows<TechwolfCsv>>())
+    })
 }
 
 /// The CSV path of [`export_paths`] over records of representation `R`;
 /// a page's unknown fields, when its records count them (`RowsCounted`,
 /// as `tw-export all` and `--stats` run it), added to the export's.
-fn csv_path<R: Repr<SkillClusters, Item = RowsRecord>>() -> Path {
-    let mut csv = RecordWriter::<_, EmployeeSkillClusters>::new(
-        std::io::sink(),
-        Format::Csv(CsvDialect::Techwolf),
-    );
+fn csv_path<D: Dataset, R: Repr<D, Item = RowsRecord>>() -> Path {
+    let mut csv =
+        RecordWriter::<_, D::Record>::new(std::io::sink(), Format::Csv(CsvDialect::Techwolf));
     let mut csv_items = Vec::new();
     let mut counts = tw_model::UnknownFields::default();
     Box::new(move |b: &[u8]| {
@@ -233,7 +235,7 @@ fn main() {
         tw_model::decode_page_into::<tw_model::SkillClusters>(b, &mut records).unwrap();
         black_box(&records);
     };
-    let (mut jsonl_out, mut csv_out) = export_paths();
+    let (mut jsonl_out, mut csv_out) = export_paths::<SkillClusters>();
     // The CSV path without its rows: each record viewed as `csv_out`
     // views it, and nothing written (what the rows cost is the difference).
     let mut csv_view = |b: &[u8]| {
@@ -244,7 +246,7 @@ fn main() {
         black_box(page);
     };
     let mut jsonl_counting = jsonl_counting_path();
-    let mut csv_counting = csv_path::<RowsCounted<TechwolfCsv>>();
+    let mut csv_counting = csv_path::<SkillClusters, RowsCounted<TechwolfCsv>>();
     let mut runs: [Run<'_>; 11] = [
         ("jsonl_out", &mut jsonl_out),
         ("jsonl_counting", &mut jsonl_counting),
@@ -284,9 +286,9 @@ fn main() {
     .expect("the sandbox starts");
     let new_pages = skill_cluster_pages(&new_fields);
     new_fields.stop();
-    let (mut jsonl_new, mut csv_new) = export_paths();
+    let (mut jsonl_new, mut csv_new) = export_paths::<SkillClusters>();
     let mut jsonl_counting_new = jsonl_counting_path();
-    let mut csv_counting_new = csv_path::<RowsCounted<TechwolfCsv>>();
+    let mut csv_counting_new = csv_path::<SkillClusters, RowsCounted<TechwolfCsv>>();
     let mut runs: [Run<'_>; 4] = [
         ("jsonl_out_new_fields", &mut jsonl_new),
         ("jsonl_counting_new_fields", &mut jsonl_counting_new),
@@ -303,24 +305,27 @@ fn main() {
         return;
     }
 
-    // Every dataset: the scanner next to just reading the JSON.
+    // Every dataset: the scanner next to just reading the JSON, and the
+    // two export paths (what a CSV export costs against a JSON Lines one).
     fn per_dataset<D: Dataset>(sandbox: &tw_sandbox::Sandbox, rounds: usize) {
         let pages = bodies_of::<D>(sandbox);
-        let mut runs: [Run<'_>; 2] = [
+        let (mut jsonl, mut csv) = export_paths::<D>();
+        let mut runs: [Run<'_>; 4] = [
             ("scan", &mut |b| {
                 black_box(tw_model::scan_raw_page::<D>(b).expect("the scanner decides"));
             }),
             ("ignored_any", &mut |b| {
                 black_box(serde_json::from_slice::<serde::de::IgnoredAny>(b).unwrap());
             }),
+            ("jsonl_out", &mut jsonl),
+            ("csv_out", &mut csv),
         ];
         let results = measure(&pages, &mut runs, rounds, None);
         let bytes: usize = pages.iter().map(Vec::len).sum();
+        let [scan, ignored, jsonl, csv] = [0, 1, 2, 3].map(|i| results[i].unwrap_or(0.0));
         println!(
-            "RESULT dataset {} {bytes} {:.1} {:.1}",
+            "RESULT dataset {} {bytes} {scan:.1} {ignored:.1} {jsonl:.1} {csv:.1}",
             D::NAME,
-            results[0].unwrap_or(0.0),
-            results[1].unwrap_or(0.0)
         );
     }
     macro_rules! each {

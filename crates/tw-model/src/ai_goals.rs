@@ -5,6 +5,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::dataset::cells::ViewedLabels;
 use crate::dataset::{Cell, Dataset, EmitRow, Kind, Method, Paging, Table, cells};
 use crate::profile::ExternalVendor;
 use crate::request::{ExportRequest, FiltersOnly};
@@ -107,7 +108,7 @@ impl crate::Label for TaskRef {
 }
 
 impl Table for AiGoal {
-    crate::dataset::rows_over_typed_records!();
+    crate::dataset::rows_over_views!(AiGoalView);
 
     /// One row per goal; see README.
     const COLUMNS: &'static [&'static str] = &[
@@ -124,27 +125,30 @@ impl Table for AiGoal {
     ];
     const TYPED: &'static [(&'static str, Kind)] = &[("version", Kind::Integer)];
 
-    fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
+    fn view_rows<E>(view: &AiGoalView, t: &str, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
         // The target lists show ids only: what else an item carries goes
         // to `extra` (`goal.target_skills[0].<field>`).
-        let extra = cells::extra_with_items(
-            &[("goal", self)],
+        let extra = cells::extra_viewed_with_items(
+            t,
+            [("goal", view)],
             &[
-                ("goal.target_skills", &self.target_skills),
-                ("goal.target_tasks", &self.target_tasks),
+                ("goal.target_skills", &view.target_skills),
+                ("goal.target_tasks", &view.target_tasks),
             ],
         );
+        let skills = ViewedLabels::new(&view.target_skills, t, |skill| skill.skill_id);
+        let tasks = ViewedLabels::new(&view.target_tasks, t, |task| task.task_id);
         emit(
             &[
-                Cell::Text(self.external_id.as_str()),
-                cells::shown(self.version),
-                cells::text(&self.goal),
-                cells::text(&self.description),
-                cells::text(&self.job_id),
-                cells::joined(self.target_skills.as_ref()),
-                cells::joined(self.target_tasks.as_ref()),
-                cells::text(&self.created_on),
-                cells::text(&self.last_updated),
+                view.external_id.cell(t),
+                cells::shown(view.version),
+                cells::span(&view.goal, t),
+                cells::span(&view.description, t),
+                cells::span(&view.job_id, t),
+                skills.cell(),
+                tasks.cell(),
+                cells::span(&view.created_on, t),
+                cells::span(&view.last_updated, t),
                 Cell::Text(&extra),
             ],
             0,

@@ -572,7 +572,7 @@ pub mod cells {
 
     use serde::Serialize;
 
-    use super::{Cell, FieldValue, Label, Unknown};
+    use super::{Cell, FieldValue, Label, Labels, Unknown};
     use crate::view::{InPage, List, ObjectView, Span};
 
     /// The `extra` cell of a row: the unknown fields of each object the row
@@ -801,6 +801,97 @@ pub mod cells {
                 in_page(text, levels, |levels| below(above, levels))
             }
             _ => Cow::Borrowed(above),
+        }
+    }
+
+    /// [`extra_with_items`] of a row made of viewed objects and the viewed
+    /// items of `lists`, whose strings are in `text`.
+    pub fn extra_viewed_with_items<const N: usize>(
+        text: &str,
+        levels: [(&str, &dyn ObjectView); N],
+        lists: &[(&str, &dyn ViewedItems)],
+    ) -> Cow<'static, str> {
+        let mut items: Vec<(String, InPage<'_>)> = Vec::new();
+        for (list, values) in lists {
+            values.for_each_item(&mut |i, item| {
+                let item = InPage(item, text);
+                if has_unknown(&item) {
+                    items.push((format!("{list}[{i}]"), item));
+                }
+            });
+        }
+        if items.is_empty() {
+            return extra_viewed(text, levels);
+        }
+        in_page(text, levels, |levels| {
+            let mut all: Vec<(&str, &dyn Unknown)> = levels.to_vec();
+            all.extend(
+                items
+                    .iter()
+                    .map(|(level, item)| (level.as_str(), item as &dyn Unknown)),
+            );
+            extra(&all)
+        })
+    }
+
+    /// A viewed list whose items may carry unknown fields (see
+    /// [`extra_viewed_with_items`]).
+    pub trait ViewedItems {
+        /// Calls `f` with each item and its index, in order.
+        fn for_each_item<'a>(&'a self, f: &mut dyn FnMut(usize, &'a dyn ObjectView));
+    }
+
+    /// An optional viewed list (absent: no items).
+    impl<V: ObjectView> ViewedItems for Option<List<V>> {
+        fn for_each_item<'a>(&'a self, f: &mut dyn FnMut(usize, &'a dyn ObjectView)) {
+            for (i, item) in self.iter().flat_map(|list| list.iter()).enumerate() {
+                f(i, item);
+            }
+        }
+    }
+
+    /// The labels of a viewed list's items, each a string of the item
+    /// (`label` picks it), for a [`Cell::Joined`]: what [`joined`] shows of
+    /// the typed list.
+    #[derive(Debug)]
+    pub struct ViewedLabels<'a, V> {
+        list: &'a [V],
+        text: &'a str,
+        label: fn(&V) -> Span,
+    }
+
+    impl<'a, V> ViewedLabels<'a, V> {
+        /// The labels of `list` (absent: none), whose strings are in `text`.
+        pub fn new(list: &'a Option<List<V>>, text: &'a str, label: fn(&V) -> Span) -> Self {
+            let list = list.as_deref().unwrap_or_default();
+            ViewedLabels { list, text, label }
+        }
+
+        /// The cell [`joined`] gives the typed list: blank for none, the
+        /// one label's text, or the labels joined with `;`.
+        pub fn cell(&self) -> Cell<'_> {
+            match self.list {
+                [] => Cell::BLANK,
+                [one] => (self.label)(one).cell(self.text),
+                _ => Cell::Joined(self),
+            }
+        }
+    }
+
+    impl<V> Labels for ViewedLabels<'_, V> {
+        fn for_each_label(&self, f: &mut dyn FnMut(&str)) {
+            for item in self.list {
+                let span = (self.label)(item);
+                if span.is_escaped() {
+                    // Rare: a label sent with escapes is undone into a
+                    // buffer of its own.
+                    let mut out = Vec::new();
+                    crate::decode_into::push_unescaped(&mut out, span.raw(self.text));
+                    f(std::str::from_utf8(&out).expect("unescaped JSON is UTF-8"));
+                } else {
+                    f(span.raw(self.text));
+                }
+            }
         }
     }
 

@@ -289,6 +289,33 @@ mod particular {
 
     use crate::fixture;
 
+    /// AI goals' target lists are shown by their ids, joined with `;`, as
+    /// sent (escapes undone), one id alone and none blank; what else an
+    /// item carries goes to `extra` under its index. Viewed from the page
+    /// and from the typed records alike.
+    #[test]
+    fn ai_goal_target_ids_are_joined_with_escapes_undone() {
+        use tw_model::ai_goals::AiGoals;
+
+        let body = r#"{"has_next":false,"records":[
+            {"external_id":"e1","target_skills":[{"skill_id":"s\u0031"}],
+             "target_tasks":[{"task_id":"t\"1"},{"task_id":"t2","weight":0.5}]},
+            {"external_id":"e2","target_skills":[],
+             "target_tasks":[{"task_id":"a"},{"task_id":"b\\c"}]}]}"#;
+        let page = decode_page::<AiGoals>(body.as_bytes()).unwrap();
+        let typed: Vec<_> = page.records.iter().map(crate::scan::typed_rows).collect();
+        let (_, viewed) = crate::scan::each_rows::<AiGoals>(body.as_bytes()).unwrap();
+        assert_eq!(viewed, typed);
+        let cells = |record: usize, column: usize| typed[record][0].0[column].clone();
+        // target_skill_ids, target_task_ids, extra
+        assert_eq!(cells(0, 5), "s1");
+        assert_eq!(cells(0, 6), "t\"1;t2");
+        assert_eq!(cells(0, 9), r#"{"goal.target_tasks[1].weight":0.5}"#);
+        assert_eq!(cells(1, 5), "");
+        assert_eq!(cells(1, 6), "a;b\\c");
+        assert_eq!(cells(1, 9), "");
+    }
+
     #[test]
     fn every_skills_response_shape_decodes_and_round_trips() {
         for file in [

@@ -93,20 +93,6 @@ wire_struct! {
     }
 }
 
-/// A target skill is listed by its id.
-impl crate::Label for SkillRef {
-    fn label(&self) -> &str {
-        &self.skill_id
-    }
-}
-
-/// A target task is listed by its id.
-impl crate::Label for TaskRef {
-    fn label(&self) -> &str {
-        &self.task_id
-    }
-}
-
 impl Table for AiGoal {
     crate::dataset::rows_over_views!(AiGoalView);
 

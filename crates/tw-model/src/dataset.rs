@@ -367,30 +367,10 @@ impl Cell<'_> {
     }
 }
 
-/// A list element's text in a joined cell (an open enum's value, an id).
-pub trait Label {
-    /// The text.
-    fn label(&self) -> &str;
-}
-
-impl Label for String {
-    fn label(&self) -> &str {
-        self
-    }
-}
-
 /// A list whose elements' labels a [`Cell::Joined`] writes.
 pub trait Labels {
     /// Calls `f` with each element's label, in order.
     fn for_each_label(&self, f: &mut dyn FnMut(&str));
-}
-
-impl<T: Label> Labels for Vec<T> {
-    fn for_each_label(&self, f: &mut dyn FnMut(&str)) {
-        for value in self {
-            f(value.label());
-        }
-    }
 }
 
 /// A value a [`Cell::Json`] writes as compact JSON (any `Serialize`).
@@ -445,8 +425,7 @@ pub trait Table {
     fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E>;
 
     /// What a table reads a record's rows from on the export path: the
-    /// record's view ([`crate::view`]: its strings as spans of the page),
-    /// or the typed record itself for a table written over typed records.
+    /// record's view ([`crate::view`]: its strings as spans of the page).
     type View: Default + Clone + Debug + Send + Sync + 'static;
 
     /// Reads the next record of `walk` into `view` (see
@@ -472,35 +451,6 @@ pub trait Table {
         path: &crate::FieldPath<'_>,
         counts: &mut crate::UnknownFields,
     );
-}
-
-/// The [`Table`] items of a table written over typed records: the view is
-/// the record itself.
-macro_rules! rows_over_typed_records {
-    () => {
-        type View = Self;
-
-        fn view_into(view: &mut Self, walk: &mut $crate::Walk<'_, '_>) -> $crate::Scan<()> {
-            $crate::DecodeInto::decode_into(view, walk)
-        }
-
-        fn view_of(record: &Self, _: &mut String, view: &mut Self) {
-            view.clone_from(record);
-        }
-
-        fn view_rows<E>(view: &Self, _: &str, emit: &mut $crate::EmitRow<'_, E>) -> Result<(), E> {
-            $crate::Table::rows(view, emit)
-        }
-
-        fn count_unknown(
-            view: &Self,
-            _: &str,
-            path: &$crate::FieldPath<'_>,
-            counts: &mut $crate::UnknownFields,
-        ) {
-            $crate::Describe::count_unknown(view, path, counts)
-        }
-    };
 }
 
 /// The [`Table`] items of a table written over views (`$view`, the
@@ -535,7 +485,7 @@ macro_rules! rows_over_views {
     };
 }
 
-pub(crate) use {rows_over_typed_records, rows_over_views};
+pub(crate) use rows_over_views;
 
 /// A model object whose unknown fields (those this release does not
 /// know, kept in `extra`) can be listed; `wire_struct!` types implement it.
@@ -570,9 +520,7 @@ pub enum FieldValue<'a> {
 pub mod cells {
     use std::borrow::Cow;
 
-    use serde::Serialize;
-
-    use super::{Cell, FieldValue, Label, Labels, Unknown};
+    use super::{Cell, FieldValue, Labels, Unknown};
     use crate::view::{InPage, List, ObjectView, Span};
 
     /// The `extra` cell of a row: the unknown fields of each object the row
@@ -592,53 +540,11 @@ pub mod cells {
         Cow::Owned(out)
     }
 
-    /// [`extra`] of `levels` and of the items of `lists`: lists whose items
-    /// a column shows by their labels only (a `;`-joined cell of ids), so
-    /// that what else an item carries is not lost. Each item with unknown
-    /// fields is a level of its own, `<list>[<i>]` (`goal.target_skills[0]`
-    /// for the first item of a goal's `target_skills`, its fields keyed
-    /// `goal.target_skills[0].<field>`).
-    pub fn extra_with_items(
-        levels: &[(&str, &dyn Unknown)],
-        lists: &[(&str, &dyn UnknownItems)],
-    ) -> Cow<'static, str> {
-        let mut items: Vec<(String, &dyn Unknown)> = Vec::new();
-        for (list, values) in lists {
-            values.for_each_item(&mut |i, item| {
-                if has_unknown(item) {
-                    items.push((format!("{list}[{i}]"), item));
-                }
-            });
-        }
-        if items.is_empty() {
-            return extra(levels);
-        }
-        let mut all: Vec<(&str, &dyn Unknown)> = levels.to_vec();
-        all.extend(items.iter().map(|(level, item)| (level.as_str(), *item)));
-        extra(&all)
-    }
-
     /// Whether `object` has a field the model does not know.
     fn has_unknown(object: &dyn Unknown) -> bool {
         let mut any = false;
         object.for_each_unknown_field(&mut |_, _| any = true);
         any
-    }
-
-    /// A list whose items may carry unknown fields (see
-    /// [`extra_with_items`]).
-    pub trait UnknownItems {
-        /// Calls `f` with each item and its index, in order.
-        fn for_each_item<'a>(&'a self, f: &mut dyn FnMut(usize, &'a dyn Unknown));
-    }
-
-    /// An optional list (absent: no items).
-    impl<T: Unknown> UnknownItems for Option<Vec<T>> {
-        fn for_each_item<'a>(&'a self, f: &mut dyn FnMut(usize, &'a dyn Unknown)) {
-            for (i, item) in self.iter().flatten().enumerate() {
-                f(i, item);
-            }
-        }
     }
 
     /// Appends the unknown fields of `levels` as JSON members (`"<level>.
@@ -804,8 +710,13 @@ pub mod cells {
         }
     }
 
-    /// [`extra_with_items`] of a row made of viewed objects and the viewed
-    /// items of `lists`, whose strings are in `text`.
+    /// [`extra`] of a row made of viewed objects (`levels`) and of the
+    /// viewed items of `lists`, whose strings are in `text`: lists whose
+    /// items a column shows by their labels only (a `;`-joined cell of
+    /// ids), so that what else an item carries is not lost. Each item with
+    /// unknown fields is a level of its own, `<list>[<i>]`
+    /// (`goal.target_skills[0]` for the first item of a goal's
+    /// `target_skills`, its fields keyed `goal.target_skills[0].<field>`).
     pub fn extra_viewed_with_items<const N: usize>(
         text: &str,
         levels: [(&str, &dyn ObjectView); N],
@@ -851,8 +762,7 @@ pub mod cells {
     }
 
     /// The labels of a viewed list's items, each a string of the item
-    /// (`label` picks it), for a [`Cell::Joined`]: what [`joined`] shows of
-    /// the typed list.
+    /// (`label` picks it), for a [`Cell::Joined`].
     #[derive(Debug)]
     pub struct ViewedLabels<'a, V> {
         list: &'a [V],
@@ -867,8 +777,8 @@ pub mod cells {
             ViewedLabels { list, text, label }
         }
 
-        /// The cell [`joined`] gives the typed list: blank for none, the
-        /// one label's text, or the labels joined with `;`.
+        /// The list's cell: blank for none, the one label's text, or the
+        /// labels joined with `;`.
         pub fn cell(&self) -> Cell<'_> {
             match self.list {
                 [] => Cell::BLANK,
@@ -985,11 +895,6 @@ pub mod cells {
             .chain(key.bytes())
     }
 
-    /// An optional text field: the text, or blank.
-    pub fn text(value: &Option<String>) -> Cell<'_> {
-        Cell::Text(value.as_deref().unwrap_or_default())
-    }
-
     /// A number or boolean, as JSON writes it, or blank.
     pub fn shown<'a, T: Shown<'a>>(value: Option<T>) -> Cell<'a> {
         value.map_or(Cell::BLANK, Shown::shown)
@@ -1017,29 +922,5 @@ pub mod cells {
         fn shown(self) -> Cell<'a> {
             Cell::Number(self)
         }
-    }
-
-    /// An open enum value (`as_str`), or blank.
-    pub fn label<'a, T>(value: &'a Option<T>, as_str: fn(&'a T) -> &'a str) -> Cell<'a> {
-        value
-            .as_ref()
-            .map_or(Cell::BLANK, |v| Cell::Text(as_str(v)))
-    }
-
-    /// A list's [`Label`]s joined with `;`, or blank.
-    pub fn joined<T: Label>(values: Option<&Vec<T>>) -> Cell<'_> {
-        let Some(list) = values else {
-            return Cell::BLANK;
-        };
-        match list.as_slice() {
-            [] => Cell::BLANK,
-            [one] => Cell::Text(one.label()),
-            _ => Cell::Joined(list),
-        }
-    }
-
-    /// A nested value as compact JSON, or blank.
-    pub fn json<T: Serialize>(value: Option<&T>) -> Cell<'_> {
-        value.map_or(Cell::BLANK, |v| Cell::Json(v))
     }
 }

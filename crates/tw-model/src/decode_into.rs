@@ -1,8 +1,8 @@
 //! Decoding pages into records that already exist, on the scanner's walk.
 //!
-//! A CSV export needs typed records (its tables are written over them),
-//! but building fresh ones costs an allocation for every string and list
-//! of every record. [`decode_page_into`] walks the page with the one-pass
+//! A script that iterates typed records (the typed exports of tw-export's
+//! `Client`) needs them one page after another, but building fresh ones
+//! costs an allocation for every string and list of every record. [`decode_page_into`] walks the page with the one-pass
 //! scanner and overwrites the records of the previous page in place: a
 //! string is copied into the capacity it already has, a list reuses its
 //! elements, so once the first pages have grown the buffers, decoding

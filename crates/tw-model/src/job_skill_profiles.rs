@@ -8,7 +8,7 @@ use crate::dataset::{Cell, Dataset, EmitRow, Kind, Method, Paging, Table, cells}
 use crate::enums::ValidationState;
 use crate::profile::SortedBody;
 use crate::request::{ExportRequest, NoQuery};
-use crate::view::ListJson;
+use crate::view::ViewJson;
 use crate::wire::{open_enum, wire_struct};
 
 /// The job-skill-profiles export, declared.
@@ -158,7 +158,7 @@ impl Table for JobSkillProfile {
             let skill_types = skill
                 .skill_types
                 .as_ref()
-                .map(|types| ListJson::<SkillType>::new(types, t));
+                .map(|types| ViewJson::<Vec<SkillType>>::new(types, t));
             // The job's fields, copied (cells are references or numbers).
             let mut row = row;
             row[2] = skill.skill_id.cell(t);

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use crate::dataset::{Cell, Dataset, EmitRow, Method, Paging, Table, cells};
 use crate::profile::ExternalVendor;
 use crate::request::{ExportRequest, Filter, HasFilters};
+use crate::view::ViewJson;
 use crate::wire::{open_enum, wire_struct};
 
 /// The job-suggestions export, declared.
@@ -150,7 +151,7 @@ wire_struct! {
 }
 
 impl Table for Suggestion {
-    crate::dataset::rows_over_typed_records!();
+    crate::dataset::rows_over_views!(SuggestionView);
 
     /// One row per suggestion; see README.
     const COLUMNS: &'static [&'static str] = &[
@@ -167,20 +168,24 @@ impl Table for Suggestion {
         "extra",
     ];
 
-    fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
+    fn view_rows<E>(view: &SuggestionView, t: &str, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
+        let data = view
+            .data
+            .as_ref()
+            .map(|data| ViewJson::<SuggestionData>::new(data, t));
         emit(
             &[
-                Cell::Text(self.suggestion_id.as_str()),
-                cells::text(&self.job_id),
-                cells::label(&self.suggestion_type, SuggestionType::as_str),
-                cells::label(&self.state, SuggestionState::as_str),
-                cells::text(&self.skill_id),
-                cells::text(&self.skill),
-                cells::text(&self.task_id),
-                cells::text(&self.task),
-                cells::text(&self.domain_name),
-                cells::json(self.data.as_ref()),
-                Cell::Text(&cells::extra(&[("suggestion", self)])),
+                view.suggestion_id.cell(t),
+                cells::span(&view.job_id, t),
+                cells::span(&view.suggestion_type, t),
+                cells::span(&view.state, t),
+                cells::span(&view.skill_id, t),
+                cells::span(&view.skill, t),
+                cells::span(&view.task_id, t),
+                cells::span(&view.task, t),
+                cells::span(&view.domain_name, t),
+                data.as_ref().map_or(Cell::BLANK, |data| Cell::Json(data)),
+                Cell::Text(&cells::extra_viewed(t, [("suggestion", view)])),
             ],
             0,
         )

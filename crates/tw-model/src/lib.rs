@@ -96,8 +96,8 @@ pub mod skills;
 pub mod task_profiles;
 
 pub use crate::dataset::{
-    Cell, Dataset, EmitRow, FieldText, FieldValue, Kind, Label, Labels, Method, Paging, Table,
-    ToJson, Unknown, cells,
+    Cell, Dataset, EmitRow, FieldText, FieldValue, Kind, Labels, Method, Paging, Table, ToJson,
+    Unknown, cells,
 };
 pub use crate::date::Date;
 pub use crate::decode::{decode, decode_page};

@@ -128,33 +128,58 @@ impl OrgUnit {
     /// This unit and every unit below it, depth first, parents before
     /// children, in the order sent. Iterative: any depth is fine.
     pub fn flatten(&self) -> Flatten<'_> {
-        Flatten {
-            stack: vec![(self, 0)],
-            path: Vec::new(),
-        }
+        Flatten::new(self)
+    }
+}
+
+/// A unit of a tree [`Flatten`] walks: [`OrgUnit`] or its view.
+pub trait Unit: Sized {
+    /// The sub-units (empty when absent).
+    fn sub_units(&self) -> &[Self];
+}
+
+impl Unit for OrgUnit {
+    fn sub_units(&self) -> &[OrgUnit] {
+        self.children()
+    }
+}
+
+impl Unit for OrgUnitView {
+    fn sub_units(&self) -> &[OrgUnitView] {
+        self.children.as_deref().unwrap_or_default()
     }
 }
 
 /// The units of a subtree; see [`OrgUnit::flatten`].
 #[derive(Debug, Clone)]
-pub struct Flatten<'a> {
+pub struct Flatten<'a, U = OrgUnit> {
     /// Units still to visit, with their depth.
-    stack: Vec<(&'a OrgUnit, usize)>,
+    stack: Vec<(&'a U, usize)>,
     /// The ancestors of the next unit, root first.
-    path: Vec<&'a OrgUnit>,
+    path: Vec<&'a U>,
+}
+
+impl<'a, U: Unit> Flatten<'a, U> {
+    /// The units of the subtree under `root`, `root` first.
+    pub fn new(root: &'a U) -> Self {
+        Flatten {
+            stack: vec![(root, 0)],
+            path: Vec::new(),
+        }
+    }
 }
 
 /// One unit of a flattened subtree.
 #[derive(Debug, Clone)]
-pub struct FlatUnit<'a> {
+pub struct FlatUnit<'a, U = OrgUnit> {
     /// The unit.
-    pub unit: &'a OrgUnit,
+    pub unit: &'a U,
     /// Its parent; `None` for the subtree's root.
-    pub parent: Option<&'a OrgUnit>,
+    pub parent: Option<&'a U>,
     /// 0 for the subtree's root, 1 for its children, and so on.
     pub depth: usize,
     /// The units from the root down to and including this one.
-    pub ancestry: Vec<&'a OrgUnit>,
+    pub ancestry: Vec<&'a U>,
 }
 
 impl FlatUnit<'_> {
@@ -169,16 +194,20 @@ impl FlatUnit<'_> {
     }
 }
 
-impl<'a> Iterator for Flatten<'a> {
-    type Item = FlatUnit<'a>;
+impl<'a, U: Unit> Iterator for Flatten<'a, U> {
+    type Item = FlatUnit<'a, U>;
 
-    fn next(&mut self) -> Option<FlatUnit<'a>> {
+    fn next(&mut self) -> Option<FlatUnit<'a, U>> {
         let (unit, depth) = self.stack.pop()?;
         self.path.truncate(depth);
         let parent = self.path.last().copied();
         self.path.push(unit);
-        self.stack
-            .extend(unit.children().iter().rev().map(|child| (child, depth + 1)));
+        self.stack.extend(
+            unit.sub_units()
+                .iter()
+                .rev()
+                .map(|child| (child, depth + 1)),
+        );
         Some(FlatUnit {
             unit,
             parent,
@@ -189,7 +218,7 @@ impl<'a> Iterator for Flatten<'a> {
 }
 
 impl Table for OrgUnit {
-    crate::dataset::rows_over_typed_records!();
+    crate::dataset::rows_over_views!(OrgUnitView);
 
     /// One row per unit of the subtree; see README.
     const COLUMNS: &'static [&'static str] = &[
@@ -208,20 +237,30 @@ impl Table for OrgUnit {
         ("low_data_availability", Kind::Integer),
     ];
 
-    fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
-        for row in self.flatten() {
+    fn view_rows<E>(view: &OrgUnitView, t: &str, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
+        // The path of the unit before, and where each of its ancestors'
+        // ids ends in it: a unit's path is its parent's and its own id.
+        let mut path = String::new();
+        let mut ends: Vec<usize> = Vec::new();
+        for row in Flatten::new(view) {
             let unit = row.unit;
+            ends.truncate(row.depth);
+            path.truncate(ends.last().copied().unwrap_or(0));
+            if row.depth > 0 {
+                path.push('/');
+            }
+            path.push_str(&unit.external_id.text(t));
+            ends.push(path.len());
             emit(
                 &[
-                    Cell::Text(unit.external_id.as_str()),
-                    row.parent
-                        .map_or(Cell::BLANK, |p| Cell::Text(p.external_id.as_str())),
+                    unit.external_id.cell(t),
+                    row.parent.map_or(Cell::BLANK, |p| p.external_id.cell(t)),
                     Cell::Integer(i64::try_from(row.depth).unwrap_or(i64::MAX)),
-                    Cell::Text(&row.path()),
-                    cells::text(&unit.name),
+                    Cell::Text(&path),
+                    cells::span(&unit.name, t),
                     cells::shown(unit.total_nr_of_employees),
                     cells::shown(unit.low_data_availability),
-                    Cell::Text(&cells::extra(&[("unit", unit)])),
+                    Cell::Text(&cells::extra_viewed(t, [("unit", unit)])),
                 ],
                 0,
             )?;

@@ -7,7 +7,7 @@ use crate::dataset::{Cell, Dataset, EmitRow, Kind, Method, Paging, Table, cells}
 use crate::enums::{SkillSource, ValidationState};
 pub use crate::profile::{ExternalVendor, ProfileQuery, ResponseFormat, SortedBody, Sorting};
 use crate::request::ExportRequest;
-use crate::view::ListJson;
+use crate::view::ViewJson;
 use crate::wire::{open_enum, wire_struct};
 
 /// The skill-profiles export, declared.
@@ -181,7 +181,7 @@ impl Table for EmployeeSkillProfile {
             let source_events = skill
                 .source_events
                 .as_ref()
-                .map(|events| ListJson::<SourceEvent>::new(events, t));
+                .map(|events| ViewJson::<Vec<SourceEvent>>::new(events, t));
             // The employee's fields, copied (cells are references or numbers).
             let mut row = row;
             row[4] = skill.skill_id.cell(t);

@@ -37,6 +37,7 @@ use serde_json::{Map, Value};
 use crate::dataset::{Cell, Dataset, EmitRow, Kind, Method, Paging, Table, cells};
 use crate::profile::ExternalVendor;
 use crate::request::{ExportRequest, Filter, HasFilters, PageLimit};
+use crate::view::ViewJson;
 use crate::wire::{open_enum, wire_struct};
 
 /// The skills export, declared.
@@ -201,7 +202,7 @@ wire_struct! {
 }
 
 impl Table for TaxonomySkill {
-    crate::dataset::rows_over_typed_records!();
+    crate::dataset::rows_over_views!(TaxonomySkillView);
 
     /// One row per skill; see README.
     const COLUMNS: &'static [&'static str] = &[
@@ -223,29 +224,33 @@ impl Table for TaxonomySkill {
     ];
     const TYPED: &'static [(&'static str, Kind)] = &[("inference_enabled", Kind::Boolean)];
 
-    fn rows<E>(&self, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
-        let sap_status = self
+    fn view_rows<E>(view: &TaxonomySkillView, t: &str, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
+        let sap_status = view
             .properties
             .as_ref()
             .and_then(|p| p.sap_status.as_ref())
-            .and_then(|s| s.value.as_deref());
+            .and_then(|s| s.value);
+        let properties = view
+            .properties
+            .as_ref()
+            .map(|p| ViewJson::<SkillProperties>::new(p, t));
         emit(
             &[
-                Cell::Text(self.skill_id.as_str()),
-                cells::text(&self.skill_name),
-                cells::text(&self.skill_description),
-                cells::label(&self.skill_source, Origin::as_str),
-                cells::shown(self.inference_enabled),
-                cells::text(&self.default_skill_name),
-                cells::text(&self.default_skill_description),
-                cells::text(&self.techwolf_domain),
-                cells::text(&self.taxonomy_domain_id),
-                cells::text(&self.taxonomy_domain_name),
-                cells::text(&self.taxonomy_skill_cluster_id),
-                cells::text(&self.taxonomy_skill_cluster_name),
-                Cell::Text(sap_status.unwrap_or("")),
-                cells::json(self.properties.as_ref()),
-                Cell::Text(&cells::extra(&[("skill", self)])),
+                view.skill_id.cell(t),
+                cells::span(&view.skill_name, t),
+                cells::span(&view.skill_description, t),
+                cells::span(&view.skill_source, t),
+                cells::shown(view.inference_enabled),
+                cells::span(&view.default_skill_name, t),
+                cells::span(&view.default_skill_description, t),
+                cells::span(&view.techwolf_domain, t),
+                cells::span(&view.taxonomy_domain_id, t),
+                cells::span(&view.taxonomy_domain_name, t),
+                cells::span(&view.taxonomy_skill_cluster_id, t),
+                cells::span(&view.taxonomy_skill_cluster_name, t),
+                cells::span(&sap_status, t),
+                properties.as_ref().map_or(Cell::BLANK, |p| Cell::Json(p)),
+                Cell::Text(&cells::extra_viewed(t, [("skill", view)])),
             ],
             0,
         )

@@ -8,7 +8,7 @@ use crate::enums::ValidationState;
 use crate::profile::ProfileQuery;
 use crate::request::{ExportRequest, FilteredBody};
 use crate::skill_profiles::SourceEvent;
-use crate::view::{List, ListJson, ObjectView, Span, Viewable};
+use crate::view::{List, ObjectView, Span, ViewJson, Viewable};
 use crate::wire::{open_enum, wire_struct};
 
 /// The task-profiles export, declared. TechWolf marks it experimental.
@@ -206,8 +206,8 @@ where
         });
         let linked_skills = task
             .linked_skills
-            .map(|list| ListJson::<LinkedSkill>::new(list, t));
-        let sources = task.sources.map(|list| ListJson::<S>::new(list, t));
+            .map(|list| ViewJson::<Vec<LinkedSkill>>::new(list, t));
+        let sources = task.sources.map(|list| ViewJson::<Vec<S>>::new(list, t));
         let row = [
             owner_id.cell(t),
             task.task_id.cell(t),

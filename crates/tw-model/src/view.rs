@@ -55,7 +55,7 @@ pub const MAX_VIEWED_BODY: usize = 512 << 20;
 impl Span {
     /// The span `start..end`, when `end` fits.
     #[inline]
-    fn new(start: usize, end: usize, escaped: bool) -> Option<Span> {
+    pub(crate) fn new(start: usize, end: usize, escaped: bool) -> Option<Span> {
         let end = u32::try_from(end).ok().filter(|&end| end < ESCAPED)?;
         Some(Span {
             start: start as u32,
@@ -155,42 +155,55 @@ impl<T> List<T> {
     pub fn json<'t>(&self, text: &'t str) -> &'t str {
         self.json.raw(text)
     }
+}
 
-    /// The list as the typed value `V` writes it (for [`Cell::Json`]; see
-    /// [`AsTyped`]).
-    pub fn as_typed<'t, V>(&self, text: &'t str) -> AsTyped<'t, V> {
-        AsTyped {
-            json: self.json(text),
-            typed: std::marker::PhantomData,
-        }
+/// A view that knows where its JSON text is (a list's or an object's), for
+/// [`ViewJson`]'s fallback.
+#[doc(hidden)]
+pub trait JsonText {
+    /// The value's JSON text, in `text` (the page it was viewed in). For
+    /// the view of a typed value, an object's text is there only when the
+    /// view cannot write the object's JSON itself ([`Viewable::write_json`]
+    /// gives `false`); else it is empty.
+    fn json_text<'t>(&self, text: &'t str) -> &'t str;
+}
+
+impl<T> JsonText for List<T> {
+    fn json_text<'t>(&self, text: &'t str) -> &'t str {
+        self.json(text)
     }
 }
 
-/// A viewed list as a [`Cell::Json`]: the compact JSON its typed value
-/// (`Vec<T>`) writes, from the view where it can be sure of it, else
-/// decoded from the list's text ([`AsTyped`]).
+/// A viewed list or object (the view of a `T`) as a [`Cell::Json`]: the
+/// compact JSON the typed value writes, from the view where it can be sure
+/// of it, else decoded from the value's text ([`AsTyped`]).
 #[derive(Debug)]
-pub struct ListJson<'a, T: Viewable> {
-    list: &'a List<T::View>,
+pub struct ViewJson<'a, T: Viewable> {
+    view: &'a T::View,
     text: &'a str,
 }
 
-impl<'a, T: Viewable> ListJson<'a, T> {
-    /// The JSON cell of `list`, whose strings are in `text`.
-    pub fn new(list: &'a List<T::View>, text: &'a str) -> Self {
-        ListJson { list, text }
+impl<'a, T: Viewable> ViewJson<'a, T> {
+    /// The JSON cell of `view`, whose strings are in `text`.
+    pub fn new(view: &'a T::View, text: &'a str) -> Self {
+        ViewJson { view, text }
     }
 }
 
-impl<T: Viewable + serde::Serialize + serde::de::DeserializeOwned> crate::ToJson
-    for ListJson<'_, T>
+impl<T> crate::ToJson for ViewJson<'_, T>
+where
+    T: Viewable + serde::Serialize + serde::de::DeserializeOwned,
+    T::View: JsonText,
 {
     fn write_json(&self, out: &mut Vec<u8>) {
         let start = out.len();
-        if !<Vec<T> as Viewable>::write_json(self.list, self.text, out) {
+        if !T::write_json(self.view, self.text, out) {
             out.truncate(start);
-            let typed = self.list.as_typed::<Vec<T>>(self.text);
-            serde_json::to_writer(out, &typed).expect("a viewed list decodes");
+            let typed = AsTyped::<T> {
+                json: self.view.json_text(self.text),
+                typed: std::marker::PhantomData,
+            };
+            serde_json::to_writer(out, &typed).expect("a viewed value decodes");
         }
     }
 }
@@ -488,6 +501,14 @@ pub trait Viewable {
     /// writes after its known fields): then the caller decodes the value.
     fn write_json(view: &Self::View, text: &str, out: &mut Vec<u8>) -> bool;
 
+    /// Whether [`Viewable::write_json`] writes `view`'s JSON: no object in
+    /// it has unknown fields or explicit nulls.
+    #[inline]
+    fn writes_json(view: &Self::View) -> bool {
+        let _ = view;
+        true
+    }
+
     /// Adds the unknown fields of `view` and of the objects in it, at
     /// `path`, to `counts` (see [`crate::UnknownFields::add_viewed`]);
     /// nothing but for objects.
@@ -545,6 +566,14 @@ pub fn push_span(text: &mut String, value: &str) -> Span {
     }
     // Texts stay under 2 GiB: bodies over MAX_VIEWED_BODY are refused.
     Span::new(start, text.len(), escaped).expect("a viewed text is under 2 GiB")
+}
+
+/// Appends `value`'s compact JSON to `text`, and gives its span there.
+#[doc(hidden)]
+pub fn push_json<T: serde::Serialize + ?Sized>(text: &mut String, value: &T) -> Span {
+    let start = text.len();
+    text.push_str(&serde_json::to_string(value).expect("model values serialize"));
+    Span::new(start, text.len(), false).expect("a viewed text is under 2 GiB")
 }
 
 macro_rules! viewed_as_itself {
@@ -610,6 +639,10 @@ impl<T: Viewable> Viewable for Option<T> {
         }
     }
 
+    fn writes_json(view: &Option<T::View>) -> bool {
+        view.as_ref().is_none_or(T::writes_json)
+    }
+
     fn write_json(view: &Option<T::View>, text: &str, out: &mut Vec<u8>) -> bool {
         match view {
             Some(view) => T::write_json(view, text, out),
@@ -657,14 +690,16 @@ impl<T: Viewable + serde::Serialize> Viewable for Vec<T> {
     }
 
     fn view_of(value: &Vec<T>, text: &mut String, view: &mut List<T::View>) {
-        let start = text.len();
-        text.push_str(&serde_json::to_string(value).expect("model values serialize"));
-        view.json = Span::new(start, text.len(), false).expect("a viewed text is under 2 GiB");
+        view.json = push_json(text, value);
         view.len = 0;
         for item in value {
             T::view_of(item, text, view.next_slot(T::fresh));
         }
         view.end(0);
+    }
+
+    fn writes_json(view: &List<T::View>) -> bool {
+        view.iter().all(T::writes_json)
     }
 
     fn write_json(view: &List<T::View>, text: &str, out: &mut Vec<u8>) -> bool {

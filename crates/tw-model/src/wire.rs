@@ -54,6 +54,8 @@ macro_rules! wire_struct {
             pub unknown: $crate::view::Unknowns,
             /// Whether a known field was sent as an explicit `null`.
             pub nulls: bool,
+            /// Where the object's JSON text is (see [`crate::view::JsonText`]).
+            pub json: $crate::view::Span,
         }
 
         impl $crate::view::Viewable for $name {
@@ -70,6 +72,7 @@ macro_rules! wire_struct {
                 view.nulls = false;
                 $( #[allow(unused_mut)] let mut $field = false; )*
                 let mut next = 0usize;
+                let start = walk.i;
                 walk.container(b'{', b'}', |walk| {
                     let (found, key) = walk.key_of(object, next)?;
                     match found {
@@ -88,6 +91,7 @@ macro_rules! wire_struct {
                     Ok(())
                 })?;
                 $( wire_struct!(@view_finish $kind $ty, view $field); )*
+                view.json = $crate::view::Span::new(start, walk.i, false).ok_or($crate::Unsure)?;
                 Ok(())
             }
 
@@ -98,6 +102,19 @@ macro_rules! wire_struct {
                     .extra
                     .keys()
                     .any(|key| [$( stringify!($field), )*].contains(&key.as_str()));
+                // Only an object whose view cannot write its JSON needs
+                // its text.
+                view.json = if <$name as $crate::view::Viewable>::writes_json(view) {
+                    $crate::view::Span::default()
+                } else {
+                    $crate::view::push_json(text, value)
+                };
+            }
+
+            fn writes_json(view: &$view) -> bool {
+                !view.nulls
+                    && view.unknown.is_empty()
+                    $( && <$ty as $crate::view::Viewable>::writes_json(&view.$field) )*
             }
 
             fn write_json(view: &$view, text: &str, out: &mut Vec<u8>) -> bool {
@@ -131,6 +148,12 @@ macro_rules! wire_struct {
         impl $crate::view::ObjectView for $view {
             fn unknowns(&self) -> &$crate::view::Unknowns {
                 &self.unknown
+            }
+        }
+
+        impl $crate::view::JsonText for $view {
+            fn json_text<'t>(&self, text: &'t str) -> &'t str {
+                self.json.raw(text)
             }
         }
 
@@ -590,12 +613,6 @@ macro_rules! open_enum {
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
-            }
-        }
-
-        impl $crate::Label for $name {
-            fn label(&self) -> &str {
-                self.as_str()
             }
         }
 

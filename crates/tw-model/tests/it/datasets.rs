@@ -445,6 +445,50 @@ mod particular {
         assert_eq!(page.records[1].children()[0].low_data_availability, Some(4));
     }
 
+    /// An org unit's row shows its parent's id, its depth and its path as
+    /// the typed tree's [`OrgUnit::flatten`] gives them, for ids sent with
+    /// escapes (undone) as for plain ones; from the page and from the typed
+    /// records alike.
+    #[test]
+    fn org_unit_rows_show_the_flattened_tree_with_escapes_undone() {
+        let body = r#"{"organisational_structure":[
+            {"external_id":"r\u0031","children":[
+                {"external_id":"a\"b","children":[{"external_id":"c\\d"}]},
+                {"external_id":"e/f"}]},
+            {"external_id":"solo"}]}"#;
+        let page = decode_page::<OrgUnits>(body.as_bytes()).unwrap();
+        let (_, viewed) = crate::scan::each_rows::<OrgUnits>(body.as_bytes()).unwrap();
+        let typed: Vec<_> = page.records.iter().map(crate::scan::typed_rows).collect();
+        assert_eq!(viewed, typed);
+        let flattened: Vec<Vec<Vec<String>>> = page
+            .records
+            .iter()
+            .map(|record| {
+                record
+                    .flatten()
+                    .map(|row| {
+                        vec![
+                            row.unit.external_id.clone(),
+                            row.parent
+                                .map(|p| p.external_id.clone())
+                                .unwrap_or_default(),
+                            row.depth.to_string(),
+                            row.path(),
+                        ]
+                    })
+                    .collect()
+            })
+            .collect();
+        let shown: Vec<Vec<Vec<String>>> = viewed
+            .iter()
+            .map(|rows| rows.iter().map(|(cells, _)| cells[..4].to_vec()).collect())
+            .collect();
+        assert_eq!(shown, flattened);
+        assert_eq!(shown[0][2], ["c\\d", "a\"b", "2", "r1/a\"b/c\\d"]);
+        assert_eq!(shown[0][3][3], "r1/e/f");
+        assert_eq!(shown[1], [["solo", "", "0", "solo"]]);
+    }
+
     #[test]
     fn a_deep_tree_flattens_without_recursion() {
         // Built bottom-up: 10 000 levels would overflow a recursive walk.

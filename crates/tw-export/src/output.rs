@@ -259,7 +259,7 @@ impl<W: Write> CsvWriter<W> {
                     }
                     buf.push(b'"');
                     let at = buf.len();
-                    if !field.write_plain(buf) {
+                    if !field.write_plain(buf) && !field.write_doubling_quotes(buf) {
                         push_doubling_quotes(buf, field.field_text(scratch));
                     }
                     // Doubling quotes keeps the first byte a guard looks at.
@@ -286,7 +286,21 @@ impl<W: Write> CsvWriter<W> {
                             buf.insert(at, b'"');
                             buf.push(b'"');
                         }
+                    } else if field.write_doubling_quotes({
+                        buf.push(b'"');
+                        buf
+                    }) {
+                        // Quoted only when the text needs it (nested JSON
+                        // mostly does: it holds quotes or commas), like
+                        // any other field.
+                        let text = &buf[at + 1..];
+                        if needs_quotes(text) || (text.is_empty() && row.len() == 1) {
+                            buf.push(b'"');
+                        } else {
+                            buf.remove(at);
+                        }
                     } else {
+                        buf.truncate(at);
                         let text = field.field_text(scratch);
                         if needs_quotes(text) || (text.is_empty() && row.len() == 1) {
                             buf.push(b'"');

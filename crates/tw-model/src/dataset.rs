@@ -308,6 +308,16 @@ pub trait FieldText {
         let _ = out;
         false
     }
+
+    /// Appends the field's text with each `"` written twice (a quoted
+    /// field's content) and returns `true`, for a field that can write it
+    /// so in one go (a viewed list or object shown as JSON); returns
+    /// `false`, having appended nothing, otherwise.
+    #[inline]
+    fn write_doubling_quotes(&self, out: &mut Vec<u8>) -> bool {
+        let _ = out;
+        false
+    }
 }
 
 impl<T: AsRef<str> + ?Sized> FieldText for T {
@@ -334,6 +344,15 @@ impl FieldText for Cell<'_> {
                 true
             }
             _ => self.write_other_plain(out),
+        }
+    }
+
+    /// Nested values shown as JSON (see [`ToJson::write_json_doubling_quotes`]).
+    #[inline]
+    fn write_doubling_quotes(&self, out: &mut Vec<u8>) -> bool {
+        match *self {
+            Cell::Json(value) => value.write_json_doubling_quotes(out),
+            _ => false,
         }
     }
 }
@@ -377,6 +396,15 @@ pub trait Labels {
 pub trait ToJson {
     /// Appends the value's compact JSON to `out`.
     fn write_json(&self, out: &mut Vec<u8>);
+
+    /// Appends the value's compact JSON with each `"` written twice (the
+    /// text of a quoted CSV field) and returns `true`; or returns `false`,
+    /// having appended nothing, when it cannot (then a writer doubles the
+    /// quotes of [`ToJson::write_json`]'s text itself). The default cannot.
+    fn write_json_doubling_quotes(&self, out: &mut Vec<u8>) -> bool {
+        let _ = out;
+        false
+    }
 }
 
 impl<T: Serialize + ?Sized> ToJson for T {

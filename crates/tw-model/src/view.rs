@@ -95,16 +95,23 @@ impl Span {
 
     /// Appends the string as serde_json writes it. Text sent without
     /// escapes holds nothing serde_json escapes (quotes, backslashes,
-    /// control characters), so it is written as sent.
+    /// control characters), so it is written as sent. `false`, for `out`
+    /// doubling quotes, when the text holds escapes (serde_json's text of
+    /// it may hold a quote).
     #[doc(hidden)]
-    pub fn write_json(self, text: &str, out: &mut Vec<u8>) {
+    #[inline]
+    pub fn write_json(self, text: &str, out: &mut JsonOut<'_>) -> bool {
         if self.is_escaped() {
-            serde_json::to_writer(out, &self.text(text)).expect("strings serialize");
+            if out.doubles_quotes() {
+                return false;
+            }
+            serde_json::to_writer(out.unquoted(), &self.text(text)).expect("strings serialize");
         } else {
-            out.push(b'"');
-            out.extend_from_slice(self.raw(text).as_bytes());
-            out.push(b'"');
+            out.quote();
+            out.unquoted().extend_from_slice(self.raw_bytes(text));
+            out.quote();
         }
+        true
     }
 
     /// The string as a table cell: borrowed text, or text whose escapes a
@@ -157,6 +164,52 @@ impl<T> List<T> {
     }
 }
 
+/// Where a view writes its JSON ([`Viewable::write_json`]): a buffer,
+/// taking the JSON as it is, or with each `"` written twice, as the text
+/// of a quoted CSV field (then JSON text that may hold a quote it cannot
+/// see, such as serde_json's, is refused and the caller writes the JSON
+/// another way).
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct JsonOut<'a> {
+    buf: &'a mut Vec<u8>,
+    quote: &'static [u8],
+}
+
+impl<'a> JsonOut<'a> {
+    /// JSON as it is, appended to `buf`.
+    pub fn new(buf: &'a mut Vec<u8>) -> Self {
+        JsonOut { buf, quote: b"\"" }
+    }
+
+    /// JSON with each quote doubled, appended to `buf`.
+    pub fn doubling_quotes(buf: &'a mut Vec<u8>) -> Self {
+        JsonOut {
+            buf,
+            quote: b"\"\"",
+        }
+    }
+
+    /// Whether quotes are doubled.
+    #[inline]
+    pub fn doubles_quotes(&self) -> bool {
+        self.quote.len() == 2
+    }
+
+    /// Appends a quote (two, when doubling).
+    #[inline]
+    pub fn quote(&mut self) {
+        self.buf.extend_from_slice(self.quote);
+    }
+
+    /// The buffer, for text that holds no quote (or any text, when
+    /// quotes are not doubled).
+    #[inline]
+    pub fn unquoted(&mut self) -> &mut Vec<u8> {
+        self.buf
+    }
+}
+
 /// A view that knows where its JSON text is (a list's or an object's), for
 /// [`ViewJson`]'s fallback.
 #[doc(hidden)]
@@ -195,9 +248,18 @@ where
     T: Viewable + serde::Serialize + serde::de::DeserializeOwned,
     T::View: JsonText,
 {
+    fn write_json_doubling_quotes(&self, out: &mut Vec<u8>) -> bool {
+        let start = out.len();
+        let written = T::write_json(self.view, self.text, &mut JsonOut::doubling_quotes(out));
+        if !written {
+            out.truncate(start);
+        }
+        written
+    }
+
     fn write_json(&self, out: &mut Vec<u8>) {
         let start = out.len();
-        if !T::write_json(self.view, self.text, out) {
+        if !T::write_json(self.view, self.text, &mut JsonOut::new(out)) {
             out.truncate(start);
             let typed = AsTyped::<T> {
                 json: self.view.json_text(self.text),
@@ -498,8 +560,10 @@ pub trait Viewable {
     /// Appends the compact JSON the typed value writes, from its view
     /// (strings in `text`); `false` when the view cannot be sure of it (an
     /// object with unknown fields or explicit nulls, which the typed value
-    /// writes after its known fields): then the caller decodes the value.
-    fn write_json(view: &Self::View, text: &str, out: &mut Vec<u8>) -> bool;
+    /// writes after its known fields), or, for `out` doubling quotes, when
+    /// it holds a string sent with escapes: then the caller writes the
+    /// JSON another way (what was appended is the caller's to cut).
+    fn write_json(view: &Self::View, text: &str, out: &mut JsonOut<'_>) -> bool;
 
     /// Whether [`Viewable::write_json`] writes `view`'s JSON: no object in
     /// it has unknown fields or explicit nulls.
@@ -544,9 +608,8 @@ impl Viewable for String {
         *view = push_span(text, value);
     }
 
-    fn write_json(view: &Span, text: &str, out: &mut Vec<u8>) -> bool {
-        view.write_json(text, out);
-        true
+    fn write_json(view: &Span, text: &str, out: &mut JsonOut<'_>) -> bool {
+        view.write_json(text, out)
     }
 }
 
@@ -595,8 +658,9 @@ macro_rules! viewed_as_itself {
                     view.clone_from(value);
                 }
 
-                fn write_json(view: &$ty, _: &str, out: &mut Vec<u8>) -> bool {
-                    serde_json::to_writer(out, view).expect("values serialize");
+                fn write_json(view: &$ty, _: &str, out: &mut JsonOut<'_>) -> bool {
+                    // Numbers and booleans: no quote.
+                    serde_json::to_writer(out.unquoted(), view).expect("values serialize");
                     true
                 }
             }
@@ -643,11 +707,11 @@ impl<T: Viewable> Viewable for Option<T> {
         view.as_ref().is_none_or(T::writes_json)
     }
 
-    fn write_json(view: &Option<T::View>, text: &str, out: &mut Vec<u8>) -> bool {
+    fn write_json(view: &Option<T::View>, text: &str, out: &mut JsonOut<'_>) -> bool {
         match view {
             Some(view) => T::write_json(view, text, out),
             None => {
-                out.extend_from_slice(b"null");
+                out.unquoted().extend_from_slice(b"null");
                 true
             }
         }
@@ -702,17 +766,17 @@ impl<T: Viewable + serde::Serialize> Viewable for Vec<T> {
         view.iter().all(T::writes_json)
     }
 
-    fn write_json(view: &List<T::View>, text: &str, out: &mut Vec<u8>) -> bool {
-        out.push(b'[');
+    fn write_json(view: &List<T::View>, text: &str, out: &mut JsonOut<'_>) -> bool {
+        out.unquoted().push(b'[');
         for (i, item) in view.iter().enumerate() {
             if i > 0 {
-                out.push(b',');
+                out.unquoted().push(b',');
             }
             if !T::write_json(item, text, out) {
                 return false;
             }
         }
-        out.push(b']');
+        out.unquoted().push(b']');
         true
     }
 

@@ -117,15 +117,15 @@ macro_rules! wire_struct {
                     $( && <$ty as $crate::view::Viewable>::writes_json(&view.$field) )*
             }
 
-            fn write_json(view: &$view, text: &str, out: &mut Vec<u8>) -> bool {
+            fn write_json(view: &$view, text: &str, out: &mut $crate::view::JsonOut<'_>) -> bool {
                 if view.nulls || !view.unknown.is_empty() {
                     return false;
                 }
-                out.push(b'{');
+                out.unquoted().push(b'{');
                 #[allow(unused_mut, unused_variables)]
                 let mut first = true;
                 $( wire_struct!(@json $kind $ty, view.$field, stringify!($field), text, out, first); )*
-                out.push(b'}');
+                out.unquoted().push(b'}');
                 true
             }
 
@@ -415,15 +415,16 @@ macro_rules! wire_struct {
     };
     (@json_field $ty:ty, $value:expr, $key:expr, $text:ident, $out:ident, $first:ident) => {
         if !$first {
-            $out.push(b',');
+            $out.unquoted().push(b',');
         }
         #[allow(unused_assignments)]
         {
             $first = false;
         }
-        $out.push(b'"');
-        $out.extend_from_slice($key.as_bytes());
-        $out.extend_from_slice(b"\":");
+        $out.quote();
+        $out.unquoted().extend_from_slice($key.as_bytes());
+        $out.quote();
+        $out.unquoted().push(b':');
         if !<$ty as $crate::view::Viewable>::write_json($value, $text, $out) {
             return false;
         }
@@ -584,9 +585,12 @@ macro_rules! open_enum {
                 *view = $crate::view::push_span(text, value.as_str());
             }
 
-            fn write_json(view: &$crate::view::Span, text: &str, out: &mut Vec<u8>) -> bool {
-                view.write_json(text, out);
-                true
+            fn write_json(
+                view: &$crate::view::Span,
+                text: &str,
+                out: &mut $crate::view::JsonOut<'_>,
+            ) -> bool {
+                view.write_json(text, out)
             }
         }
 

@@ -548,7 +548,7 @@ pub enum FieldValue<'a> {
 pub mod cells {
     use std::borrow::Cow;
 
-    use super::{Cell, FieldValue, Labels, Unknown};
+    use super::{Cell, FieldValue, Labels, ToJson, Unknown};
     use crate::view::{InPage, List, ObjectView, Span};
 
     /// The `extra` cell of a row: the unknown fields of each object the row
@@ -819,16 +819,9 @@ pub mod cells {
     impl<V> Labels for ViewedLabels<'_, V> {
         fn for_each_label(&self, f: &mut dyn FnMut(&str)) {
             for item in self.list {
-                let span = (self.label)(item);
-                if span.is_escaped() {
-                    // Rare: a label sent with escapes is undone into a
-                    // buffer of its own.
-                    let mut out = Vec::new();
-                    crate::decode_into::push_unescaped(&mut out, span.raw(self.text));
-                    f(std::str::from_utf8(&out).expect("unescaped JSON is UTF-8"));
-                } else {
-                    f(span.raw(self.text));
-                }
+                // Borrowed from the page; a label sent with escapes (rare)
+                // is undone into a string of its own.
+                f(&(self.label)(item).text(self.text));
             }
         }
     }
@@ -921,6 +914,12 @@ pub mod cells {
             .bytes()
             .chain(std::iter::once(b'.'))
             .chain(key.bytes())
+    }
+
+    /// A nested value as compact JSON (a viewed list or object's
+    /// [`crate::view::ViewJson`], or any `Serialize` value), or blank.
+    pub fn json<T: ToJson>(value: Option<&T>) -> Cell<'_> {
+        value.map_or(Cell::BLANK, |v| Cell::Json(v))
     }
 
     /// A number or boolean, as JSON writes it, or blank.

@@ -163,9 +163,7 @@ impl Table for JobSkillProfile {
             let mut row = row;
             row[2] = skill.skill_id.cell(t);
             row[3] = cells::span(&skill.skill, t);
-            row[4] = skill_types
-                .as_ref()
-                .map_or(Cell::BLANK, |types| Cell::Json(types));
+            row[4] = cells::json(skill_types.as_ref());
             row[5] = cells::span(&skill.domain_name, t);
             row[6] = cells::span(&skill.validation_state, t);
             row[7] = cells::shown(skill.proficiency_level);

@@ -184,7 +184,7 @@ impl Table for Suggestion {
                 cells::span(&view.task_id, t),
                 cells::span(&view.task, t),
                 cells::span(&view.domain_name, t),
-                data.as_ref().map_or(Cell::BLANK, |data| Cell::Json(data)),
+                cells::json(data.as_ref()),
                 Cell::Text(&cells::extra_viewed(t, [("suggestion", view)])),
             ],
             0,

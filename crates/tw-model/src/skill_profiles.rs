@@ -188,9 +188,7 @@ impl Table for EmployeeSkillProfile {
             row[5] = skill.skill.cell(t);
             row[6] = cells::span(&skill.validation_state, t);
             row[7] = cells::spans(&skill.sources, t);
-            row[8] = source_events
-                .as_ref()
-                .map_or(Cell::BLANK, |events| Cell::Json(events));
+            row[8] = cells::json(source_events.as_ref());
             row[9] = cells::shown(skill.self_rated_proficiency_level);
             row[10] = cells::shown(skill.self_rated_proficiency_float.as_ref());
             row[11] = cells::shown(skill.inferred_proficiency_level);

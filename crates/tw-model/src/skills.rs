@@ -249,7 +249,7 @@ impl Table for TaxonomySkill {
                 cells::span(&view.taxonomy_skill_cluster_id, t),
                 cells::span(&view.taxonomy_skill_cluster_name, t),
                 cells::span(&sap_status, t),
-                properties.as_ref().map_or(Cell::BLANK, |p| Cell::Json(p)),
+                cells::json(properties.as_ref()),
                 Cell::Text(&cells::extra_viewed(t, [("skill", view)])),
             ],
             0,

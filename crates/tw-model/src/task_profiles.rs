@@ -216,12 +216,8 @@ where
             cells::shown(task.weekly_hours),
             impact.map_or(Cell::BLANK, |i| cells::span(&i.level, t)),
             impact.map_or(Cell::BLANK, |i| cells::span(&i.rationale, t)),
-            linked_skills
-                .as_ref()
-                .map_or(Cell::BLANK, |list| Cell::Json(list)),
-            sources
-                .as_ref()
-                .map_or(Cell::BLANK, |list| Cell::Json(list)),
+            cells::json(linked_skills.as_ref()),
+            cells::json(sources.as_ref()),
             Cell::Text(impact_extra.as_deref().unwrap_or(&task_extra)),
         ];
         emit(&row, usize::from(i > 0))?;

@@ -238,19 +238,17 @@ impl Table for OrgUnit {
     ];
 
     fn view_rows<E>(view: &OrgUnitView, t: &str, emit: &mut EmitRow<'_, E>) -> Result<(), E> {
-        // The path of the unit before, and where each of its ancestors'
-        // ids ends in it: a unit's path is its parent's and its own id.
+        // One buffer for every row's path: its ancestry's ids, joined.
         let mut path = String::new();
-        let mut ends: Vec<usize> = Vec::new();
         for row in Flatten::new(view) {
             let unit = row.unit;
-            ends.truncate(row.depth);
-            path.truncate(ends.last().copied().unwrap_or(0));
-            if row.depth > 0 {
-                path.push('/');
+            path.clear();
+            for (i, ancestor) in row.ancestry.iter().enumerate() {
+                if i > 0 {
+                    path.push('/');
+                }
+                path.push_str(&ancestor.external_id.text(t));
             }
-            path.push_str(&unit.external_id.text(t));
-            ends.push(path.len());
             emit(
                 &[
                     unit.external_id.cell(t),

@@ -248,6 +248,34 @@ impl Error {
         }
     }
 
+    /// What went wrong, without the request or the attempt count (those a
+    /// retry log line says itself): `HTTP 503 Service Unavailable: <body>`
+    /// for a status, `could not connect: <cause>` for a network failure;
+    /// the whole message for the other kinds, which are never retried.
+    ///
+    /// ```
+    /// use tw_transport::{Error, NetworkKind};
+    ///
+    /// let error = Error::Network {
+    ///     request: "POST /export/skills".into(),
+    ///     kind: NetworkKind::Timeout,
+    ///     message: "no answer in 120 s".into(),
+    ///     attempts: 2,
+    /// };
+    /// assert_eq!(error.to_string(), format!("POST /export/skills failed after 2 attempts: {}", error.reason()));
+    /// ```
+    pub fn reason(&self) -> String {
+        match self {
+            Error::Status { status, body, .. } => format!(
+                "HTTP {status}{}: {}",
+                reason_phrase(*status),
+                body_or_empty(body)
+            ),
+            Error::Network { kind, message, .. } => format!("{kind}: {message}"),
+            other => other.to_string(),
+        }
+    }
+
     /// How many attempts were made (1 when not retried).
     pub fn attempts(&self) -> u32 {
         match self {

@@ -212,16 +212,17 @@ pub(crate) fn connect(args: &ConnectionArgs) -> anyhow::Result<Connection> {
         policy.max_attempts = args.max_attempts;
         policy
     };
+    let max_attempts = args.max_attempts;
     let mut builder = Client::builder()
         .request_timeout(Duration::from_secs(args.timeout))
         .retry_policy(retry_policy)
-        .on_retry(|event| {
+        .on_retry(move |event| {
             tracing::warn!(
-                "retrying {} in {:.1}s: attempt {} failed: {}",
+                "{}: attempt {} of {max_attempts} failed ({}); retrying in {:.1}s",
                 event.request,
-                event.delay.as_secs_f64(),
                 event.attempt,
-                crate::cli::printable(&event.error.to_string())
+                crate::cli::printable(&event.error.reason()),
+                event.delay.as_secs_f64(),
             );
         });
     if let Some(version) = args.api_version {

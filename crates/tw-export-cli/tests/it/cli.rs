@@ -176,6 +176,25 @@ fn faults_are_survived_and_the_output_is_complete() {
         .arg(&out));
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(jsonl_ids(&out), ids_of_tenant(&sandbox));
+    // Each retry is logged once: the request, which attempt of how many
+    // failed and why, and the wait; the request is not named twice.
+    let log = stderr(&output);
+    let retries: Vec<&str> = log.lines().filter(|l| l.contains("retrying in")).collect();
+    for (why, expected) in [
+        ("a 429", "(HTTP 429 Too Many Requests: "),
+        ("a 503", "(HTTP 503 Service Unavailable: "),
+    ] {
+        assert!(
+            retries.iter().any(|l| l.contains(&format!(
+                "POST /export/employees/skill_clusters: attempt 1 of 8 failed {expected}"
+            ))),
+            "{why} is logged with its reason: {log}"
+        );
+    }
+    for line in &retries {
+        assert_eq!(line.matches("POST /export").count(), 1, "{line}");
+        assert!(!line.contains("failed after"), "{line}");
+    }
 
     let clean = self::sandbox(600);
     let reference = dir.join("clean.jsonl");

@@ -407,6 +407,13 @@ pub(crate) fn run(args: &AllArgs) -> anyhow::Result<()> {
             state.display()
         )));
     }
+    if args.output.exists() && !args.output.is_dir() {
+        return Err(usage(format!(
+            "-o {}: is a file; `all` writes a file per dataset and a manifest into a \
+             directory: give a directory (created when missing), such as ./tenant",
+            args.output.display()
+        )));
+    }
     std::fs::create_dir_all(&args.output)
         .with_context(|| format!("creating {}", args.output.display()))?;
     let manifest_path = args.output.join("manifest.json");

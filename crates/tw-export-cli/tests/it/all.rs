@@ -448,6 +448,28 @@ fn parquet_directories_hold_the_csv_tables() {
 }
 
 #[test]
+fn all_into_a_file_is_a_usage_error_that_leaves_the_file_alone() {
+    let sandbox = sandbox(10);
+    let dir = temp_dir("all-into-a-file");
+    let file = dir.join("tenant");
+    std::fs::write(&file, "not a directory").unwrap();
+    let output = run(&mut all(&sandbox, &file));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("is a file; `all` writes a file per dataset"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "not a directory");
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        1,
+        "nothing beside it"
+    );
+    assert!(sandbox.requests().is_empty(), "no request was sent");
+}
+
+#[test]
 fn ctrl_c_stops_all_and_resume_finishes_it() {
     let sandbox = sandbox(1000);
     let reference = temp_dir("all-sigint-reference");

@@ -870,8 +870,16 @@ impl DatasetArgs for JobSuggestionsArgs {
     }
 
     fn build(&self) -> Result<Built<job_suggestions::JobSuggestions>, String> {
-        let filters = list_values(&self.states)
-            .map(Filter::states)
+        let states = list_values(&self.states)
+            .map(|states| {
+                let states = states
+                    .into_iter()
+                    .map(parse_state)
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok::<_, String>(Filter::states(states.iter().map(|state| state.as_str())))
+            })
+            .transpose()?;
+        let filters = states
             .into_iter()
             .chain(list_values(&self.job_family_ids).map(Filter::job_family_ids))
             .collect();
@@ -1131,7 +1139,8 @@ known_values!(
     skills::VocabLanguage,
     org_units::Include,
     ExternalVendor,
-    ai_goals::Versions
+    ai_goals::Versions,
+    job_suggestions::SuggestionState
 );
 
 fn parse_label(what: &'static str) -> impl Fn(&str) -> Result<String, String> + Clone {
@@ -1200,6 +1209,16 @@ fn parse_known<I: KnownValues>(what: &str, value: &str) -> Result<I, String> {
 
 fn parse_vendor(value: &str) -> Result<ExternalVendor, String> {
     parse_known("vendor", value)
+}
+
+/// A `--states` value: a review state this release knows (another goes
+/// in `--filter`, which sends it as given).
+fn parse_state(value: &str) -> Result<job_suggestions::SuggestionState, String> {
+    parse_known("review state", value).map_err(|err| {
+        format!(
+            "--states: {err} (to send another: --filter '{{\"filter\":\"state_is_in_list\",\"states\":[{value:?}]}}')"
+        )
+    })
 }
 
 fn parse_language(value: &str) -> Result<skills::VocabLanguage, String> {

@@ -327,6 +327,34 @@ fn suggestion_flags_go_to_the_body_and_query_as_documented() {
 }
 
 #[test]
+fn a_review_state_this_release_does_not_know_is_refused_before_any_request() {
+    let sandbox = self::sandbox(20);
+    let output =
+        run(export_dataset(&sandbox, "job-suggestions").args(["--states", "accepted,sugested"]));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains(
+            r#"--states: unknown review state "sugested"; allowed: suggested, accepted, rejected"#
+        ),
+        "{err}"
+    );
+    // The way to send it anyway is named, and it is a filter the command takes.
+    assert!(
+        err.contains(r#"--filter '{"filter":"state_is_in_list","states":["sugested"]}'"#),
+        "{err}"
+    );
+    assert!(sandbox.requests().is_empty(), "no request was sent");
+    // Blanks around and between values are no states.
+    let (body, _, output) = first_request("job-suggestions", &["--states", " rejected,,accepted "]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        body["filters"],
+        serde_json::json!([{"filter": "state_is_in_list", "states": ["rejected", "accepted"]}])
+    );
+}
+
+#[test]
 fn escape_hatches_send_what_the_model_does_not_know() {
     let (body, query, output) = first_request(
         "skill-profiles",

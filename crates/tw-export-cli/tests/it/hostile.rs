@@ -118,6 +118,37 @@ fn a_directory_target_is_refused_before_any_request() {
     assert!(hidden.is_empty(), "{hidden:?}");
 }
 
+#[test]
+fn a_target_in_a_missing_directory_is_refused_before_any_request() {
+    let sandbox = sandbox(10);
+    let dir = temp_dir("missing-dir-target");
+    let file = dir.join("a-file");
+    std::fs::write(&file, "precious").unwrap();
+    for (target, expected) in [
+        (
+            dir.join("typo/out.csv"),
+            format!(
+                "the directory {} does not exist; create it first",
+                dir.join("typo").display()
+            ),
+        ),
+        (
+            file.join("out.csv"),
+            format!("{} is not a directory", file.display()),
+        ),
+    ] {
+        let output = export_to(&sandbox, &target, &[]);
+        assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+        assert!(stderr(&output).contains(&expected), "{}", stderr(&output));
+    }
+    assert!(sandbox.requests().is_empty(), "no request was sent");
+    assert!(
+        !dir.join("typo").exists(),
+        "the missing directory is not made"
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "precious");
+}
+
 #[cfg(unix)]
 #[test]
 fn a_fifo_target_is_refused_and_left_alone() {

@@ -434,7 +434,7 @@ pub(crate) fn run(args: &AllArgs) -> anyhow::Result<()> {
         None
     };
     let connection = connect(&args.connection)?;
-    let state = args.state.as_deref().map(StateFile::new);
+    let state = args.state.as_deref().map(StateFile::new).transpose()?;
     let manifest = Mutex::new(Manifest {
         tw_export_manifest: MANIFEST_VERSION,
         tool: format!("tw-export {}", env!("CARGO_PKG_VERSION")),

@@ -459,8 +459,9 @@ pub(crate) fn open_partial(path: &Path) -> std::io::Result<fs::File> {
 }
 
 /// Checks `-o PATH` before any request: not a directory (or a path ending
-/// in `/`), in a directory that exists, and not an existing device, FIFO
-/// or socket, which the final rename would replace with a regular file.
+/// in `/`), in a directory that exists ([`check_dir_of`]), and not an
+/// existing device, FIFO or socket, which the final rename would replace
+/// with a regular file.
 pub(crate) fn check_target(path: &Path) -> std::io::Result<()> {
     let invalid = |why: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, why);
     let text = path.as_os_str().to_string_lossy();
@@ -471,29 +472,8 @@ pub(crate) fn check_target(path: &Path) -> std::io::Result<()> {
             path.join("export.jsonl").display()
         )));
     }
-    // The export's own files (lock, partial, checkpoint) go beside it: a
-    // missing directory is not created, as a typo in it would be.
-    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-        match fs::metadata(dir) {
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                return Err(invalid(format!(
-                    "-o {}: the directory {} does not exist; create it first \
-                     (mkdir -p {}) or give another path",
-                    path.display(),
-                    dir.display(),
-                    dir.display()
-                )));
-            }
-            Ok(meta) if !meta.is_dir() => {
-                return Err(invalid(format!(
-                    "-o {}: {} is not a directory",
-                    path.display(),
-                    dir.display()
-                )));
-            }
-            _ => {}
-        }
-    }
+    // The export's own files (lock, partial, checkpoint) go beside it.
+    check_dir_of("-o", path)?;
     if let Ok(meta) = fs::metadata(path)
         && !meta.file_type().is_file()
     {
@@ -505,6 +485,31 @@ pub(crate) fn check_target(path: &Path) -> std::io::Result<()> {
         )));
     }
     Ok(())
+}
+
+/// Checks that the directory a file named by `flag` goes in exists, before
+/// any request. A missing one is not created: a typo in it would be, and
+/// the run would end with its output somewhere nobody looks.
+pub(crate) fn check_dir_of(flag: &str, path: &Path) -> std::io::Result<()> {
+    let invalid = |why: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, why);
+    let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    match fs::metadata(dir) {
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Err(invalid(format!(
+            "{flag} {}: the directory {} does not exist; create it first \
+             (mkdir -p {}) or give another path",
+            path.display(),
+            dir.display(),
+            dir.display()
+        ))),
+        Ok(meta) if !meta.is_dir() => Err(invalid(format!(
+            "{flag} {}: {} is not a directory",
+            path.display(),
+            dir.display()
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// An exclusive lock on `PATH.lock`, held while an export writes `PATH`:

@@ -20,7 +20,8 @@ use crate::cli::args::{
     ConnectionArgs, DatasetArgs, DialectArg, ExportArgs, FormatArg, OutputArgs,
 };
 use crate::cli::checkpoint::{
-    Paths, Saved, Tracked, check_target, create_private, lock, open_partial, replace_json,
+    Paths, Saved, Tracked, check_dir_of, check_target, create_private, lock, open_partial,
+    replace_json,
 };
 use crate::cli::compress::{Compressed, Compression};
 use crate::cli::state::{StateFile, rfc3339};
@@ -394,6 +395,10 @@ struct TableKey {
 /// `tw-export <dataset>`: one export loop for every dataset.
 pub(crate) fn run<A: DatasetArgs>(args: &ExportArgs<A>) -> anyhow::Result<()> {
     let started = std::time::SystemTime::now();
+    if let Some(path) = &args.output.stats {
+        // Nowhere to write the report, not even of a failure: stop first.
+        check_dir_of("--stats", path)?;
+    }
     let mut report = Report::default();
     let result = export_and_report(args, started, &mut report);
     if let Some(path) = &args.output.stats {
@@ -462,7 +467,12 @@ fn export_and_report<A: DatasetArgs>(
 ) -> anyhow::Result<()> {
     let (format, compression, parquet) = format_of(&args.output)?;
     let mut request = build_request(args)?;
-    let state = args.output.state.as_deref().map(StateFile::new);
+    let state = args
+        .output
+        .state
+        .as_deref()
+        .map(StateFile::new)
+        .transpose()?;
     let incremental = match &state {
         Some(state) => Some(make_incremental::<A>(&mut request, state)?),
         None => None,

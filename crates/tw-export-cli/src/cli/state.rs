@@ -18,7 +18,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use tw_export::Date;
 
-use crate::cli::checkpoint::replace_json;
+use crate::cli::checkpoint::{check_dir_of, replace_json};
 use crate::cli::export::usage;
 
 /// The file format version.
@@ -43,10 +43,14 @@ pub(crate) struct StateFile {
 }
 
 impl StateFile {
-    pub(crate) fn new(path: &Path) -> StateFile {
-        StateFile {
+    /// The state file at `path`, which need not exist yet; its directory
+    /// must ([`check_dir_of`]), so that a run does not export everything
+    /// and then fail to record it.
+    pub(crate) fn new(path: &Path) -> std::io::Result<StateFile> {
+        check_dir_of("--state", path)?;
+        Ok(StateFile {
             path: path.to_owned(),
-        }
+        })
     }
 
     fn read(&self) -> anyhow::Result<State> {
@@ -153,7 +157,7 @@ mod tests {
     fn since_is_the_day_before_the_last_start() {
         let dir = std::env::temp_dir().join(format!("tw-state-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
-        let state = StateFile::new(&dir.join("state.json"));
+        let state = StateFile::new(&dir.join("state.json")).unwrap();
         assert_eq!(state.since("skills").unwrap(), None);
         let t = UNIX_EPOCH + std::time::Duration::from_secs(1_796_069_388);
         state.record("skills", t).unwrap();

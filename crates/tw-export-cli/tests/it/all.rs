@@ -448,7 +448,7 @@ fn parquet_directories_hold_the_csv_tables() {
 }
 
 #[test]
-fn all_into_a_file_is_a_usage_error_that_leaves_the_file_alone() {
+fn all_checks_its_paths_before_any_request() {
     let sandbox = sandbox(10);
     let dir = temp_dir("all-into-a-file");
     let file = dir.join("tenant");
@@ -465,6 +465,17 @@ fn all_into_a_file_is_a_usage_error_that_leaves_the_file_alone() {
         std::fs::read_dir(&dir).unwrap().count(),
         1,
         "nothing beside it"
+    );
+    assert!(sandbox.requests().is_empty(), "no request was sent");
+    // A state file in a directory that does not exist: refused before any
+    // export, not after every one of them.
+    let missing = dir.join("typo").join("state.json");
+    let output = run(all(&sandbox, &dir.join("out")).arg("--state").arg(&missing));
+    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("the directory") && stderr(&output).contains("does not exist"),
+        "{}",
+        stderr(&output)
     );
     assert!(sandbox.requests().is_empty(), "no request was sent");
 }

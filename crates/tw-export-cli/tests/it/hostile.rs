@@ -147,6 +147,27 @@ fn a_target_in_a_missing_directory_is_refused_before_any_request() {
         "the missing directory is not made"
     );
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "precious");
+    // The files a run writes beside its output: the report and the state
+    // (which a run that exported everything and then could not record it
+    // would leave stale, so the next run exports everything again).
+    let out = dir.join("out.jsonl");
+    for flag in ["--stats", "--state"] {
+        let missing = dir.join("typo").join("run.json");
+        let output = export_to(&sandbox, &out, &[flag, missing.to_str().unwrap()]);
+        assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+        let expected = format!(
+            "{flag} {}: the directory {} does not exist",
+            missing.display(),
+            dir.join("typo").display()
+        );
+        assert!(stderr(&output).contains(&expected), "{}", stderr(&output));
+        assert!(!out.exists(), "{flag}: nothing exported");
+    }
+    assert!(sandbox.requests().is_empty(), "no request was sent");
+    assert!(
+        !dir.join("typo").exists(),
+        "the missing directory is not made"
+    );
 }
 
 #[cfg(unix)]

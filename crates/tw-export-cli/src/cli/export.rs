@@ -893,6 +893,9 @@ impl<D: Dataset> Job<'_, D> {
         R::Item: Pumped<D::Record>,
     {
         let mut drift = self.drift.take();
+        // Pages written: the checkpoint's count, which stops at the last
+        // page boundary passed, leaves out a page `--max-records` cut.
+        let mut written_pages = self.start.pages;
         let mut pages = self
             .client
             .pages::<D, R>(self.request, self.start, self.max_records);
@@ -911,6 +914,7 @@ impl<D: Dataset> Job<'_, D> {
                 }
             };
             R::Item::write_page(&batch, writer).with_context(what)?;
+            written_pages += 1;
             if let Some(drift) = &mut drift {
                 // `pump` reads pages that count when there is a drift.
                 let counts = R::Item::counted(&batch);
@@ -939,7 +943,7 @@ impl<D: Dataset> Job<'_, D> {
             after_page(writer, pages.checkpoint(), drift.as_ref())?;
             saved = Instant::now();
         }
-        Ok((pages.checkpoint().pages, drift))
+        Ok((pages.checkpoint().pages.max(written_pages), drift))
     }
 
     fn into_stdout(self) -> anyhow::Result<Written> {

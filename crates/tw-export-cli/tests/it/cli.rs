@@ -378,24 +378,27 @@ fn a_closed_stdout_pipe_exits_0() {
 
 #[test]
 fn sandbox_flag_needs_no_credentials_and_max_records_caps() {
-    let output = run(tw_export().args([
-        "skill-clusters",
-        "--sandbox",
-        "--sandbox-employees",
-        "250",
-        "--max-records",
-        "42",
-        "--limit",
-        "20",
-    ]));
-    assert!(output.status.success(), "{}", stderr(&output));
-    let lines = String::from_utf8(output.stdout.clone()).unwrap();
-    assert_eq!(lines.lines().count(), 42);
-    assert!(
-        stderr(&output).contains("tw-export: 42 records, 2 pages"),
-        "{}",
-        stderr(&output)
-    );
+    // Pages of 20: the page the cap cuts counts as a page written.
+    for (max, summary) in [
+        ("42", "tw-export: 42 records, 3 pages"),
+        ("40", "tw-export: 40 records, 2 pages"),
+        ("5", "tw-export: 5 records, 1 pages"),
+    ] {
+        let output = run(tw_export().args([
+            "skill-clusters",
+            "--sandbox",
+            "--sandbox-employees",
+            "250",
+            "--max-records",
+            max,
+            "--limit",
+            "20",
+        ]));
+        assert!(output.status.success(), "{}", stderr(&output));
+        let lines = String::from_utf8(output.stdout.clone()).unwrap();
+        assert_eq!(lines.lines().count().to_string(), max);
+        assert!(stderr(&output).contains(summary), "{}", stderr(&output));
+    }
 }
 
 #[test]

@@ -27,7 +27,7 @@ use crate::cli::export::{
     options_of, request_for, usage,
 };
 use crate::cli::state::{StateFile, rfc3339};
-use crate::cli::{Exit, Failed, classify, printable};
+use crate::cli::{Exit, Failed, classify, counted, noun, printable};
 
 /// `tw-export all`.
 #[derive(Debug, Args)]
@@ -548,8 +548,10 @@ pub(crate) fn run(args: &AllArgs) -> anyhow::Result<()> {
                 line(
                     "INFO",
                     &format!(
-                        "  {name:<27} {:<8} {:>9} records{detail}",
-                        entry.status, entry.written.records
+                        "  {name:<27} {:<8} {:>9} {}{detail}",
+                        entry.status,
+                        entry.written.records,
+                        noun(entry.written.records, "record", "records")
                     ),
                     serde_json::json!({
                         "dataset": name,
@@ -571,11 +573,12 @@ pub(crate) fn run(args: &AllArgs) -> anyhow::Result<()> {
         line(
             "INFO",
             &format!(
-                "tw-export: {} ok, {} skipped, {} failed; {total} records, {} retries, {seconds:.1}s -> {}",
+                "tw-export: {} ok, {} skipped, {} failed; {}, {}, {seconds:.1}s -> {}",
                 count("ok"),
                 count("skipped"),
                 count("failed"),
-                connection.client.retries(),
+                counted(total, "record", "records"),
+                counted(connection.client.retries(), "retry", "retries"),
                 args.output.display()
             ),
             serde_json::json!({

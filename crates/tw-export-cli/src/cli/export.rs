@@ -24,6 +24,7 @@ use crate::cli::checkpoint::{
     replace_json,
 };
 use crate::cli::compress::{Compressed, Compression};
+use crate::cli::counted;
 use crate::cli::state::{StateFile, rfc3339};
 use crate::cli::writeback::Writeback;
 use crate::cli::{Hint, UsageError};
@@ -579,10 +580,10 @@ fn export_and_report<A: DatasetArgs>(
         crate::cli::stderr::line(
             "INFO",
             &format!(
-                "tw-export: {} records, {} pages, {} retries, {seconds:.1}s -> {destination}{}",
-                report.written.records,
-                report.written.pages,
-                report.retries,
+                "tw-export: {}, {}, {}, {seconds:.1}s -> {destination}{}",
+                counted(report.written.records, "record", "records"),
+                counted(report.written.pages, "page", "pages"),
+                counted(report.retries, "retry", "retries"),
                 incremental
                     .as_ref()
                     .map_or_else(String::new, |i| format!(" ({})", i.describe()))
@@ -1212,10 +1213,10 @@ fn resume_partial<D: Dataset>(
     };
     file.seek(io::SeekFrom::End(0))?;
     tracing::info!(
-        "resuming {} after {} records ({} pages)",
+        "resuming {} after {} ({})",
         paths.output.display(),
-        saved.records,
-        saved.pages
+        counted(saved.records, "record", "records"),
+        counted(saved.pages, "page", "pages")
     );
     Ok((
         RecordWriter::for_dataset::<D>(

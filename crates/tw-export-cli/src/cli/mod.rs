@@ -114,6 +114,16 @@ pub(crate) fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
+/// `n` and its noun, singular for one: `1 page`, `3 pages`, `1 retry`.
+pub(crate) fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", noun(n, one, many))
+}
+
+/// The noun for `n` things: `one` for one, `many` otherwise.
+pub(crate) fn noun<'a>(n: u64, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
+}
+
 /// `text` safe for a terminal: control characters other than the line
 /// break (ANSI escape sequences, carriage returns, backspaces, bells) are
 /// shown escaped, so text a server sent cannot clear the screen, move the

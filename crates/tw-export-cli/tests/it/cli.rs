@@ -378,11 +378,13 @@ fn a_closed_stdout_pipe_exits_0() {
 
 #[test]
 fn sandbox_flag_needs_no_credentials_and_max_records_caps() {
-    // Pages of 20: the page the cap cuts counts as a page written.
+    // Pages of 20: the page the cap cuts counts as a page written; one of
+    // a thing is singular.
     for (max, summary) in [
         ("42", "tw-export: 42 records, 3 pages"),
         ("40", "tw-export: 40 records, 2 pages"),
-        ("5", "tw-export: 5 records, 1 pages"),
+        ("5", "tw-export: 5 records, 1 page,"),
+        ("1", "tw-export: 1 record, 1 page, 0 retries"),
     ] {
         let output = run(tw_export().args([
             "skill-clusters",

@@ -433,8 +433,9 @@ pub(crate) fn run(args: &AllArgs) -> anyhow::Result<()> {
     } else {
         None
     };
-    let connection = connect(&args.connection)?;
+    // Checked before connecting (which may start the built-in sandbox).
     let state = args.state.as_deref().map(StateFile::new).transpose()?;
+    let connection = connect(&args.connection)?;
     let manifest = Mutex::new(Manifest {
         tw_export_manifest: MANIFEST_VERSION,
         tool: format!("tw-export {}", env!("CARGO_PKG_VERSION")),

@@ -872,13 +872,13 @@ impl DatasetArgs for JobSuggestionsArgs {
     fn build(&self) -> Result<Built<job_suggestions::JobSuggestions>, String> {
         let states = list_values(&self.states)
             .map(|states| {
-                let states = states
+                states
                     .into_iter()
                     .map(parse_state)
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok::<_, String>(Filter::states(states.iter().map(|state| state.as_str())))
+                    .collect::<Result<Vec<_>, _>>()
             })
-            .transpose()?;
+            .transpose()?
+            .map(|states| Filter::states(states.iter().map(|state| state.as_str())));
         let filters = states
             .into_iter()
             .chain(list_values(&self.job_family_ids).map(Filter::job_family_ids))
